@@ -1,0 +1,97 @@
+import swagger from '@fastify/swagger';
+import type { Logger } from 'pino';
+import type { Static } from 'typebox';
+import { databaseFromSettings } from '../platform/database/Database.ts';
+import { HttpDependency } from '../platform/dependency/HttpDependency.ts';
+import { registerHealthRoutes } from '../platform/health/healthRoutes.ts';
+import { createHttpServer } from '../platform/http/createHttpServer.ts';
+import { registerLoadShedding } from '../platform/http/loadShedding.ts';
+import { buildInfo } from '../platform/process/buildInfo.ts';
+import type { ShutdownState } from '../platform/process/runUntilStopped.ts';
+import { bearerAuth } from './auth.ts';
+import { CartStore } from './carts/CartStore.ts';
+import { registerCartRoutes } from './carts/cartRoutes.ts';
+import { AttemptStore } from './checkout/AttemptStore.ts';
+import { CheckoutService } from './checkout/CheckoutService.ts';
+import { registerCheckoutRoutes } from './checkout/checkoutRoutes.ts';
+import type { CheckoutSettings } from './config.ts';
+import { InventoryClient } from './gateways/InventoryClient.ts';
+import { PaymentGateway } from './gateways/PaymentGateway.ts';
+import { registerOrderRoutes } from './orders/orderRoutes.ts';
+
+/** Wires the checkout service: one database pool, one guarded client per dependency, the routes. */
+export async function buildCheckoutApp(
+  config: Static<typeof CheckoutSettings>,
+  logger: Logger,
+  state: ShutdownState,
+) {
+  const db = databaseFromSettings(config, 'checkout');
+  const inventoryHttp = new HttpDependency({
+    name: 'inventoryService',
+    baseUrl: config.INVENTORY_API_URL,
+    timeoutMs: config.INVENTORY_TIMEOUT_MS,
+    breakerThreshold: config.INVENTORY_BREAKER_THRESHOLD,
+    halfOpenAfterMs: config.INVENTORY_BREAKER_HALF_OPEN_MS,
+    maxConcurrent: config.INVENTORY_MAX_CONCURRENT,
+    maxQueue: config.INVENTORY_MAX_QUEUE,
+    logger,
+  });
+  const paymentHttp = new HttpDependency({
+    name: 'paymentGateway',
+    baseUrl: config.PAYMENT_API_URL,
+    timeoutMs: config.PAYMENT_TIMEOUT_MS,
+    breakerThreshold: config.PAYMENT_BREAKER_THRESHOLD,
+    halfOpenAfterMs: config.PAYMENT_BREAKER_HALF_OPEN_MS,
+    maxConcurrent: config.PAYMENT_MAX_CONCURRENT,
+    maxQueue: config.PAYMENT_MAX_QUEUE,
+    headers: { authorization: `Bearer ${config.PAYMENT_API_KEY}` },
+    logger,
+  });
+  const carts = new CartStore(db);
+  const service = new CheckoutService({
+    db,
+    carts,
+    attempts: new AttemptStore(db),
+    inventory: new InventoryClient(inventoryHttp),
+    payment: new PaymentGateway(paymentHttp),
+    reservationTtlSeconds: config.RESERVATION_TTL_SECONDS,
+  });
+
+  const app = createHttpServer({
+    logger,
+    bodyLimit: config.BODY_LIMIT_BYTES,
+    isDraining: () => state.draining,
+  });
+  registerLoadShedding(app, config.MAX_CONCURRENT_REQUESTS);
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'Steadfast checkout', version: buildInfo().version },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+    },
+  });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  registerHealthRoutes(app, {
+    databaseUrl: config.DATABASE_URL,
+    dependencies: [paymentHttp, inventoryHttp],
+    settings: config,
+    isDraining: () => state.draining,
+  });
+  const authenticate = bearerAuth(config.JWT_SECRET);
+  registerCartRoutes(app, carts, authenticate);
+  registerOrderRoutes(app, db, authenticate);
+  await registerCheckoutRoutes(app, {
+    service,
+    db,
+    authenticate,
+    ratePerMinute: config.CHECKOUT_RATE_LIMIT_PER_MINUTE,
+  });
+
+  return {
+    app,
+    closeResources: async () => {
+      await Promise.all([inventoryHttp.close(), paymentHttp.close()]);
+      await db.close();
+    },
+  };
+}

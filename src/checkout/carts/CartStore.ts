@@ -1,0 +1,99 @@
+import type { Database, Queryable } from '../../platform/database/Database.ts';
+
+export interface CartLine {
+  sku: string;
+  name: string;
+  quantity: number;
+  unitPriceCents: number;
+  lineTotalCents: number;
+}
+
+export interface Cart {
+  cartId: string;
+  status: 'open' | 'checked_out';
+  currency: string;
+  items: CartLine[];
+  totalCents: number;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** An id that is not a UUID names no cart: answer "not found" rather than send it to PostgreSQL. */
+export const isUuid = (id: string) => UUID.test(id);
+
+export type AddItemOutcome = 'added' | 'cart_not_found' | 'cart_closed' | 'unknown_sku';
+
+/** Carts and their items. Every read is scoped to the owner: someone else's cart does not exist. */
+export class CartStore {
+  readonly #db: Database;
+
+  constructor(db: Database) {
+    this.#db = db;
+  }
+
+  async create(userId: string): Promise<string> {
+    const result = await this.#db.query<{ id: string }>(
+      'INSERT INTO carts (user_id) VALUES ($1) RETURNING id',
+      [userId],
+    );
+    return (result.rows[0] as { id: string }).id;
+  }
+
+  async find(cartId: string, userId: string, db: Queryable = this.#db): Promise<Cart | undefined> {
+    if (!isUuid(cartId)) return undefined;
+    const cart = await db.query<{ status: Cart['status'] }>(
+      'SELECT status FROM carts WHERE id = $1 AND user_id = $2',
+      [cartId, userId],
+    );
+    const row = cart.rows[0];
+    if (!row) return undefined;
+    const lines = await db.query<{
+      sku: string;
+      name: string;
+      quantity: number;
+      price_cents: number;
+      currency: string;
+    }>(
+      `SELECT i.sku, p.name, i.quantity, p.price_cents, p.currency
+       FROM cart_items i JOIN products p ON p.sku = i.sku WHERE i.cart_id = $1 ORDER BY i.sku`,
+      [cartId],
+    );
+    const items = lines.rows.map((l) => ({
+      sku: l.sku,
+      name: l.name,
+      quantity: l.quantity,
+      unitPriceCents: l.price_cents,
+      lineTotalCents: l.price_cents * l.quantity,
+    }));
+    return {
+      cartId,
+      status: row.status,
+      currency: lines.rows[0]?.currency ?? 'usd',
+      items,
+      totalCents: items.reduce((sum, line) => sum + line.lineTotalCents, 0),
+    };
+  }
+
+  /** Adds `quantity` units of `sku` (on top of any already there). Reserves nothing: checkout does. */
+  async addItem(cartId: string, userId: string, sku: string, quantity: number): Promise<AddItemOutcome> {
+    if (!isUuid(cartId)) return 'cart_not_found';
+    return this.#db.transaction(async (tx) => {
+      const cart = await tx.query<{ status: string }>(
+        'SELECT status FROM carts WHERE id = $1 AND user_id = $2 FOR UPDATE',
+        [cartId, userId],
+      );
+      const status = cart.rows[0]?.status;
+      if (!status) return 'cart_not_found';
+      if (status !== 'open') return 'cart_closed';
+      const product = await tx.query('SELECT 1 FROM products WHERE sku = $1', [sku]);
+      if (product.rowCount === 0) return 'unknown_sku';
+      await tx.query(
+        `INSERT INTO cart_items (cart_id, sku, quantity) VALUES ($1, $2, $3)
+         ON CONFLICT (cart_id, sku) DO UPDATE SET quantity = cart_items.quantity + EXCLUDED.quantity`,
+        [cartId, sku, quantity],
+      );
+      await tx.query('UPDATE carts SET updated_at = now() WHERE id = $1', [cartId]);
+      return 'added';
+    });
+  }
+}

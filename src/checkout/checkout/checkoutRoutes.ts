@@ -1,0 +1,125 @@
+import { createHash } from 'node:crypto';
+import rateLimit from '@fastify/rate-limit';
+import Type from 'typebox';
+import type { Database } from '../../platform/database/Database.ts';
+import { AppError } from '../../platform/errors/AppError.ts';
+import { PlatformErrors } from '../../platform/errors/codes.ts';
+import { errorResponses } from '../../platform/errors/problem.ts';
+import type { HttpServer } from '../../platform/http/createHttpServer.ts';
+import type { Authenticate } from '../auth.ts';
+import { CheckoutErrors } from '../errors.ts';
+import { type KeyScope, storeOutcome } from './AttemptStore.ts';
+import type { CheckoutService } from './CheckoutService.ts';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set once the checkout has started under an Idempotency-Key: its final 4xx answer is then stored. */
+    idempotencyScope?: KeyScope;
+  }
+}
+
+const CheckoutBody = Type.Object(
+  {
+    cartId: Type.String({ minLength: 1, maxLength: 64 }),
+    paymentToken: Type.String({ minLength: 1, maxLength: 255 }),
+    userId: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
+  },
+  { additionalProperties: false },
+);
+
+const CheckoutConfirmed = Type.Object({
+  orderId: Type.String(),
+  transactionId: Type.String(),
+  status: Type.Literal('CONFIRMED'),
+});
+
+/** Answers about the key itself are not outcomes of the checkout; they are never stored for the key. */
+const KEY_ERRORS = new Set<string>([
+  CheckoutErrors.IDEMPOTENCY_KEY_MISMATCH.code,
+  CheckoutErrors.IDEMPOTENCY_KEY_IN_USE.code,
+]);
+
+export async function registerCheckoutRoutes(
+  app: HttpServer,
+  options: { service: CheckoutService; db: Database; authenticate: Authenticate; ratePerMinute: number },
+) {
+  await app.register(rateLimit, { global: false });
+
+  app.post(
+    '/api/checkout/complete',
+    {
+      preHandler: options.authenticate,
+      config: {
+        rateLimit: {
+          max: options.ratePerMinute,
+          timeWindow: 60_000,
+          hook: 'preHandler',
+          keyGenerator: (request) => `checkout:${request.userId}`,
+          errorResponseBuilder: (_request, context) =>
+            new AppError(PlatformErrors.RATE_LIMITED, {
+              detail: `At most ${context.max} checkouts a minute per user.`,
+              retryAfterSeconds: Math.max(1, Math.ceil(context.ttl / 1000)),
+            }),
+        },
+      },
+      schema: {
+        tags: ['checkout'],
+        summary: 'Check out a cart: reserve stock, charge, confirm the order',
+        security: [{ bearer: [] }],
+        headers: Type.Object({
+          'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
+        }),
+        body: CheckoutBody,
+        response: {
+          201: CheckoutConfirmed,
+          ...errorResponses(400, 401, 402, 404, 409, 413, 415, 422, 429, 500, 503),
+        },
+      },
+      onSend: async (request, reply, payload) => {
+        const scope = request.idempotencyScope;
+        const code = request.logContext.error as string | undefined;
+        if (scope && reply.statusCode >= 400 && reply.statusCode < 500 && !KEY_ERRORS.has(code ?? '')) {
+          await storeOutcome(options.db, scope, { status: reply.statusCode, body: String(payload) }).catch(
+            (error: Error) =>
+              request.log.warn(
+                { errorClass: error.name, reason: error.message },
+                'idempotent_outcome_not_stored',
+              ),
+          );
+        }
+        return payload;
+      },
+    },
+    async (request, reply) => {
+      const { cartId, paymentToken, userId } = request.body;
+      request.logContext.cartId = cartId;
+      // The user is the token's; a body naming someone else gets the answer a stranger's cart gets.
+      if (userId !== undefined && userId !== request.userId)
+        throw new AppError(CheckoutErrors.CART_NOT_FOUND);
+      const key = request.headers['idempotency-key'];
+      const scope = key
+        ? { userId: request.userId, key, requestHash: requestHash(cartId, paymentToken) }
+        : undefined;
+      request.idempotencyScope = scope;
+      const result = await options.service.complete(
+        { userId: request.userId, cartId, paymentToken, key: scope },
+        request.log,
+      );
+      if (result.replayed) reply.header('idempotent-replayed', 'true');
+      const contentType =
+        result.status >= 400 ? 'application/problem+json' : 'application/json; charset=utf-8';
+      // The stored bytes are sent as they are (a replay must be byte for byte), past the typed serializer.
+      return reply
+        .code(result.status as 201)
+        .type(contentType)
+        .send(result.body as never);
+    },
+  );
+}
+
+/** What makes two requests "the same" for a key: the cart and the payment token (hashed, never stored). */
+function requestHash(cartId: string, paymentToken: string): string {
+  return createHash('sha256')
+    .update(JSON.stringify([cartId, paymentToken]))
+    .digest('hex');
+}

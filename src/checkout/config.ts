@@ -1,0 +1,50 @@
+import Type from 'typebox';
+import { databaseSettings, healthSettings, httpSettings, logSettings } from '../platform/config/settings.ts';
+
+const ms = (defaultMs: number) => Type.Integer({ minimum: 1, default: defaultMs });
+const count = (defaultCount: number) => Type.Integer({ minimum: 1, default: defaultCount });
+
+/** Every setting of the checkout service; the README's configuration table lists them with their defaults. */
+export const CheckoutSettings = Type.Object({
+  ...httpSettings,
+  ...logSettings,
+  ...databaseSettings,
+  ...healthSettings,
+  // Development defaults point at the local sandbox; production must name the real thing.
+  PAYMENT_API_URL: Type.String({
+    pattern: '^https?://',
+    default: 'http://127.0.0.1:3002',
+    description: 'an http(s) URL',
+  }),
+  PAYMENT_API_KEY: Type.String({ minLength: 8, default: 'sk_test_steadfast_sandbox' }),
+  INVENTORY_API_URL: Type.String({
+    pattern: '^https?://',
+    default: 'http://127.0.0.1:3001',
+    description: 'an http(s) URL',
+  }),
+  JWT_SECRET: Type.String({
+    minLength: 32,
+    default: 'steadfast-development-secret-do-not-use-in-production',
+  }),
+  PAYMENT_TIMEOUT_MS: ms(3000),
+  PAYMENT_BREAKER_THRESHOLD: count(5),
+  PAYMENT_BREAKER_HALF_OPEN_MS: ms(30000),
+  PAYMENT_MAX_CONCURRENT: count(20),
+  PAYMENT_MAX_QUEUE: Type.Integer({ minimum: 0, default: 20 }),
+  INVENTORY_TIMEOUT_MS: ms(1000),
+  INVENTORY_BREAKER_THRESHOLD: count(3),
+  INVENTORY_BREAKER_HALF_OPEN_MS: ms(15000),
+  INVENTORY_MAX_CONCURRENT: count(20),
+  INVENTORY_MAX_QUEUE: Type.Integer({ minimum: 0, default: 20 }),
+  RESERVATION_TTL_SECONDS: count(900),
+  CHECKOUT_RATE_LIMIT_PER_MINUTE: count(20),
+  MAX_CONCURRENT_REQUESTS: count(256),
+});
+
+export const REQUIRED_IN_PRODUCTION = [
+  'DATABASE_URL',
+  'PAYMENT_API_URL',
+  'PAYMENT_API_KEY',
+  'INVENTORY_API_URL',
+  'JWT_SECRET',
+] as const;

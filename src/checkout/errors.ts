@@ -1,0 +1,60 @@
+import { defineErrors } from '../platform/errors/AppError.ts';
+
+/** Error codes of the checkout domain (DESIGN section 4). Platform codes (validation, 401, 503, 500) live beside the platform. */
+export const CheckoutErrors = defineErrors({
+  CART_NOT_FOUND: {
+    status: 404,
+    title: 'Cart not found',
+    message: 'No such cart.',
+  },
+  ORDER_NOT_FOUND: {
+    status: 404,
+    title: 'Order not found',
+    message: 'No such order.',
+  },
+  CART_ALREADY_CHECKED_OUT: {
+    status: 409,
+    title: 'Cart already checked out',
+    message: 'This cart has already been checked out.',
+  },
+  CART_EMPTY: {
+    status: 409,
+    title: 'Cart empty',
+    message: 'This cart has no items to check out.',
+  },
+  CHECKOUT_IN_PROGRESS: {
+    status: 409,
+    title: 'Checkout in progress',
+    message: 'A checkout of this cart is already in progress.',
+  },
+  UNKNOWN_SKU: {
+    status: 400,
+    title: 'Unknown SKU',
+    message: 'No product has this SKU.',
+  },
+  INVENTORY_CONFLICT: {
+    status: 409,
+    title: 'Insufficient stock',
+    message: 'One or more items in your cart are no longer available.',
+  },
+  PAYMENT_DECLINED: {
+    status: 402,
+    title: 'Payment declined',
+    message: 'Your payment was declined. Please check your card details and try again.',
+  },
+  PAYMENT_METHOD_INVALID: {
+    status: 400,
+    title: 'Payment method invalid',
+    message: 'The payment gateway did not accept this payment token.',
+  },
+  IDEMPOTENCY_KEY_MISMATCH: {
+    status: 422,
+    title: 'Idempotency key reused',
+    message: 'This Idempotency-Key was first used with a different request body.',
+  },
+  IDEMPOTENCY_KEY_IN_USE: {
+    status: 409,
+    title: 'Idempotency key in use',
+    message: 'A request with this Idempotency-Key is still being processed.',
+  },
+});

@@ -1,0 +1,54 @@
+import type { HttpDependency } from '../../platform/dependency/HttpDependency.ts';
+
+export interface LineItem {
+  sku: string;
+  quantity: number;
+}
+
+export type ReserveResult = { reserved: true } | { reserved: false; sku: string };
+
+/** The inventory service, reached through its own breaker, timeout and bulkhead. */
+export class InventoryClient {
+  readonly #http: HttpDependency;
+
+  constructor(http: HttpDependency) {
+    this.#http = http;
+  }
+
+  /** Idempotent by reservation id. A reservation that was already released counts as not reserved. */
+  async reserve(reservationId: string, items: LineItem[], ttlSeconds: number): Promise<ReserveResult> {
+    const response = await this.#http.request<{ status?: string; sku?: string; error?: string }>(
+      'POST',
+      '/reservations',
+      {
+        body: { reservationId, items, ttlSeconds },
+      },
+    );
+    if (response.status === 201 && response.body.status === 'reserved') return { reserved: true };
+    if (response.status === 409 || response.status === 201) {
+      return { reserved: false, sku: response.body.sku ?? items[0]?.sku ?? '' };
+    }
+    throw unexpected('reserve', response.status);
+  }
+
+  async commit(reservationId: string): Promise<void> {
+    const response = await this.#http.request(
+      'POST',
+      `/reservations/${encodeURIComponent(reservationId)}/commit`,
+    );
+    if (response.status !== 200) throw unexpected('commit', response.status);
+  }
+
+  /** Gives the stock back. Releasing twice, or an id never reserved, is fine. */
+  async release(reservationId: string): Promise<void> {
+    const response = await this.#http.request(
+      'POST',
+      `/reservations/${encodeURIComponent(reservationId)}/release`,
+    );
+    if (response.status !== 200) throw unexpected('release', response.status);
+  }
+}
+
+function unexpected(operation: string, status: number): Error {
+  return new Error(`inventory ${operation} answered ${status}`);
+}

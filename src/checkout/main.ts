@@ -1,0 +1,28 @@
+import { fileURLToPath } from 'node:url';
+import { migrationStatus } from '../platform/database/migrations.ts';
+import { databaseCheck, pathsCheck } from '../platform/preflight/preflight.ts';
+import { bootService, type ServiceSpec } from '../platform/process/bootService.ts';
+import { buildCheckoutApp } from './app.ts';
+import { CheckoutSettings, REQUIRED_IN_PRODUCTION } from './config.ts';
+
+export const CHECKOUT_MIGRATIONS = fileURLToPath(new URL('./migrations', import.meta.url));
+
+export const checkoutService: ServiceSpec<typeof CheckoutSettings> = {
+  service: 'checkout',
+  schema: CheckoutSettings,
+  requiredInProduction: REQUIRED_IN_PRODUCTION,
+  preflight: (config) => [
+    databaseCheck(config.DATABASE_URL, CHECKOUT_MIGRATIONS, config.DB_CONNECT_TIMEOUT_MS),
+    pathsCheck({ LOG_FILE: config.LOG_FILE ? { path: config.LOG_FILE, kind: 'file-to-write' } : undefined }),
+  ],
+  build: async (config, logger, state) => ({
+    ...(await buildCheckoutApp(config, logger, state)),
+    startedFields: {
+      schemaVersion: (await migrationStatus(config.DATABASE_URL, CHECKOUT_MIGRATIONS)).version,
+      paymentApiUrl: config.PAYMENT_API_URL,
+      inventoryApiUrl: config.INVENTORY_API_URL,
+    },
+  }),
+};
+
+if (import.meta.main) await bootService(checkoutService);

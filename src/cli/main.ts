@@ -1,0 +1,144 @@
+#!/usr/bin/env node
+/**
+ * `steadfast`: the command line of DESIGN section 2. Each command is a thin call into the layer that
+ * owns the work; nothing here knows how checkout, preflight or the stack do theirs.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+
+const USAGE = `Usage: steadfast <command> [options]
+
+Commands:
+  start [--quiet]              the whole stack on this machine (embedded PostgreSQL, sandboxes, checkout)
+  serve                        the checkout service alone, every setting from the environment
+  preflight                    the startup validation alone: exit 0, or 1 with every problem listed
+  migrate [--status] [--service checkout|inventory|payment]
+                               runs pending migrations on DATABASE_URL, or lists them
+  token --user <id> [--ttl 1h] prints a development bearer token
+
+Environment: see the README's configuration table. A .env file in the working directory is read first.`;
+
+const [command, ...rest] = process.argv.slice(2);
+if (existsSync('.env')) process.loadEnvFile('.env');
+
+switch (command) {
+  case 'start': {
+    const { values } = parseArgs({ args: rest, options: { quiet: { type: 'boolean', default: false } } });
+    const { startStack } = await import('../stack/startStack.ts');
+    const env = process.env;
+    await startStack({
+      dataDir: env.STEADFAST_DATA_DIR ?? '.steadfast',
+      checkoutPort: Number(env.PORT ?? 3000),
+      inventoryPort: Number(env.INVENTORY_PORT ?? 3001),
+      paymentPort: Number(env.PAYMENT_PORT ?? 3002),
+      echo: !values.quiet,
+    });
+    break;
+  }
+  case 'serve': {
+    const { bootService } = await import('../platform/process/bootService.ts');
+    const { checkoutService } = await import('../checkout/main.ts');
+    await bootService(checkoutService);
+    break;
+  }
+  case 'preflight': {
+    const { preflightService } = await import('../platform/process/bootService.ts');
+    const { reportStartupFailure } = await import('../platform/preflight/preflight.ts');
+    const { createBootLogger } = await import('../platform/logging/createLogger.ts');
+    const { checkoutService } = await import('../checkout/main.ts');
+    const outcome = await preflightService(checkoutService, process.env);
+    if (outcome.ok) process.stdout.write('preflight: all checks passed\n');
+    else reportStartupFailure(outcome.problems, createBootLogger('checkout', 'preflight'));
+    break;
+  }
+  case 'migrate': {
+    const { values } = parseArgs({
+      args: rest,
+      options: {
+        status: { type: 'boolean', default: false },
+        service: { type: 'string', default: 'checkout' },
+      },
+    });
+    await runMigrate(values.service, values.status);
+    break;
+  }
+  case 'token': {
+    const { values } = parseArgs({
+      args: rest,
+      options: { user: { type: 'string' }, ttl: { type: 'string', default: '1h' } },
+    });
+    await printToken(values.user, values.ttl);
+    break;
+  }
+  case undefined:
+  case 'help':
+  case '--help':
+    process.stdout.write(`${USAGE}\n`);
+    break;
+  default:
+    process.stderr.write(`steadfast: unknown command '${command}'\n\n${USAGE}\n`);
+    process.exitCode = 2;
+}
+
+async function runMigrate(service: string, statusOnly: boolean) {
+  const dirs: Record<string, () => Promise<string>> = {
+    checkout: async () => (await import('../checkout/main.ts')).CHECKOUT_MIGRATIONS,
+    inventory: async () => (await import('../sandbox/inventory/main.ts')).INVENTORY_MIGRATIONS,
+    payment: async () => (await import('../sandbox/payment/main.ts')).PAYMENT_MIGRATIONS,
+  };
+  const url = process.env.DATABASE_URL;
+  const dir = await dirs[service]?.();
+  if (!dir || !url) {
+    process.stderr.write(
+      !dir
+        ? `steadfast migrate: unknown service '${service}'\n`
+        : "STARTUP_FAILURE: Required environment variable 'DATABASE_URL' is not set.\n",
+    );
+    process.exitCode = 1;
+    return;
+  }
+  const { migrate, migrationStatus } = await import('../platform/database/migrations.ts');
+  if (!statusOnly) {
+    const ran = await migrate(url, dir);
+    process.stdout.write(ran.length ? `applied: ${ran.join(', ')}\n` : 'nothing to migrate\n');
+  }
+  const status = await migrationStatus(url, dir);
+  for (const name of status.known) {
+    process.stdout.write(`${status.applied.includes(name) ? '[x]' : '[ ]'} ${name}\n`);
+  }
+  process.stdout.write(`schema version ${status.version}, this build expects ${status.expected}\n`);
+}
+
+async function printToken(user: string | undefined, ttl: string) {
+  if (process.env.NODE_ENV === 'production') {
+    process.stderr.write(
+      'steadfast token: refused when NODE_ENV=production (tokens come from your identity provider)\n',
+    );
+    process.exitCode = 1;
+    return;
+  }
+  if (!user) {
+    process.stderr.write('steadfast token: --user <id> is required\n');
+    process.exitCode = 2;
+    return;
+  }
+  const { signToken } = await import('../checkout/auth.ts');
+  const secret = process.env.JWT_SECRET ?? stackSecret();
+  if (!secret) {
+    process.stderr.write(
+      'steadfast token: set JWT_SECRET, or run `steadfast start` first to make a local stack\n',
+    );
+    process.exitCode = 1;
+    return;
+  }
+  process.stdout.write(`${await signToken(secret, user, ttl)}\n`);
+}
+
+/** The JWT secret of the local stack, so a token made here is accepted by `steadfast start`'s checkout. */
+function stackSecret(): string | undefined {
+  const path = join(process.env.STEADFAST_DATA_DIR ?? '.steadfast', 'secrets.json');
+  return existsSync(path)
+    ? (JSON.parse(readFileSync(path, 'utf8')) as { jwtSecret: string }).jwtSecret
+    : undefined;
+}

@@ -1,0 +1,59 @@
+import Type from 'typebox';
+
+/**
+ * Settings every service on the platform reads, as schema properties a service spreads into its own
+ * `Type.Object`. Each has a default (listed in the README) unless it names something only the
+ * operator can know.
+ */
+const ms = (defaultMs: number, description: string) =>
+  Type.Integer({
+    minimum: 1,
+    default: defaultMs,
+    description: `${description} (a whole number of milliseconds)`,
+  });
+
+export const httpSettings = {
+  NODE_ENV: Type.String({ default: 'development' }),
+  HOST: Type.String({ default: '127.0.0.1', minLength: 1 }),
+  PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000 }),
+  BODY_LIMIT_BYTES: Type.Integer({ minimum: 1024, default: 64 * 1024 }),
+  SHUTDOWN_DRAIN_DELAY_MS: Type.Integer({
+    minimum: 0,
+    default: 2000,
+    description: 'a whole number of milliseconds: how long readiness answers 503 before the listener closes',
+  }),
+  SHUTDOWN_TIMEOUT_MS: ms(15000, 'the longest a graceful shutdown may take'),
+};
+
+export const logSettings = {
+  LOG_LEVEL: Type.Union(
+    ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((level) => Type.Literal(level)),
+    { default: 'info' },
+  ),
+  LOG_FILE: Type.Optional(Type.String({ minLength: 1, description: 'a file path' })),
+  LOG_FILE_MAX_SIZE: Type.String({
+    pattern: '^[0-9]+[kmg]?$',
+    default: '10m',
+    description: 'a size such as 500k or 10m',
+  }),
+  LOG_FILE_RETENTION: Type.Integer({ minimum: 1, default: 5 }),
+};
+
+export const databaseSettings = {
+  DATABASE_URL: Type.String({ pattern: '^postgres(ql)?://', description: 'a postgres:// URL' }),
+  DB_POOL_MAX: Type.Integer({ minimum: 1, default: 10 }),
+  DB_POOL_QUEUE_MAX: Type.Integer({
+    minimum: 0,
+    default: 50,
+    description: 'a whole number: requests that may wait for a connection before the rest get a fast 503',
+  }),
+  DB_CONNECT_TIMEOUT_MS: ms(3000, 'the longest wait to connect, or for a free pool connection'),
+  DB_STATEMENT_TIMEOUT_MS: ms(5000, 'the longest a statement may run'),
+  DB_IDLE_IN_TRANSACTION_TIMEOUT_MS: ms(10000, 'the longest a transaction may sit idle'),
+};
+
+export const healthSettings = {
+  HEALTH_CHECK_TIMEOUT_MS: ms(400, 'the time box of each health check; the answer comes within it'),
+  HEALTH_MEMORY_MAX_PCT: Type.Integer({ minimum: 1, maximum: 100, default: 90 }),
+  HEALTH_BREAKER_STUCK_MS: ms(300000, 'how long a breaker may stay open before readiness fails'),
+};

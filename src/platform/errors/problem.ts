@@ -1,0 +1,47 @@
+import Type from 'typebox';
+import type { AppError } from './AppError.ts';
+
+/** RFC 9457 problem details, with the article's `error` / `message` members beside them. */
+export const ProblemSchema = Type.Object(
+  {
+    type: Type.String(),
+    title: Type.String(),
+    status: Type.Integer(),
+    detail: Type.String(),
+    error: Type.String({ description: 'Stable error code' }),
+    message: Type.String(),
+    errorId: Type.Optional(Type.String({ pattern: '^ERR-[0-9]{13}-[0-9A-Z]{6}$' })),
+    retryAfterSeconds: Type.Optional(Type.Integer()),
+  },
+  { additionalProperties: true },
+);
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+
+export function toProblem(error: AppError, errorId: string | undefined): Record<string, unknown> {
+  const { definition } = error;
+  return {
+    type: `urn:steadfast:problem:${definition.code.toLowerCase().replaceAll('_', '-')}`,
+    title: definition.title,
+    status: definition.status,
+    detail: error.detail ?? error.message,
+    error: definition.code,
+    message: error.message,
+    ...error.extensions,
+    ...(errorId ? { errorId } : {}),
+    ...(error.retryAfterSeconds !== undefined ? { retryAfterSeconds: error.retryAfterSeconds } : {}),
+  };
+}
+
+/** Route response entries for the given error statuses, each a problem+json body (for validation-free docs). */
+export function errorResponses(...statuses: number[]): Record<number, unknown> {
+  return Object.fromEntries(
+    statuses.map((status) => [
+      status,
+      {
+        description: 'Problem details (RFC 9457)',
+        content: { [PROBLEM_CONTENT_TYPE]: { schema: ProblemSchema } },
+      },
+    ]),
+  );
+}

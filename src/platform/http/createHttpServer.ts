@@ -1,0 +1,145 @@
+import { randomUUID } from 'node:crypto';
+// Brings the `hide` schema option (routes left out of the OpenAPI document).
+import type {} from '@fastify/swagger';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, {
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  LogController,
+} from 'fastify';
+import type { Logger } from 'pino';
+import { AppError } from '../errors/AppError.ts';
+import { PlatformErrors } from '../errors/codes.ts';
+import { DependencyUnavailableError } from '../errors/DependencyUnavailableError.ts';
+import { newErrorId } from '../errors/errorId.ts';
+import { mapError } from '../errors/mapError.ts';
+import { PROBLEM_CONTENT_TYPE, toProblem } from '../errors/problem.ts';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Business context (userId, cartId, ...) that the request's log lines carry. */
+    logContext: Record<string, unknown>;
+  }
+}
+
+/** How a service writes an error body; the default is RFC 9457 problem+json. */
+export type ErrorRenderer = (
+  error: AppError,
+  errorId: string | undefined,
+) => { contentType: string; body: unknown };
+
+export interface HttpServerOptions {
+  logger: Logger;
+  bodyLimit: number;
+  /** True while the instance drains for shutdown: new requests are turned away with 503. */
+  isDraining?: () => boolean;
+  renderError?: ErrorRenderer;
+}
+
+export type HttpServer = FastifyInstance<
+  import('node:http').Server,
+  import('node:http').IncomingMessage,
+  import('node:http').ServerResponse,
+  Logger,
+  TypeBoxTypeProvider
+>;
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+const renderProblem: ErrorRenderer = (error, errorId) => ({
+  contentType: PROBLEM_CONTENT_TYPE,
+  body: toProblem(error, errorId),
+});
+
+/**
+ * A Fastify instance with the platform's contract: every response carries X-Request-Id, every
+ * request ends in exactly one log line, every error goes through one handler that logs 5xx with
+ * their stack and an errorId, and answers with a sanitised body that never holds internals.
+ */
+export function createHttpServer(options: HttpServerOptions): HttpServer {
+  const renderError = options.renderError ?? renderProblem;
+  const app = Fastify({
+    loggerInstance: options.logger,
+    // Fastify's two lines per request give way to ours: one line, with the business context.
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    bodyLimit: options.bodyLimit,
+    // Fastify's own 503 while closing has neither our body nor Retry-After; the drain hook answers instead.
+    return503OnClosing: false,
+    ajv: { customOptions: { coerceTypes: false, allErrors: true, removeAdditional: false } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.decorateRequest('logContext', null as unknown as Record<string, unknown>);
+  app.addHook('onRequest', async (request, reply) => {
+    request.logContext = {};
+    reply.header('x-request-id', request.id);
+    if (options.isDraining?.() && !request.url.startsWith('/health')) {
+      reply.header('connection', 'close');
+      throw new AppError(PlatformErrors.SHUTTING_DOWN, { retryAfterSeconds: 1 });
+    }
+  });
+
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.info(
+      {
+        endpoint: endpointOf(request),
+        statusCode: reply.statusCode,
+        durationMs: Math.round(reply.elapsedTime * 100) / 100,
+        ...request.logContext,
+      },
+      'request_completed',
+    );
+  });
+
+  app.setErrorHandler(async (rawError, request, reply) => {
+    const error = mapError(rawError);
+    const errorId = error.status >= 500 ? newErrorId() : undefined;
+    request.logContext.error = error.code;
+    if (errorId) {
+      request.logContext.errorId = errorId;
+      logServerError(request, error, errorId);
+    }
+    sendError(reply, error, errorId, renderError);
+  });
+
+  app.setNotFoundHandler(async (_request, reply) => {
+    sendError(reply, new AppError(PlatformErrors.ROUTE_NOT_FOUND), undefined, renderError);
+  });
+
+  return app as unknown as HttpServer;
+}
+
+function sendError(reply: FastifyReply, error: AppError, errorId: string | undefined, render: ErrorRenderer) {
+  const { contentType, body } = render(error, errorId);
+  if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.retryAfterSeconds));
+  // Pre-serialised: an error body never goes through a route's success serializer.
+  reply.code(error.status).type(contentType).send(JSON.stringify(body));
+}
+
+/** The route pattern, not the raw URL: ids stay out of the endpoint so logs and metrics group by route. */
+export function endpointOf(request: FastifyRequest): string {
+  return `${request.method} ${request.routeOptions.url ?? request.url.split('?')[0]}`;
+}
+
+function logServerError(request: FastifyRequest, error: AppError, errorId: string) {
+  // The original failure is the cause for wrapped errors (a pg error behind a 503, a TypeError behind a 500).
+  const origin = (error.cause ?? error) as Error;
+  const fields = {
+    errorId,
+    errorClass: origin?.constructor?.name ?? typeof origin,
+    endpoint: endpointOf(request),
+    statusCode: error.status,
+    stack: origin?.stack ?? String(origin),
+    ...(error instanceof DependencyUnavailableError
+      ? { dependency: error.dependency, reason: error.reason }
+      : {}),
+    ...request.logContext,
+  };
+  const message = origin?.message || error.message;
+  if (error.status === 500) request.log.error(fields, message);
+  else request.log.warn(fields, message);
+}

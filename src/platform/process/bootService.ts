@@ -1,0 +1,100 @@
+import type { Static, TObject } from 'typebox';
+import { loadConfig } from '../config/loadConfig.ts';
+import type { HttpServer } from '../http/createHttpServer.ts';
+import { createBootLogger, createLogger, type Logger } from '../logging/createLogger.ts';
+import { type PreflightCheck, reportStartupFailure, runPreflight } from '../preflight/preflight.ts';
+import { buildInfo } from './buildInfo.ts';
+import { runUntilStopped, type ShutdownState } from './runUntilStopped.ts';
+
+interface BaseSettings {
+  HOST: string;
+  PORT: number;
+  LOG_LEVEL: string;
+  LOG_FILE?: string | undefined;
+  LOG_FILE_MAX_SIZE: string;
+  LOG_FILE_RETENTION: number;
+  SHUTDOWN_DRAIN_DELAY_MS: number;
+  SHUTDOWN_TIMEOUT_MS: number;
+}
+
+export interface RunningService {
+  app: HttpServer;
+  /** Closes what the service opened besides the listener (pools, clients, timers). */
+  closeResources: () => Promise<void>;
+  /** Extra facts for the `service_started` line (schema version, dependency URLs). */
+  startedFields?: Record<string, unknown>;
+}
+
+export interface ServiceSpec<S extends TObject> {
+  service: string;
+  schema: S;
+  requiredInProduction?: readonly (keyof Static<S> & string)[];
+  preflight: (config: Static<S>) => PreflightCheck[];
+  build: (config: Static<S>, logger: Logger, state: ShutdownState) => Promise<RunningService>;
+}
+
+export type PreflightOutcome<S extends TObject> =
+  | { ok: true; config: Static<S> }
+  | { ok: false; problems: string[] };
+
+/** Configuration then every preflight check; all problems together, nothing bound, nothing started. */
+export async function preflightService<S extends TObject>(
+  spec: ServiceSpec<S>,
+  env: NodeJS.ProcessEnv,
+): Promise<PreflightOutcome<S>> {
+  const loaded = loadConfig(spec.schema, env, { requiredInProduction: spec.requiredInProduction ?? [] });
+  if (!loaded.ok) return loaded;
+  const problems = await runPreflight(spec.preflight(loaded.config));
+  return problems.length > 0 ? { ok: false, problems } : loaded;
+}
+
+/**
+ * The life of a service process: preflight before any port is bound (exit 1 with every problem),
+ * then build, listen, announce `service_started`, and run until a signal or a fatal error.
+ */
+export async function bootService<S extends TObject>(spec: ServiceSpec<S>, env = process.env): Promise<void> {
+  const { version, commit } = buildInfo();
+  const outcome = await preflightService(spec, env);
+  if (!outcome.ok) {
+    reportStartupFailure(outcome.problems, createBootLogger(spec.service, version));
+    return;
+  }
+  const config = outcome.config as Static<S> & BaseSettings;
+  const logger = await createLogger({
+    service: spec.service,
+    version,
+    level: config.LOG_LEVEL,
+    file: config.LOG_FILE
+      ? { path: config.LOG_FILE, maxSize: config.LOG_FILE_MAX_SIZE, retention: config.LOG_FILE_RETENTION }
+      : undefined,
+  });
+  const state: ShutdownState = { draining: false };
+  const running = await spec.build(config, logger, state);
+  runUntilStopped({
+    logger,
+    state,
+    drainDelayMs: config.SHUTDOWN_DRAIN_DELAY_MS,
+    timeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+    close: async () => {
+      await running.app.close();
+      await running.closeResources();
+    },
+  });
+  const address = await running.app.listen({ host: config.HOST, port: config.PORT });
+  const port = running.app.server.address();
+  logger.info(
+    {
+      event: 'service_started',
+      version,
+      commit,
+      url: address,
+      port: typeof port === 'object' && port ? port.port : config.PORT,
+      pid: process.pid,
+      nodeVersion: process.version,
+      ...running.startedFields,
+    },
+    'service_started',
+  );
+  // Under `steadfast start` the supervisor waits for this message to learn the bound port.
+  process.send?.({ type: 'listening', service: spec.service, url: address });
+}

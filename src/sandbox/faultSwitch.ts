@@ -1,0 +1,84 @@
+import type { Socket } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import Type, { type Static } from 'typebox';
+import type { HttpServer } from '../platform/http/createHttpServer.ts';
+
+export const FaultSchema = Type.Object(
+  {
+    mode: Type.Union([
+      Type.Literal('none'),
+      Type.Literal('latency'),
+      Type.Literal('error'),
+      Type.Literal('hang'),
+      Type.Literal('reset'),
+      Type.Literal('charge-then-hang'),
+    ]),
+    latencyMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 600000 })),
+    rate: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
+  },
+  { additionalProperties: false },
+);
+export type Fault = Static<typeof FaultSchema>;
+
+/**
+ * The sandbox fault switch (`PUT /__sandbox/fault`): makes a share of requests slow, fail, hang or
+ * drop their connection, so tests and demos can break a dependency for real. Refused in production.
+ */
+export class FaultSwitch {
+  #fault: Required<Fault> = { mode: 'none', latencyMs: 0, rate: 1 };
+  readonly #held = new Set<Socket>();
+
+  get current(): Required<Fault> {
+    return { ...this.#fault };
+  }
+
+  /** True when this request was picked to have its answer swallowed after its work is done. */
+  hangsAfterWork(): boolean {
+    return this.#fault.mode === 'charge-then-hang' && Math.random() < this.#fault.rate;
+  }
+
+  /** Keeps the connection open and never answers. */
+  hold(request: FastifyRequest, reply: FastifyReply): void {
+    reply.hijack();
+    const socket = request.raw.socket;
+    this.#held.add(socket);
+    socket.once('close', () => this.#held.delete(socket));
+  }
+
+  register(app: HttpServer, options: { production: boolean }): void {
+    app.get('/__sandbox/fault', { schema: { hide: true } }, async () => this.current);
+    app.put('/__sandbox/fault', { schema: { hide: true, body: FaultSchema } }, async (request, reply) => {
+      if (options.production) {
+        return reply
+          .code(403)
+          .send({ error: 'FAULTS_DISABLED', message: 'The fault switch is off in production.' });
+      }
+      this.#fault = { latencyMs: 0, rate: 1, ...request.body };
+      request.log.warn({ fault: this.#fault }, 'fault_switched');
+      return this.current;
+    });
+
+    app.addHook('onRequest', async (request, reply) => {
+      const { mode, latencyMs, rate } = this.#fault;
+      if (mode === 'none' || mode === 'charge-then-hang') return;
+      if (request.url.startsWith('/__sandbox') || request.url.startsWith('/health')) return;
+      if (Math.random() >= rate) return;
+      if (mode === 'latency') {
+        await sleep(latencyMs);
+      } else if (mode === 'error') {
+        return reply.code(500).send({ error: 'INJECTED_FAULT', message: 'The fault switch answered 500.' });
+      } else if (mode === 'hang') {
+        this.hold(request, reply);
+      } else if (mode === 'reset') {
+        reply.hijack();
+        request.raw.socket.destroy();
+      }
+    });
+
+    // Held connections would keep close() waiting forever.
+    app.addHook('preClose', async () => {
+      for (const socket of this.#held) socket.destroy();
+    });
+  }
+}

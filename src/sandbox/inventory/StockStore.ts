@@ -1,0 +1,188 @@
+import type { Database } from '../../platform/database/Database.ts';
+
+export interface StockLevel {
+  sku: string;
+  available: number;
+  reserved: number;
+  sold: number;
+}
+
+export interface ReservationItem {
+  sku: string;
+  quantity: number;
+}
+
+export type ReservationStatus = 'reserved' | 'committed' | 'released' | 'expired';
+
+export type ReserveOutcome =
+  | { ok: true; status: ReservationStatus; expiresAt: string }
+  | { ok: false; sku: string; reason: 'insufficient' | 'unknown_sku' };
+
+export type TransitionOutcome =
+  | { ok: true; status: ReservationStatus }
+  | { ok: false; status: ReservationStatus | 'unknown' };
+
+const STOCK_COLUMNS = 'sku, available, reserved, sold';
+
+/** Stock and reservations, every movement in one transaction so `initial = available + reserved + sold` holds. */
+export class StockStore {
+  readonly #db: Database;
+
+  constructor(db: Database) {
+    this.#db = db;
+  }
+
+  async list(): Promise<StockLevel[]> {
+    return (await this.#db.query<StockLevel>(`SELECT ${STOCK_COLUMNS} FROM stock ORDER BY sku`)).rows;
+  }
+
+  async get(sku: string): Promise<StockLevel | undefined> {
+    return (await this.#db.query<StockLevel>(`SELECT ${STOCK_COLUMNS} FROM stock WHERE sku = $1`, [sku]))
+      .rows[0];
+  }
+
+  /** Adds units to a SKU (creating it): a delivery from the warehouse. */
+  async restock(sku: string, quantity: number): Promise<StockLevel> {
+    const result = await this.#db.query<StockLevel>(
+      `INSERT INTO stock (sku, initial, available) VALUES ($1, $2, $2)
+       ON CONFLICT (sku) DO UPDATE SET initial = stock.initial + $2, available = stock.available + $2, updated_at = now()
+       RETURNING ${STOCK_COLUMNS}`,
+      [sku, quantity],
+    );
+    return result.rows[0] as StockLevel;
+  }
+
+  /**
+   * Idempotent by reservation id: a second call returns the first one's state, whatever it is now
+   * (a released id stays released, so a late retry cannot take stock again).
+   */
+  async reserve(id: string, items: ReservationItem[], ttlSeconds: number): Promise<ReserveOutcome> {
+    return this.#db
+      .transaction(async (tx) => {
+        const inserted = await tx.query<{ expires_at: Date }>(
+          `INSERT INTO reservations (id, status, expires_at) VALUES ($1, 'reserved', now() + make_interval(secs => $2))
+         ON CONFLICT (id) DO NOTHING RETURNING expires_at`,
+          [id, ttlSeconds],
+        );
+        if (inserted.rowCount === 0) {
+          const existing = await tx.query<{ status: ReservationStatus; expires_at: Date }>(
+            'SELECT status, expires_at FROM reservations WHERE id = $1',
+            [id],
+          );
+          const row = existing.rows[0];
+          return {
+            ok: true as const,
+            status: row?.status ?? 'released',
+            expiresAt: row?.expires_at.toISOString() ?? '',
+          };
+        }
+        // Lock rows in SKU order so two reservations never wait on each other in a cycle.
+        for (const item of merge(items)) {
+          const taken = await tx.query(
+            `UPDATE stock SET available = available - $2, reserved = reserved + $2, updated_at = now()
+           WHERE sku = $1 AND available >= $2`,
+            [item.sku, item.quantity],
+          );
+          if (taken.rowCount === 0) {
+            const known = await tx.query('SELECT 1 FROM stock WHERE sku = $1', [item.sku]);
+            throw new Refusal(item.sku, known.rowCount === 0 ? 'unknown_sku' : 'insufficient');
+          }
+          await tx.query(
+            'INSERT INTO reservation_items (reservation_id, sku, quantity) VALUES ($1, $2, $3)',
+            [id, item.sku, item.quantity],
+          );
+        }
+        return {
+          ok: true as const,
+          status: 'reserved' as const,
+          expiresAt: (inserted.rows[0] as { expires_at: Date }).expires_at.toISOString(),
+        };
+      })
+      .catch((error: unknown) => {
+        if (error instanceof Refusal) return { ok: false as const, sku: error.sku, reason: error.reason };
+        throw error;
+      });
+  }
+
+  /** Reserved units become sold. Committing twice is a no-op; committing a released reservation is refused. */
+  async commit(id: string): Promise<TransitionOutcome> {
+    return this.#transition(id, 'committed', 'reserved = reserved - i.quantity, sold = sold + i.quantity');
+  }
+
+  /** Reserved units become available again. A release of an unknown id leaves a tombstone, so a late reserve fails. */
+  async release(id: string): Promise<TransitionOutcome> {
+    await this.#db.query(
+      `INSERT INTO reservations (id, status, expires_at) VALUES ($1, 'released', now()) ON CONFLICT (id) DO NOTHING`,
+      [id],
+    );
+    return this.#transition(
+      id,
+      'released',
+      'reserved = reserved - i.quantity, available = available + i.quantity',
+    );
+  }
+
+  /** Returns the stock of reservations past their expiry; safe to run from many processes at once. */
+  async expireDue(limit = 100): Promise<number> {
+    return this.#db.transaction(async (tx) => {
+      const due = await tx.query<{ id: string }>(
+        `SELECT id FROM reservations WHERE status = 'reserved' AND expires_at < now()
+         ORDER BY expires_at LIMIT $1 FOR UPDATE SKIP LOCKED`,
+        [limit],
+      );
+      for (const { id } of due.rows)
+        await this.#move(
+          tx,
+          id,
+          'expired',
+          'reserved = reserved - i.quantity, available = available + i.quantity',
+        );
+      return due.rowCount ?? 0;
+    });
+  }
+
+  async #transition(id: string, target: ReservationStatus, movement: string): Promise<TransitionOutcome> {
+    return this.#db.transaction(async (tx) => {
+      const current = await tx.query<{ status: ReservationStatus }>(
+        'SELECT status FROM reservations WHERE id = $1 FOR UPDATE',
+        [id],
+      );
+      const status = current.rows[0]?.status;
+      if (!status) return { ok: false, status: 'unknown' };
+      if (status === target) return { ok: true, status };
+      if (status !== 'reserved') return { ok: false, status };
+      await this.#move(tx, id, target, movement);
+      return { ok: true, status: target };
+    });
+  }
+
+  async #move(
+    tx: Parameters<Parameters<Database['transaction']>[0]>[0],
+    id: string,
+    target: ReservationStatus,
+    movement: string,
+  ) {
+    await tx.query(
+      `UPDATE stock s SET ${movement}, updated_at = now()
+       FROM reservation_items i WHERE i.reservation_id = $1 AND i.sku = s.sku`,
+      [id],
+    );
+    await tx.query('UPDATE reservations SET status = $2, updated_at = now() WHERE id = $1', [id, target]);
+  }
+}
+
+class Refusal extends Error {
+  readonly sku: string;
+  readonly reason: 'insufficient' | 'unknown_sku';
+  constructor(sku: string, reason: 'insufficient' | 'unknown_sku') {
+    super(`${reason}: ${sku}`);
+    this.sku = sku;
+    this.reason = reason;
+  }
+}
+
+function merge(items: ReservationItem[]): ReservationItem[] {
+  const totals = new Map<string, number>();
+  for (const { sku, quantity } of items) totals.set(sku, (totals.get(sku) ?? 0) + quantity);
+  return [...totals].sort(([a], [b]) => a.localeCompare(b)).map(([sku, quantity]) => ({ sku, quantity }));
+}

@@ -1,0 +1,89 @@
+import Type from 'typebox';
+import type { HttpServer } from '../../platform/http/createHttpServer.ts';
+import type { FaultSwitch } from '../faultSwitch.ts';
+import type { StockStore } from './StockStore.ts';
+
+const Sku = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.-]+$' });
+const StockLevel = Type.Object({
+  sku: Type.String(),
+  available: Type.Integer(),
+  reserved: Type.Integer(),
+  sold: Type.Integer(),
+});
+const Id = Type.String({ minLength: 1, maxLength: 128 });
+
+/** The inventory service's HTTP interface (DESIGN section 9). All writes are idempotent. */
+export function registerInventoryRoutes(
+  app: HttpServer,
+  store: StockStore,
+  faults: FaultSwitch,
+  production: boolean,
+) {
+  faults.register(app, { production });
+
+  app.get('/stock', { schema: { response: { 200: Type.Array(StockLevel) } } }, async () => store.list());
+
+  app.get('/stock/:sku', { schema: { params: Type.Object({ sku: Sku }) } }, async (request, reply) => {
+    const level = await store.get(request.params.sku);
+    if (!level) return reply.code(404).send({ error: 'UNKNOWN_SKU', sku: request.params.sku });
+    return level;
+  });
+
+  app.post(
+    '/stock/:sku/restock',
+    {
+      schema: {
+        params: Type.Object({ sku: Sku }),
+        body: Type.Object({ quantity: Type.Integer({ minimum: 1, maximum: 1_000_000 }) }),
+      },
+    },
+    async (request) => store.restock(request.params.sku, request.body.quantity),
+  );
+
+  app.post(
+    '/reservations',
+    {
+      schema: {
+        body: Type.Object({
+          reservationId: Id,
+          items: Type.Array(
+            Type.Object({ sku: Sku, quantity: Type.Integer({ minimum: 1, maximum: 10_000 }) }),
+            {
+              minItems: 1,
+              maxItems: 100,
+            },
+          ),
+          ttlSeconds: Type.Integer({ minimum: 1, maximum: 86_400 }),
+        }),
+      },
+    },
+    async (request, reply) => {
+      const { reservationId, items, ttlSeconds } = request.body;
+      const outcome = await store.reserve(reservationId, items, ttlSeconds);
+      if (!outcome.ok) {
+        const error = outcome.reason === 'insufficient' ? 'INSUFFICIENT_STOCK' : 'UNKNOWN_SKU';
+        return reply.code(409).send({ error, sku: outcome.sku });
+      }
+      return reply.code(201).send({ reservationId, status: outcome.status, expiresAt: outcome.expiresAt });
+    },
+  );
+
+  for (const action of ['commit', 'release'] as const) {
+    app.post(
+      `/reservations/:id/${action}`,
+      { schema: { params: Type.Object({ id: Id }) } },
+      async (request, reply) => {
+        const { id } = request.params;
+        const outcome = action === 'commit' ? await store.commit(id) : await store.release(id);
+        if (outcome.ok) return { reservationId: id, status: outcome.status };
+        if (outcome.status === 'unknown')
+          return reply.code(404).send({ error: 'UNKNOWN_RESERVATION', reservationId: id });
+        return reply.code(409).send({
+          error: `RESERVATION_${outcome.status.toUpperCase()}`,
+          reservationId: id,
+          status: outcome.status,
+        });
+      },
+    );
+  }
+}

@@ -1,0 +1,54 @@
+import { fileURLToPath } from 'node:url';
+import { databaseFromSettings } from '../../platform/database/Database.ts';
+import { registerHealthRoutes } from '../../platform/health/healthRoutes.ts';
+import { createHttpServer } from '../../platform/http/createHttpServer.ts';
+import { databaseCheck } from '../../platform/preflight/preflight.ts';
+import { bootService, type ServiceSpec } from '../../platform/process/bootService.ts';
+import { FaultSwitch } from '../faultSwitch.ts';
+import { registerInventoryRoutes } from './app.ts';
+import { InventorySettings } from './config.ts';
+import { StockStore } from './StockStore.ts';
+
+export const INVENTORY_MIGRATIONS = fileURLToPath(new URL('./migrations', import.meta.url));
+
+export const inventoryService: ServiceSpec<typeof InventorySettings> = {
+  service: 'inventory',
+  schema: InventorySettings,
+  preflight: (config) => [
+    databaseCheck(config.DATABASE_URL, INVENTORY_MIGRATIONS, config.DB_CONNECT_TIMEOUT_MS),
+  ],
+  build: async (config, logger, state) => {
+    const db = databaseFromSettings(config, 'inventory');
+    const store = new StockStore(db);
+    const app = createHttpServer({
+      logger,
+      bodyLimit: config.BODY_LIMIT_BYTES,
+      isDraining: () => state.draining,
+    });
+    registerHealthRoutes(app, {
+      databaseUrl: config.DATABASE_URL,
+      dependencies: [],
+      settings: config,
+      isDraining: () => state.draining,
+    });
+    registerInventoryRoutes(app, store, new FaultSwitch(), config.NODE_ENV === 'production');
+    const sweeper = setInterval(() => {
+      store
+        .expireDue()
+        .then((n) => n > 0 && logger.info({ expired: n }, 'reservations_expired'))
+        .catch((error: Error) =>
+          logger.warn({ errorClass: error.name, stack: error.stack }, 'reservation sweep failed'),
+        );
+    }, config.RESERVATION_SWEEP_INTERVAL_MS);
+    sweeper.unref();
+    return {
+      app,
+      closeResources: async () => {
+        clearInterval(sweeper);
+        await db.close();
+      },
+    };
+  },
+};
+
+if (import.meta.main) await bootService(inventoryService);

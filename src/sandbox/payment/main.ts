@@ -1,0 +1,42 @@
+import { fileURLToPath } from 'node:url';
+import { databaseFromSettings } from '../../platform/database/Database.ts';
+import { registerHealthRoutes } from '../../platform/health/healthRoutes.ts';
+import { createHttpServer } from '../../platform/http/createHttpServer.ts';
+import { databaseCheck } from '../../platform/preflight/preflight.ts';
+import { bootService, type ServiceSpec } from '../../platform/process/bootService.ts';
+import { FaultSwitch } from '../faultSwitch.ts';
+import { registerPaymentRoutes, renderStripeError } from './app.ts';
+import { ChargeStore } from './ChargeStore.ts';
+import { PaymentSettings } from './config.ts';
+
+export const PAYMENT_MIGRATIONS = fileURLToPath(new URL('./migrations', import.meta.url));
+
+export const paymentSandbox: ServiceSpec<typeof PaymentSettings> = {
+  service: 'payment-sandbox',
+  schema: PaymentSettings,
+  preflight: (config) => [
+    databaseCheck(config.DATABASE_URL, PAYMENT_MIGRATIONS, config.DB_CONNECT_TIMEOUT_MS),
+  ],
+  build: async (config, logger, state) => {
+    const db = databaseFromSettings(config, 'payment-sandbox');
+    const app = createHttpServer({
+      logger,
+      bodyLimit: config.BODY_LIMIT_BYTES,
+      isDraining: () => state.draining,
+      renderError: renderStripeError,
+    });
+    registerHealthRoutes(app, {
+      databaseUrl: config.DATABASE_URL,
+      dependencies: [],
+      settings: config,
+      isDraining: () => state.draining,
+    });
+    registerPaymentRoutes(app, new ChargeStore(db), new FaultSwitch(), {
+      apiKey: config.PAYMENT_API_KEY,
+      production: config.NODE_ENV === 'production',
+    });
+    return { app, closeResources: () => db.close() };
+  },
+};
+
+if (import.meta.main) await bootService(paymentSandbox);

@@ -1,0 +1,126 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createWriteStream, type WriteStream } from 'node:fs';
+
+export interface ManagedProcessOptions {
+  name: string;
+  /** The module to run with this Node.js. */
+  entry: string;
+  env: NodeJS.ProcessEnv;
+  /** Appends the process's output here as well as to the terminal. */
+  logFile: string;
+  /** Echo the process's output on the terminal. */
+  echo: boolean;
+  startTimeoutMs: number;
+  /** At most this many restarts within `restartWindowMs`; then the process is left down. */
+  maxRestarts: number;
+  restartWindowMs: number;
+  onEvent: (message: string) => void;
+  /** After each (re)start, with what the process announced. */
+  onReady?: (ready: ReadyMessage) => void;
+}
+
+export interface ReadyMessage {
+  type: 'listening';
+  url: string;
+  pid?: number;
+}
+
+/**
+ * One supervised child process, as a process manager keeps it: started in its own process group (a
+ * Ctrl-C reaches the supervisor, which stops children in order), ready when it says so over IPC,
+ * restarted when it dies unasked, a few times a minute at most.
+ */
+export class ManagedProcess {
+  readonly name: string;
+  readonly #options: ManagedProcessOptions;
+  readonly #log: WriteStream;
+  #child: ChildProcess | undefined;
+  #ready: ReadyMessage | undefined;
+  #stopping = false;
+  #restarts: number[] = [];
+
+  constructor(options: ManagedProcessOptions) {
+    this.name = options.name;
+    this.#options = options;
+    this.#log = createWriteStream(options.logFile, { flags: 'a' });
+  }
+
+  get pid(): number | undefined {
+    return this.#ready?.pid ?? this.#child?.pid;
+  }
+
+  get ready(): ReadyMessage | undefined {
+    return this.#ready;
+  }
+
+  /** Starts the process and resolves once it announced it is listening. */
+  async start(extraEnv: NodeJS.ProcessEnv = {}): Promise<ReadyMessage> {
+    const child = spawn(process.execPath, [this.#options.entry], {
+      env: { ...this.#options.env, ...extraEnv },
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      detached: true,
+    });
+    this.#child = child;
+    for (const stream of [child.stdout, child.stderr]) {
+      stream?.on('data', (chunk: Buffer) => {
+        this.#log.write(chunk);
+        if (this.#options.echo) process.stdout.write(chunk);
+      });
+    }
+    const ready = new Promise<ReadyMessage>((resolve, reject) => {
+      const timer = setTimeout(
+        () =>
+          reject(new Error(`${this.name} did not become ready within ${this.#options.startTimeoutMs} ms`)),
+        this.#options.startTimeoutMs,
+      );
+      child.on('message', (message: ReadyMessage) => {
+        if (message?.type !== 'listening') return;
+        clearTimeout(timer);
+        resolve(message);
+      });
+      child.once('exit', (code, signal) => {
+        clearTimeout(timer);
+        reject(
+          new Error(`${this.name} exited before it was ready (code ${code}, signal ${signal}); see its log`),
+        );
+      });
+    });
+    const message = await ready;
+    this.#ready = { ...message, pid: message.pid ?? child.pid };
+    this.#options.onReady?.(this.#ready);
+    child.once('exit', (code, signal) => this.#exited(code, signal, extraEnv));
+    return this.#ready;
+  }
+
+  async stop(timeoutMs = 20000): Promise<void> {
+    this.#stopping = true;
+    const child = this.#child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = once(child, 'exit');
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    await exited;
+    clearTimeout(timer);
+    await new Promise((resolve) => this.#log.end(resolve));
+  }
+
+  #exited(code: number | null, signal: NodeJS.Signals | null, extraEnv: NodeJS.ProcessEnv) {
+    if (this.#stopping) return;
+    const now = Date.now();
+    this.#restarts = this.#restarts.filter((t) => now - t < this.#options.restartWindowMs);
+    if (this.#restarts.length >= this.#options.maxRestarts) {
+      this.#options.onEvent(
+        `${this.name} exited (code ${code}, signal ${signal}) and restarted ${this.#restarts.length} times within a minute: leaving it down`,
+      );
+      return;
+    }
+    this.#restarts.push(now);
+    this.#options.onEvent(`${this.name} exited (code ${code}, signal ${signal}): restarting`);
+    // Come back on the same port: the other services and stack.json point at it.
+    const port = this.#ready ? new URL(this.#ready.url).port : undefined;
+    this.start(port ? { ...extraEnv, PORT: port } : extraEnv).catch((error: Error) =>
+      this.#options.onEvent(`${this.name} failed to restart: ${error.message}`),
+    );
+  }
+}

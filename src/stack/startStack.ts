@@ -1,0 +1,222 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { signToken } from '../checkout/auth.ts';
+import { CHECKOUT_MIGRATIONS } from '../checkout/main.ts';
+import { migrate } from '../platform/database/migrations.ts';
+import { INVENTORY_MIGRATIONS } from '../sandbox/inventory/main.ts';
+import { PAYMENT_MIGRATIONS } from '../sandbox/payment/main.ts';
+import { ensureDatabases } from './databases.ts';
+import { DEMO_USER_ID, seedDemoData } from './demoData.ts';
+import { ManagedProcess } from './ManagedProcess.ts';
+import { loadOrCreateSecrets } from './secrets.ts';
+
+export interface StackOptions {
+  dataDir: string;
+  checkoutPort: number;
+  inventoryPort: number;
+  paymentPort: number;
+  /** Echo every service's log lines on this terminal. */
+  echo: boolean;
+}
+
+/** The facts a script needs to use a running stack: `<data dir>/stack.json` (DESIGN section 9). */
+export interface StackInfo {
+  checkoutUrl: string;
+  inventoryUrl: string;
+  paymentUrl: string;
+  databaseUrl: string;
+  demoUserId: string;
+  demoToken: string;
+  demoCartId: string;
+  pids: { checkout?: number; inventory?: number; payment?: number; postgres?: number; supervisor: number };
+}
+
+const DATABASES = { checkout: 'checkout', inventory: 'inventory', payment: 'payment_sandbox' } as const;
+const entry = (path: string) => fileURLToPath(new URL(path, import.meta.url));
+
+/**
+ * `steadfast start`: PostgreSQL, migrations, demo data, inventory, payment sandbox and checkout on
+ * one machine, supervised until SIGINT/SIGTERM, then stopped in order (checkout first, PostgreSQL last).
+ */
+export async function startStack(options: StackOptions): Promise<void> {
+  const dataDir = resolve(options.dataDir);
+  const logsDir = join(dataDir, 'logs');
+  await mkdir(logsDir, { recursive: true });
+  const secrets = await loadOrCreateSecrets(dataDir);
+  const say = (message: string) => process.stderr.write(`[steadfast] ${message}\n`);
+  const started = Date.now();
+
+  const managed = (name: string, path: string, env: NodeJS.ProcessEnv, onReady?: () => void) =>
+    new ManagedProcess({
+      name,
+      entry: entry(path),
+      env: { ...process.env, ...env },
+      logFile: join(logsDir, `${name}.log`),
+      echo: options.echo,
+      startTimeoutMs: 60000,
+      maxRestarts: 5,
+      restartWindowMs: 60000,
+      onEvent: say,
+      onReady,
+    });
+
+  const postgresPort = await freePort();
+  const postgres = managed('postgres', './postgresProcess.ts', {
+    PG_DATA_DIR: join(dataDir, 'pg'),
+    PG_PORT: String(postgresPort),
+    PG_PASSWORD: secrets.postgresPassword,
+  });
+  const processes: ManagedProcess[] = [postgres];
+  let info: StackInfo | undefined;
+  const writeInfo = async () => {
+    if (!info) return;
+    info.pids = {
+      checkout: checkout?.pid,
+      inventory: inventory?.pid,
+      payment: payment?.pid,
+      postgres: postgres.pid,
+      supervisor: process.pid,
+    };
+    await writeFile(join(dataDir, 'stack.json'), `${JSON.stringify(info, null, 2)}\n`);
+  };
+  let checkout: ManagedProcess | undefined;
+  let inventory: ManagedProcess | undefined;
+  let payment: ManagedProcess | undefined;
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    void (async () => {
+      say(`${signal}: stopping checkout, then inventory and payment sandbox, then PostgreSQL`);
+      await checkout?.stop();
+      await Promise.all([inventory?.stop(), payment?.stop()]);
+      await postgres.stop();
+      say('stopped');
+      process.exit(0);
+    })();
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+
+  try {
+    say(`starting PostgreSQL (data in ${join(dataDir, 'pg')})`);
+    await postgres.start();
+    const pgUrl = (db: string) =>
+      `postgres://postgres:${encodeURIComponent(secrets.postgresPassword)}@127.0.0.1:${postgresPort}/${db}`;
+    await ensureDatabases(pgUrl('postgres'), Object.values(DATABASES));
+    await migrate(pgUrl(DATABASES.checkout), CHECKOUT_MIGRATIONS);
+    await migrate(pgUrl(DATABASES.inventory), INVENTORY_MIGRATIONS);
+    await migrate(pgUrl(DATABASES.payment), PAYMENT_MIGRATIONS);
+    const { demoCartId } = await seedDemoData({
+      checkout: pgUrl(DATABASES.checkout),
+      inventory: pgUrl(DATABASES.inventory),
+    });
+
+    // Sandboxes drain at once; only the checkout, behind a load balancer in production, waits for it.
+    const sandboxEnv = { SHUTDOWN_DRAIN_DELAY_MS: process.env.SHUTDOWN_DRAIN_DELAY_MS ?? '0' };
+    inventory = managed(
+      'inventory',
+      '../sandbox/inventory/main.ts',
+      {
+        ...sandboxEnv,
+        DATABASE_URL: pgUrl(DATABASES.inventory),
+      },
+      () => void writeInfo(),
+    );
+    payment = managed(
+      'payment',
+      '../sandbox/payment/main.ts',
+      {
+        ...sandboxEnv,
+        DATABASE_URL: pgUrl(DATABASES.payment),
+        PAYMENT_API_KEY: secrets.paymentApiKey,
+      },
+      () => void writeInfo(),
+    );
+    processes.push(inventory, payment);
+    const [inventoryReady, paymentReady] = await Promise.all([
+      inventory.start({ PORT: String(options.inventoryPort) }),
+      payment.start({ PORT: String(options.paymentPort) }),
+    ]);
+
+    const serveEnv = {
+      DATABASE_URL: pgUrl(DATABASES.checkout),
+      PAYMENT_API_URL: paymentReady.url,
+      PAYMENT_API_KEY: secrets.paymentApiKey,
+      INVENTORY_API_URL: inventoryReady.url,
+      JWT_SECRET: secrets.jwtSecret,
+    };
+    checkout = managed('checkout', '../checkout/main.ts', serveEnv, () => void writeInfo());
+    processes.push(checkout);
+    const checkoutReady = await checkout.start({ PORT: String(options.checkoutPort) });
+
+    info = {
+      checkoutUrl: checkoutReady.url,
+      inventoryUrl: inventoryReady.url,
+      paymentUrl: paymentReady.url,
+      databaseUrl: pgUrl(DATABASES.checkout),
+      demoUserId: DEMO_USER_ID,
+      demoToken: await signToken(secrets.jwtSecret, DEMO_USER_ID, '30d'),
+      demoCartId,
+      pids: { supervisor: process.pid },
+    };
+    await writeFile(
+      join(dataDir, 'stack.env'),
+      `${Object.entries(serveEnv)
+        .map(([k, v]) => `${k}=${v}`)
+        .join('\n')}\n`,
+      { mode: 0o600 },
+    );
+    await writeInfo();
+    printSummary(info, dataDir, Date.now() - started);
+  } catch (error) {
+    say(`start failed: ${(error as Error).message}`);
+    await Promise.all(processes.reverse().map((p) => p.stop()));
+    process.exit(1);
+  }
+}
+
+function printSummary(info: StackInfo, dataDir: string, elapsedMs: number) {
+  const curl = [
+    `curl -i -X POST ${info.checkoutUrl}/api/checkout/complete`,
+    `  -H 'Authorization: Bearer ${info.demoToken}'`,
+    `  -H 'Content-Type: application/json'`,
+    `  -H "Idempotency-Key: $(uuidgen 2>/dev/null || date +%s%N)"`,
+    `  -d '{"cartId":"${info.demoCartId}","paymentToken":"tok_visa"}'`,
+  ].join(' \\\n');
+  process.stdout.write(
+    [
+      '',
+      `Steadfast is up (${(elapsedMs / 1000).toFixed(1)} s).`,
+      `  checkout         ${info.checkoutUrl}   (health: ${info.checkoutUrl}/health, API: ${info.checkoutUrl}/openapi.json)`,
+      `  inventory        ${info.inventoryUrl}`,
+      `  payment sandbox  ${info.paymentUrl}`,
+      `  PostgreSQL       ${info.databaseUrl.replace(/:[^:@/]+@/, ':***@')}`,
+      `  logs             ${join(dataDir, 'logs')}`,
+      `  stack facts      ${join(dataDir, 'stack.json')}, ${join(dataDir, 'stack.env')}`,
+      '',
+      `Demo user ${info.demoUserId}, token (30 days):`,
+      `  ${info.demoToken}`,
+      '',
+      'Complete the demo checkout:',
+      curl,
+      '',
+      'Ctrl-C stops everything.',
+      '',
+    ].join('\n'),
+  );
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolvePort(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
