@@ -27,10 +27,12 @@ export type Fault = Static<typeof FaultSchema>;
  */
 export class FaultSwitch {
   #fault: Required<Fault> = { mode: 'none', latencyMs: 0, rate: 1 };
+  /** Requests that reached the service's API (not the switch, not health): proof a breaker kept calls away. */
+  #requestsSeen = 0;
   readonly #held = new Set<Socket>();
 
-  get current(): Required<Fault> {
-    return { ...this.#fault };
+  get current(): Required<Fault> & { requestsSeen: number } {
+    return { ...this.#fault, requestsSeen: this.#requestsSeen };
   }
 
   /** True when this request was picked to have its answer swallowed after its work is done. */
@@ -60,9 +62,10 @@ export class FaultSwitch {
     });
 
     app.addHook('onRequest', async (request, reply) => {
+      if (request.url.startsWith('/__sandbox') || request.url.startsWith('/health')) return;
+      this.#requestsSeen++;
       const { mode, latencyMs, rate } = this.#fault;
       if (mode === 'none' || mode === 'charge-then-hang') return;
-      if (request.url.startsWith('/__sandbox') || request.url.startsWith('/health')) return;
       if (Math.random() >= rate) return;
       if (mode === 'latency') {
         await sleep(latencyMs);

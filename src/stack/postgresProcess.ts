@@ -21,9 +21,20 @@ let stopping = false;
 const stop = async () => {
   if (stopping) return;
   stopping = true;
+  clearInterval(watch);
   await server.stop();
   process.exit(0);
 };
+// PostgreSQL died under us: exit too, so the supervisor notices and restarts it, as it would any service.
+const watch = setInterval(() => {
+  try {
+    process.kill(server.pid, 0);
+  } catch {
+    clearInterval(watch);
+    process.stderr.write(`postgres (pid ${server.pid}) is gone\n`);
+    process.exit(1);
+  }
+}, 500);
 process.on('SIGTERM', stop);
 process.on('SIGINT', stop);
 process.on('disconnect', stop);

@@ -1,0 +1,265 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { SignJWT } from 'jose';
+import pg from 'pg';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { assertProblem } from './support/problems.ts';
+import { startTestStack, type TestStack } from './support/stack.ts';
+
+// Every row of DESIGN section 4, against the real stack: checkout, inventory, payment sandbox, PostgreSQL.
+describe('checkout: every status it returns is true', () => {
+  let stack: TestStack;
+  const checkout = (cartId: string, token: string, extra: Record<string, unknown> = {}, headers = {}) =>
+    stack.api('POST', '/api/checkout/complete', { token, body: { cartId, paymentToken: 'tok_visa', ...extra }, headers });
+
+  before(async () => {
+    stack = await startTestStack({
+      CHECKOUT_RATE_LIMIT_PER_MINUTE: '5',
+      MAX_CONCURRENT_REQUESTS: '6',
+      BODY_LIMIT_BYTES: '2048',
+      PAYMENT_TIMEOUT_MS: '2000',
+    });
+  });
+  after(() => stack?.stop());
+
+  test('201 CONFIRMED: an order, a charge, the stock sold', async () => {
+    const { cartId, token } = await stack.cart('usr_ok', [{ sku: 'sku_pen', quantity: 2 }]);
+    const before = await stack.stock('sku_pen');
+    const response = await checkout(cartId, token);
+    assert.equal(response.status, 201, response.text);
+    assert.equal(response.body.status, 'CONFIRMED');
+    assert.match(String(response.body.transactionId), /^ch_/);
+    const order = await stack.api('GET', `/api/orders/${response.body.orderId}`, { token });
+    assert.equal(order.status, 200);
+    assert.equal(order.body.transactionId, response.body.transactionId);
+    assert.equal(order.body.amountCents, 2 * 4200);
+    const after = await stack.stock('sku_pen');
+    assert.equal(after.sold, before.sold + 2);
+    assert.equal(after.available, before.available - 2);
+    const cart = await stack.api('GET', `/api/carts/${cartId}`, { token });
+    assert.equal(cart.body.status, 'checked_out');
+  });
+
+  test('400 INVALID_JSON: a body that is not JSON', async () => {
+    assertProblem(await stack.api('POST', '/api/checkout/complete', { raw: '{"cartId": ' }), 400, 'INVALID_JSON');
+  });
+
+  test('415 UNSUPPORTED_MEDIA_TYPE: a body that is not sent as JSON', async () => {
+    const response = await stack.api('POST', '/api/checkout/complete', {
+      raw: 'cartId=1',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
+    assertProblem(response, 415, 'UNSUPPORTED_MEDIA_TYPE');
+  });
+
+  test('413 PAYLOAD_TOO_LARGE: a body over the limit', async () => {
+    const response = await stack.api('POST', '/api/checkout/complete', {
+      body: { cartId: 'x', paymentToken: 'x'.repeat(5000) },
+    });
+    assertProblem(response, 413, 'PAYLOAD_TOO_LARGE');
+  });
+
+  test('400 MISSING_REQUIRED_FIELDS names every missing field', async () => {
+    const response = await stack.api('POST', '/api/checkout/complete', { body: {} });
+    assertProblem(response, 400, 'MISSING_REQUIRED_FIELDS');
+    assert.deepEqual(response.body.fields, ['cartId', 'paymentToken']);
+    assert.match(String(response.body.message), /cartId, paymentToken/);
+  });
+
+  test('400 VALIDATION_FAILED: a field of the wrong type or shape', async () => {
+    assertProblem(
+      await stack.api('POST', '/api/checkout/complete', { body: { cartId: 42, paymentToken: 'tok_visa' } }),
+      400,
+      'VALIDATION_FAILED',
+    );
+    const { cartId, token } = await stack.cart('usr_shape');
+    assertProblem(
+      await stack.api('POST', `/api/carts/${cartId}/items`, { token, body: { sku: 'sku_mug', quantity: 'two' } }),
+      400,
+      'VALIDATION_FAILED',
+    );
+  });
+
+  test('401 UNAUTHENTICATED: no token, a forged one, an expired one', async () => {
+    const body = { cartId: 'c', paymentToken: 'tok_visa' };
+    assertProblem(await stack.api('POST', '/api/checkout/complete', { token: null, body }), 401, 'UNAUTHENTICATED');
+    const forged = await new SignJWT({})
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('usr_demo')
+      .setIssuer('steadfast')
+      .setExpirationTime('1h')
+      .sign(new TextEncoder().encode('not-the-secret-not-the-secret-not-the-secret'));
+    assertProblem(await stack.api('POST', '/api/checkout/complete', { token: forged, body }), 401, 'UNAUTHENTICATED');
+    const secret = JSON.parse(await readFile(join(stack.dataDir, 'secrets.json'), 'utf8')).jwtSecret as string;
+    const expired = await new SignJWT({})
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('usr_demo')
+      .setIssuer('steadfast')
+      .setExpirationTime(Math.floor(Date.now() / 1000) - 60)
+      .sign(new TextEncoder().encode(secret));
+    const response = await stack.api('POST', '/api/checkout/complete', { token: expired, body });
+    assertProblem(response, 401, 'UNAUTHENTICATED');
+    assert.match(String(response.body.detail), /expired/);
+  });
+
+  test("404 CART_NOT_FOUND: unknown, someone else's, or a body naming another user", async () => {
+    const { cartId } = await stack.cart('usr_owner');
+    const stranger = await stack.token('usr_stranger');
+    assertProblem(await checkout('00000000-0000-4000-8000-000000000000', stranger), 404, 'CART_NOT_FOUND');
+    assertProblem(await checkout('not-a-uuid', stranger), 404, 'CART_NOT_FOUND');
+    assertProblem(await checkout(cartId, stranger), 404, 'CART_NOT_FOUND');
+    assertProblem(await checkout(cartId, stranger, { userId: 'usr_owner' }), 404, 'CART_NOT_FOUND');
+    assertProblem(await stack.api('GET', `/api/carts/${cartId}`, { token: stranger }), 404, 'CART_NOT_FOUND');
+  });
+
+  test('409 CART_ALREADY_CHECKED_OUT: a second checkout of a paid cart', async () => {
+    const { cartId, token } = await stack.cart('usr_twice');
+    assert.equal((await checkout(cartId, token)).status, 201);
+    assertProblem(await checkout(cartId, token), 409, 'CART_ALREADY_CHECKED_OUT');
+  });
+
+  test('409 INVENTORY_CONFLICT: stock insufficient, nothing charged', async () => {
+    const { cartId, token } = await stack.cart('usr_soldout', [
+      { sku: 'sku_mug', quantity: 1 },
+      { sku: 'sku_sold_out', quantity: 1 },
+    ]);
+    const mugBefore = await stack.stock('sku_mug');
+    const paymentBefore = await stack.fault('payment', {});
+    const response = await checkout(cartId, token);
+    assertProblem(response, 409, 'INVENTORY_CONFLICT');
+    assert.equal(response.body.sku, 'sku_sold_out');
+    assert.equal((await stack.fault('payment', {})).requestsSeen, paymentBefore.requestsSeen, 'gateway not called');
+    assert.deepEqual(await stack.stock('sku_mug'), mugBefore, 'no stock held');
+  });
+
+  test('402 PAYMENT_DECLINED: the card is declined and the stock is released', async () => {
+    for (const paymentToken of ['tok_chargeDeclined', 'tok_chargeDeclinedInsufficientFunds']) {
+      const { cartId, token } = await stack.cart(`usr_${paymentToken}`, [{ sku: 'sku_lamp', quantity: 3 }]);
+      const before = await stack.stock('sku_lamp');
+      assertProblem(await checkout(cartId, token, { paymentToken }), 402, 'PAYMENT_DECLINED');
+      assert.deepEqual(await stack.stock('sku_lamp'), before);
+      // The cart stays open: the user may try another card.
+      assert.equal((await checkout(cartId, token)).status, 201);
+    }
+  });
+
+  test('422 IDEMPOTENCY_KEY_MISMATCH: the same key with a different body charges nothing', async () => {
+    const { cartId, token } = await stack.cart('usr_mismatch');
+    const headers = { 'idempotency-key': 'key-mismatch' };
+    const first = await checkout(cartId, token, { paymentToken: 'tok_chargeDeclined' }, headers);
+    assertProblem(first, 402, 'PAYMENT_DECLINED');
+    const paymentBefore = await stack.fault('payment', {});
+    assertProblem(await checkout(cartId, token, {}, headers), 422, 'IDEMPOTENCY_KEY_MISMATCH');
+    assert.equal((await stack.fault('payment', {})).requestsSeen, paymentBefore.requestsSeen);
+    const replay = await checkout(cartId, token, { paymentToken: 'tok_chargeDeclined' }, headers);
+    assert.equal(replay.text, first.text, 'the first outcome is replayed byte for byte');
+  });
+
+  test('409 IDEMPOTENCY_KEY_IN_USE while the first request with the key is in flight', async () => {
+    const { cartId, token } = await stack.cart('usr_inflight');
+    const headers = { 'idempotency-key': 'key-in-flight' };
+    await stack.fault('payment', { mode: 'latency', latencyMs: 1000 });
+    try {
+      const first = checkout(cartId, token, {}, headers);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      assertProblem(await checkout(cartId, token, {}, headers), 409, 'IDEMPOTENCY_KEY_IN_USE');
+      const done = await first;
+      assert.equal(done.status, 201);
+      const replay = await checkout(cartId, token, {}, headers);
+      assert.equal(replay.status, 201);
+      assert.equal(replay.text, done.text);
+      assert.equal(replay.headers.get('idempotent-replayed'), 'true');
+    } finally {
+      await stack.fault('payment', { mode: 'none' });
+    }
+  });
+
+  test('503 SERVICE_TEMPORARILY_UNAVAILABLE when the gateway fails, with Retry-After and an errorId', async () => {
+    const { cartId, token } = await stack.cart('usr_gateway_down');
+    await stack.fault('payment', { mode: 'error' });
+    try {
+      const response = await checkout(cartId, token);
+      assertProblem(response, 503, 'SERVICE_TEMPORARILY_UNAVAILABLE');
+    } finally {
+      await stack.fault('payment', { mode: 'none' });
+    }
+  });
+
+  test('429 RATE_LIMITED: too many checkouts from one user', async () => {
+    const token = await stack.token('usr_eager');
+    const statuses: number[] = [];
+    for (let i = 0; i < 5; i++) statuses.push((await checkout('00000000-0000-4000-8000-000000000000', token)).status);
+    assert.deepEqual(statuses, [404, 404, 404, 404, 404]);
+    assertProblem(await checkout('00000000-0000-4000-8000-000000000000', token), 429, 'RATE_LIMITED');
+    // Another user is not affected.
+    assertProblem(await checkout('00000000-0000-4000-8000-000000000000', await stack.token('usr_calm')), 404, 'CART_NOT_FOUND');
+  });
+
+  test('503 SERVER_OVERLOADED: past the concurrency cap a request is shed at once', async () => {
+    const carts = [];
+    for (let i = 0; i < 10; i++) carts.push(await stack.cart(`usr_crowd_${i}`));
+    await stack.fault('payment', { mode: 'latency', latencyMs: 1500 });
+    try {
+      const responses = await Promise.all(carts.map(({ cartId, token }) => checkout(cartId, token)));
+      const shed = responses.filter((r) => r.status === 503);
+      assert.ok(shed.length >= 4, `expected at least 4 shed, got ${responses.map((r) => r.status)}`);
+      for (const response of shed) assertProblem(response, 503, 'SERVER_OVERLOADED');
+      for (const response of responses.filter((r) => r.status !== 503)) assert.equal(response.status, 201);
+      // Shed requests are answered fast, not queued behind the slow ones.
+      assert.ok(Math.min(...shed.map((r) => r.elapsedMs)) < 1000);
+    } finally {
+      await stack.fault('payment', { mode: 'none' });
+    }
+  });
+
+  test('500 INTERNAL_SERVER_ERROR: a bug answers with an errorId, and the log line with that id holds the stack', async () => {
+    const { cartId, token } = await stack.cart('usr_bug');
+    // A deploy whose code expects a column the schema does not have: the article's bad-deployment 500.
+    const db = new pg.Client({ connectionString: stack.info.databaseUrl });
+    await db.connect();
+    await db.query('ALTER TABLE products RENAME COLUMN name TO title');
+    try {
+      const response = await stack.api('GET', `/api/carts/${cartId}`, { token });
+      assertProblem(response, 500, 'INTERNAL_SERVER_ERROR');
+      const errorId = response.body.errorId;
+      let line: Record<string, unknown> | undefined;
+      for (let i = 0; i < 50 && !line; i++) {
+        line = (await stack.log('checkout')).find((l) => l.errorId === errorId && l.stack);
+        if (!line) await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      assert.ok(line, 'a log line carries the errorId and the stack');
+      assert.equal(line.level, 'error');
+      assert.match(String(line.stack), /column .*name.* does not exist/);
+      assert.equal(line.endpoint, 'GET /api/carts/:cartId');
+      assert.equal(line.userId, 'usr_bug');
+      assert.equal(line.cartId, cartId);
+      assert.equal(line.requestId, response.headers.get('x-request-id'));
+    } finally {
+      await db.query('ALTER TABLE products RENAME COLUMN title TO name');
+      await db.end();
+    }
+    assert.equal((await stack.api('GET', `/api/carts/${cartId}`, { token })).status, 200);
+  });
+
+  test('X-Request-Id: echoed when sent, made when not', async () => {
+    const given = await stack.api('GET', '/health/live', { headers: { 'x-request-id': 'req-abc.123' } });
+    assert.equal(given.headers.get('x-request-id'), 'req-abc.123');
+    const made = await stack.api('GET', '/nowhere');
+    assert.equal(made.status, 404);
+    assert.match(made.headers.get('x-request-id') ?? '', /^[0-9a-f-]{36}$/);
+  });
+
+  test('GET /openapi.json documents the routes and their error responses', async () => {
+    const response = await stack.api('GET', '/openapi.json', { token: null });
+    assert.equal(response.status, 200);
+    assert.equal(response.body.openapi, '3.1.0');
+    const paths = response.body.paths as Record<string, Record<string, { responses: Record<string, unknown> }>>;
+    const checkoutOp = paths['/api/checkout/complete']?.post;
+    assert.ok(checkoutOp);
+    for (const status of ['201', '400', '401', '402', '404', '409', '422', '429', '500', '503']) {
+      assert.ok(checkoutOp.responses[status], `documents ${status}`);
+    }
+    assert.ok(paths['/api/carts']?.post && paths['/api/carts/{cartId}/items']?.post && paths['/api/orders/{orderId}']?.get);
+  });
+});

@@ -1,0 +1,164 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import type { StackInfo } from '../../src/stack/startStack.ts';
+import { assertSanitized } from './sanitized.ts';
+
+export const CLI = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+
+export interface ApiResponse {
+  status: number;
+  headers: Headers;
+  text: string;
+  body: Record<string, unknown>;
+  elapsedMs: number;
+}
+
+export interface TestStack {
+  info: StackInfo;
+  dataDir: string;
+  /** Calls the checkout service; every answer is checked to leak no internals. */
+  api: (
+    method: string,
+    path: string,
+    options?: { body?: unknown; raw?: string; token?: string | null; headers?: Record<string, string> },
+  ) => Promise<ApiResponse>;
+  token: (userId: string) => Promise<string>;
+  /** A new cart of `userId` holding the given items. */
+  cart: (userId: string, items?: { sku: string; quantity: number }[]) => Promise<{ cartId: string; token: string }>;
+  fault: (service: 'payment' | 'inventory', fault: Record<string, unknown>) => Promise<{ requestsSeen: number }>;
+  stock: (sku: string) => Promise<{ available: number; reserved: number; sold: number }>;
+  log: (service: string) => Promise<Record<string, unknown>[]>;
+  stop: () => Promise<void>;
+}
+
+/** Runs `steadfast start` in a fresh data directory, on free ports, exactly as an operator would. */
+export async function startTestStack(env: Record<string, string> = {}): Promise<TestStack> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'steadfast-test-'));
+  const child = spawn(process.execPath, [CLI, 'start', '--quiet'], {
+    env: {
+      ...process.env,
+      STEADFAST_DATA_DIR: dataDir,
+      PORT: '0',
+      INVENTORY_PORT: '0',
+      PAYMENT_PORT: '0',
+      LOG_LEVEL: 'info',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (chunk) => {
+    output += chunk;
+  });
+  child.stderr?.on('data', (chunk) => {
+    output += chunk;
+  });
+  const info = await waitForStackJson(dataDir, child, () => output);
+  const tokens = new Map<string, string>();
+
+  const stack: TestStack = {
+    info,
+    dataDir,
+    async api(method, path, options = {}) {
+      const headers: Record<string, string> = { ...options.headers };
+      if (options.token !== null) headers.authorization = `Bearer ${options.token ?? info.demoToken}`;
+      let payload: string | undefined = options.raw;
+      if (options.body !== undefined) payload = JSON.stringify(options.body);
+      if (payload !== undefined && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) {
+        headers['content-type'] = 'application/json';
+      }
+      const started = performance.now();
+      const response = await fetch(`${info.checkoutUrl}${path}`, { method, headers, body: payload });
+      const text = await response.text();
+      const elapsedMs = performance.now() - started;
+      assertSanitized(text);
+      let body: Record<string, unknown> = {};
+      try {
+        body = text ? JSON.parse(text) : {};
+      } catch {}
+      return { status: response.status, headers: response.headers, text, body, elapsedMs };
+    },
+    async token(userId) {
+      let token = tokens.get(userId);
+      if (!token) {
+        const secrets = JSON.parse(await readFile(join(dataDir, 'secrets.json'), 'utf8')) as { jwtSecret: string };
+        const { signToken } = await import('../../src/checkout/auth.ts');
+        token = await signToken(secrets.jwtSecret, userId, '1h');
+        tokens.set(userId, token);
+      }
+      return token;
+    },
+    async cart(userId, items = [{ sku: 'sku_mug', quantity: 1 }]) {
+      const token = await stack.token(userId);
+      const created = await stack.api('POST', '/api/carts', { token });
+      if (created.status !== 201) throw new Error(`cart not created: ${created.status} ${created.text}`);
+      const cartId = created.body.cartId as string;
+      for (const item of items) {
+        const added = await stack.api('POST', `/api/carts/${cartId}/items`, { token, body: item });
+        if (added.status !== 200) throw new Error(`item not added: ${added.status} ${added.text}`);
+      }
+      return { cartId, token };
+    },
+    async fault(service, fault) {
+      const url = service === 'payment' ? info.paymentUrl : info.inventoryUrl;
+      const response = await fetch(`${url}/__sandbox/fault`, {
+        method: fault.mode ? 'PUT' : 'GET',
+        headers: fault.mode ? { 'content-type': 'application/json' } : {},
+        body: fault.mode ? JSON.stringify(fault) : undefined,
+      });
+      if (!response.ok) throw new Error(`fault switch answered ${response.status}`);
+      return (await response.json()) as { requestsSeen: number };
+    },
+    async stock(sku) {
+      const response = await fetch(`${info.inventoryUrl}/stock/${sku}`);
+      return (await response.json()) as { available: number; reserved: number; sold: number };
+    },
+    async log(service) {
+      const text = await readFile(join(dataDir, 'logs', `${service}.log`), 'utf8');
+      return text
+        .split('\n')
+        .filter((line) => line.startsWith('{'))
+        .map((line) => JSON.parse(line) as Record<string, unknown>);
+    },
+    async stop() {
+      if (child.exitCode === null) {
+        const exited = once(child, 'exit');
+        child.kill('SIGTERM');
+        await exited;
+      }
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+  return stack;
+}
+
+async function waitForStackJson(dataDir: string, child: ChildProcess, output: () => string): Promise<StackInfo> {
+  const path = join(dataDir, 'stack.json');
+  const deadline = Date.now() + 90_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`steadfast start exited with ${child.exitCode}:\n${output()}`);
+    if (existsSync(path)) {
+      const info = JSON.parse(await readFile(path, 'utf8')) as StackInfo;
+      if (info.pids.checkout) return info;
+    }
+    await sleep(100);
+  }
+  child.kill('SIGKILL');
+  throw new Error(`steadfast start did not become ready:\n${output()}`);
+}
+
+/** Polls `probe` until it returns true, or fails after `timeoutMs`. */
+export async function eventually(probe: () => Promise<boolean>, timeoutMs = 20_000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await probe().catch(() => false)) return;
+    await sleep(100);
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
