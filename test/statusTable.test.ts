@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { SignJWT } from 'jose';
 import pg from 'pg';
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { assertProblem } from './support/problems.ts';
 import { startTestStack, type TestStack } from './support/stack.ts';
 
@@ -11,7 +11,11 @@ import { startTestStack, type TestStack } from './support/stack.ts';
 describe('checkout: every status it returns is true', () => {
   let stack: TestStack;
   const checkout = (cartId: string, token: string, extra: Record<string, unknown> = {}, headers = {}) =>
-    stack.api('POST', '/api/checkout/complete', { token, body: { cartId, paymentToken: 'tok_visa', ...extra }, headers });
+    stack.api('POST', '/api/checkout/complete', {
+      token,
+      body: { cartId, paymentToken: 'tok_visa', ...extra },
+      headers,
+    });
 
   before(async () => {
     stack = await startTestStack({
@@ -42,7 +46,11 @@ describe('checkout: every status it returns is true', () => {
   });
 
   test('400 INVALID_JSON: a body that is not JSON', async () => {
-    assertProblem(await stack.api('POST', '/api/checkout/complete', { raw: '{"cartId": ' }), 400, 'INVALID_JSON');
+    assertProblem(
+      await stack.api('POST', '/api/checkout/complete', { raw: '{"cartId": ' }),
+      400,
+      'INVALID_JSON',
+    );
   });
 
   test('415 UNSUPPORTED_MEDIA_TYPE: a body that is not sent as JSON', async () => {
@@ -75,7 +83,10 @@ describe('checkout: every status it returns is true', () => {
     );
     const { cartId, token } = await stack.cart('usr_shape');
     assertProblem(
-      await stack.api('POST', `/api/carts/${cartId}/items`, { token, body: { sku: 'sku_mug', quantity: 'two' } }),
+      await stack.api('POST', `/api/carts/${cartId}/items`, {
+        token,
+        body: { sku: 'sku_mug', quantity: 'two' },
+      }),
       400,
       'VALIDATION_FAILED',
     );
@@ -83,15 +94,24 @@ describe('checkout: every status it returns is true', () => {
 
   test('401 UNAUTHENTICATED: no token, a forged one, an expired one', async () => {
     const body = { cartId: 'c', paymentToken: 'tok_visa' };
-    assertProblem(await stack.api('POST', '/api/checkout/complete', { token: null, body }), 401, 'UNAUTHENTICATED');
+    assertProblem(
+      await stack.api('POST', '/api/checkout/complete', { token: null, body }),
+      401,
+      'UNAUTHENTICATED',
+    );
     const forged = await new SignJWT({})
       .setProtectedHeader({ alg: 'HS256' })
       .setSubject('usr_demo')
       .setIssuer('steadfast')
       .setExpirationTime('1h')
       .sign(new TextEncoder().encode('not-the-secret-not-the-secret-not-the-secret'));
-    assertProblem(await stack.api('POST', '/api/checkout/complete', { token: forged, body }), 401, 'UNAUTHENTICATED');
-    const secret = JSON.parse(await readFile(join(stack.dataDir, 'secrets.json'), 'utf8')).jwtSecret as string;
+    assertProblem(
+      await stack.api('POST', '/api/checkout/complete', { token: forged, body }),
+      401,
+      'UNAUTHENTICATED',
+    );
+    const secret = JSON.parse(await readFile(join(stack.dataDir, 'secrets.json'), 'utf8'))
+      .jwtSecret as string;
     const expired = await new SignJWT({})
       .setProtectedHeader({ alg: 'HS256' })
       .setSubject('usr_demo')
@@ -129,7 +149,11 @@ describe('checkout: every status it returns is true', () => {
     const response = await checkout(cartId, token);
     assertProblem(response, 409, 'INVENTORY_CONFLICT');
     assert.equal(response.body.sku, 'sku_sold_out');
-    assert.equal((await stack.fault('payment', {})).requestsSeen, paymentBefore.requestsSeen, 'gateway not called');
+    assert.equal(
+      (await stack.fault('payment', {})).requestsSeen,
+      paymentBefore.requestsSeen,
+      'gateway not called',
+    );
     assert.deepEqual(await stack.stock('sku_mug'), mugBefore, 'no stock held');
   });
 
@@ -189,11 +213,16 @@ describe('checkout: every status it returns is true', () => {
   test('429 RATE_LIMITED: too many checkouts from one user', async () => {
     const token = await stack.token('usr_eager');
     const statuses: number[] = [];
-    for (let i = 0; i < 5; i++) statuses.push((await checkout('00000000-0000-4000-8000-000000000000', token)).status);
+    for (let i = 0; i < 5; i++)
+      statuses.push((await checkout('00000000-0000-4000-8000-000000000000', token)).status);
     assert.deepEqual(statuses, [404, 404, 404, 404, 404]);
     assertProblem(await checkout('00000000-0000-4000-8000-000000000000', token), 429, 'RATE_LIMITED');
     // Another user is not affected.
-    assertProblem(await checkout('00000000-0000-4000-8000-000000000000', await stack.token('usr_calm')), 404, 'CART_NOT_FOUND');
+    assertProblem(
+      await checkout('00000000-0000-4000-8000-000000000000', await stack.token('usr_calm')),
+      404,
+      'CART_NOT_FOUND',
+    );
   });
 
   test('503 SERVER_OVERLOADED: past the concurrency cap a request is shed at once', async () => {
@@ -254,12 +283,19 @@ describe('checkout: every status it returns is true', () => {
     const response = await stack.api('GET', '/openapi.json', { token: null });
     assert.equal(response.status, 200);
     assert.equal(response.body.openapi, '3.1.0');
-    const paths = response.body.paths as Record<string, Record<string, { responses: Record<string, unknown> }>>;
+    const paths = response.body.paths as Record<
+      string,
+      Record<string, { responses: Record<string, unknown> }>
+    >;
     const checkoutOp = paths['/api/checkout/complete']?.post;
     assert.ok(checkoutOp);
     for (const status of ['201', '400', '401', '402', '404', '409', '422', '429', '500', '503']) {
       assert.ok(checkoutOp.responses[status], `documents ${status}`);
     }
-    assert.ok(paths['/api/carts']?.post && paths['/api/carts/{cartId}/items']?.post && paths['/api/orders/{orderId}']?.get);
+    assert.ok(
+      paths['/api/carts']?.post &&
+        paths['/api/carts/{cartId}/items']?.post &&
+        paths['/api/orders/{orderId}']?.get,
+    );
   });
 });

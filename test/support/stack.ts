@@ -30,8 +30,14 @@ export interface TestStack {
   ) => Promise<ApiResponse>;
   token: (userId: string) => Promise<string>;
   /** A new cart of `userId` holding the given items. */
-  cart: (userId: string, items?: { sku: string; quantity: number }[]) => Promise<{ cartId: string; token: string }>;
-  fault: (service: 'payment' | 'inventory', fault: Record<string, unknown>) => Promise<{ requestsSeen: number }>;
+  cart: (
+    userId: string,
+    items?: { sku: string; quantity: number }[],
+  ) => Promise<{ cartId: string; token: string }>;
+  fault: (
+    service: 'payment' | 'inventory',
+    fault: Record<string, unknown>,
+  ) => Promise<{ requestsSeen: number }>;
   stock: (sku: string) => Promise<{ available: number; reserved: number; sold: number }>;
   log: (service: string) => Promise<Record<string, unknown>[]>;
   stop: () => Promise<void>;
@@ -87,7 +93,9 @@ export async function startTestStack(env: Record<string, string> = {}): Promise<
     async token(userId) {
       let token = tokens.get(userId);
       if (!token) {
-        const secrets = JSON.parse(await readFile(join(dataDir, 'secrets.json'), 'utf8')) as { jwtSecret: string };
+        const secrets = JSON.parse(await readFile(join(dataDir, 'secrets.json'), 'utf8')) as {
+          jwtSecret: string;
+        };
         const { signToken } = await import('../../src/checkout/auth.ts');
         token = await signToken(secrets.jwtSecret, userId, '1h');
         tokens.set(userId, token);
@@ -138,11 +146,16 @@ export async function startTestStack(env: Record<string, string> = {}): Promise<
   return stack;
 }
 
-async function waitForStackJson(dataDir: string, child: ChildProcess, output: () => string): Promise<StackInfo> {
+async function waitForStackJson(
+  dataDir: string,
+  child: ChildProcess,
+  output: () => string,
+): Promise<StackInfo> {
   const path = join(dataDir, 'stack.json');
   const deadline = Date.now() + 90_000;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`steadfast start exited with ${child.exitCode}:\n${output()}`);
+    if (child.exitCode !== null)
+      throw new Error(`steadfast start exited with ${child.exitCode}:\n${output()}`);
     if (existsSync(path)) {
       const info = JSON.parse(await readFile(path, 'utf8')) as StackInfo;
       if (info.pids.checkout) return info;
@@ -154,7 +167,11 @@ async function waitForStackJson(dataDir: string, child: ChildProcess, output: ()
 }
 
 /** Polls `probe` until it returns true, or fails after `timeoutMs`. */
-export async function eventually(probe: () => Promise<boolean>, timeoutMs = 20_000, what = 'condition'): Promise<void> {
+export async function eventually(
+  probe: () => Promise<boolean>,
+  timeoutMs = 20_000,
+  what = 'condition',
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (await probe().catch(() => false)) return;

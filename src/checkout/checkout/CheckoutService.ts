@@ -106,7 +106,10 @@ export class CheckoutService {
     try {
       reservation = await inventory.reserve(attempt.id, attempt.items, this.#deps.reservationTtlSeconds);
     } catch (error) {
-      await this.#unwind(attempt, error, log);
+      // A reserve that never reached the inventory holds nothing. One that may have is not retried
+      // against a sick service in the user's time: recovery releases it (and reservations expire).
+      if (neverSent(error)) await this.#unwind(attempt, UNAVAILABLE, log, { release: false });
+      else log.warn({ attemptId: attempt.id, dependency: 'inventoryService' }, 'reservation_outcome_unknown');
       throw error;
     }
     if (!reservation.reserved) {
@@ -131,19 +134,18 @@ export class CheckoutService {
       });
     } catch (error) {
       // Only a call that never reached the gateway is known not to have charged.
-      if (error instanceof DependencyUnavailableError && !error.outcomeUnknown)
-        await this.#unwind(attempt, error, log);
+      if (neverSent(error)) await this.#unwind(attempt, UNAVAILABLE, log, { release: true });
       else log.warn({ attemptId: attempt.id, dependency: 'paymentGateway' }, 'charge_outcome_unknown');
       throw error;
     }
     if (charge.outcome === 'declined') {
-      await this.#unwind(attempt, CheckoutErrors.PAYMENT_DECLINED.code, log);
+      await this.#unwind(attempt, CheckoutErrors.PAYMENT_DECLINED.code, log, { release: true });
       throw new AppError(CheckoutErrors.PAYMENT_DECLINED, {
         extensions: { declineCode: charge.declineCode },
       });
     }
     if (charge.outcome === 'invalid_payment_method') {
-      await this.#unwind(attempt, CheckoutErrors.PAYMENT_METHOD_INVALID.code, log);
+      await this.#unwind(attempt, CheckoutErrors.PAYMENT_METHOD_INVALID.code, log, { release: true });
       throw new AppError(CheckoutErrors.PAYMENT_METHOD_INVALID);
     }
     await attempts.advance(attempt.id, 'charged', { chargeId: charge.chargeId });
@@ -174,13 +176,18 @@ export class CheckoutService {
   }
 
   /**
-   * Gives the stock back and marks the attempt failed. If the release itself cannot be done now, the
-   * attempt keeps its phase so that recovery finishes the unwinding; the caller's error stands either way.
+   * Gives the stock back (when some was taken) and marks the attempt failed, freeing the cart. If this
+   * cannot be done now, the attempt keeps its phase so that recovery finishes the unwinding; the
+   * caller's error stands either way.
    */
-  async #unwind(attempt: Attempt, cause: unknown, log: Logger): Promise<void> {
-    const errorCode = typeof cause === 'string' ? cause : 'SERVICE_TEMPORARILY_UNAVAILABLE';
+  async #unwind(
+    attempt: Attempt,
+    errorCode: string,
+    log: Logger,
+    options: { release: boolean },
+  ): Promise<void> {
     try {
-      await this.#deps.inventory.release(attempt.id);
+      if (options.release) await this.#deps.inventory.release(attempt.id);
       await this.#deps.attempts.advance(attempt.id, 'failed', { errorCode });
     } catch (error) {
       log.warn(
@@ -193,4 +200,11 @@ export class CheckoutService {
       );
     }
   }
+}
+
+const UNAVAILABLE = 'SERVICE_TEMPORARILY_UNAVAILABLE';
+
+/** True when a dependency call certainly did not take effect (refused by its breaker or bulkhead, or never connected). */
+function neverSent(error: unknown): boolean {
+  return error instanceof DependencyUnavailableError && !error.outcomeUnknown;
 }

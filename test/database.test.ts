@@ -1,0 +1,97 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { connect } from 'node:net';
+import { after, before, describe, test } from 'node:test';
+import { assertProblem } from './support/problems.ts';
+import { eventually, startTestStack, type TestStack } from './support/stack.ts';
+
+const childrenOf = (pid: number, pattern?: string): number[] => {
+  try {
+    const args = ['-P', String(pid), ...(pattern ? ['-f', pattern] : [])];
+    return execFileSync('pgrep', args).toString().trim().split('\n').filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+};
+
+const portOpen = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+
+// The database hangs, then goes away altogether; the service says so honestly (503) and fast, and
+// recovers by itself when the database is back, without a restart.
+describe('PostgreSQL hung or stopped mid-run', () => {
+  let stack: TestStack;
+  let users = 0;
+  const checkout = async (cart?: { cartId: string; token: string }) => {
+    const { cartId, token } = cart ?? (await stack.cart(`usr_db_${users++}`));
+    return stack.api('POST', '/api/checkout/complete', { token, body: { cartId, paymentToken: 'tok_visa' } });
+  };
+  const health = () => stack.api('GET', '/health', { token: null });
+
+  before(async () => {
+    stack = await startTestStack({ DB_STATEMENT_TIMEOUT_MS: '1000', DB_CONNECT_TIMEOUT_MS: '1000' });
+  });
+  after(() => stack?.stop());
+
+  test('hung (SIGSTOP): health 503 in under 500 ms, checkout 503; both recover on SIGCONT', async () => {
+    const postmaster = stack.info.pids.postgres as number;
+    const cart = await stack.cart('usr_db_hung');
+    assert.equal((await health()).status, 200);
+    const frozen = [postmaster, ...childrenOf(postmaster)];
+    for (const pid of frozen) process.kill(pid, 'SIGSTOP');
+    try {
+      const report = await health();
+      assert.equal(report.status, 503);
+      assert.equal(report.body.status, 'unhealthy');
+      assert.equal(report.body.db, 'unreachable');
+      assert.match(String(report.body.error), /timeout/i);
+      assert.ok(report.elapsedMs < 500, `health answered in ${report.elapsedMs} ms`);
+      const live = await stack.api('GET', '/health/live', { token: null });
+      assert.equal(live.status, 200, 'the process itself is alive');
+      assertProblem(await checkout(cart), 503, 'SERVICE_TEMPORARILY_UNAVAILABLE');
+    } finally {
+      for (const pid of frozen) process.kill(pid, 'SIGCONT');
+    }
+    await eventually(async () => (await health()).status === 200, 15_000, 'health back to 200');
+    await eventually(async () => (await checkout()).status === 201, 15_000, 'checkout back to 201');
+  });
+
+  test('stopped: health 503 "unreachable" in under 500 ms, checkout 503; back when PostgreSQL returns', async () => {
+    const checkoutPid = stack.info.pids.checkout;
+    const postmaster = stack.info.pids.postgres as number;
+    const port = Number(new URL(stack.info.databaseUrl).port);
+    // Hold the supervisor's PostgreSQL wrapper so that it does not restart the server at once.
+    const [wrapper] = childrenOf(stack.info.pids.supervisor, 'postgresProcess');
+    assert.ok(wrapper, 'the PostgreSQL wrapper process');
+    process.kill(wrapper, 'SIGSTOP');
+    try {
+      process.kill(postmaster, 'SIGINT');
+      await eventually(async () => !(await portOpen(port)), 15_000, 'PostgreSQL down');
+      const report = await health();
+      assert.equal(report.status, 503);
+      assert.equal(report.body.db, 'unreachable');
+      assert.ok(report.elapsedMs < 500, `health answered in ${report.elapsedMs} ms`);
+      assertProblem(
+        await stack.api('POST', '/api/carts', { token: await stack.token('usr_db_x') }),
+        503,
+        'SERVICE_TEMPORARILY_UNAVAILABLE',
+      );
+    } finally {
+      process.kill(wrapper, 'SIGCONT');
+    }
+    await eventually(async () => (await health()).status === 200, 30_000, 'health back to 200');
+    await eventually(async () => (await checkout()).status === 201, 15_000, 'checkout back to 201');
+    const info = JSON.parse(
+      await (await import('node:fs/promises')).readFile(`${stack.dataDir}/stack.json`, 'utf8'),
+    ) as typeof stack.info;
+    assert.equal(info.pids.checkout, checkoutPid, 'the checkout service was not restarted');
+    assert.notEqual(info.pids.postgres, postmaster, 'PostgreSQL was restarted by the supervisor');
+  });
+});
