@@ -1,0 +1,139 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { connect } from 'node:net';
+import { after, before, describe, test } from 'node:test';
+import { runner } from 'node-pg-migrate';
+import { CHECKOUT_MIGRATIONS } from '../src/checkout/main.ts';
+import { migrate } from '../src/platform/database/migrations.ts';
+import { freePort, startTestPostgres, type TestPostgres } from './support/postgres.ts';
+import { CLI } from './support/stack.ts';
+
+const SECRET = 'a-very-secret-jwt-signing-key-0123456789';
+const PAYMENT_KEY = 'sk_live_do_not_print_me_42';
+
+async function steadfast(args: string[], env: Record<string, string | undefined>) {
+  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('DATABASE_') && k !== 'NODE_ENV'));
+  const child = spawn(process.execPath, [CLI, ...args], { env: { ...clean, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c) => {
+    stdout += c;
+  });
+  child.stderr.on('data', (c) => {
+    stderr += c;
+  });
+  const [code] = await once(child, 'exit');
+  return { code: code as number, stdout, stderr };
+}
+
+const listening = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+
+// Section 3: a missing or malformed setting, an unreachable database or a schema behind the build
+// stops the process before it binds a port, with every problem listed.
+describe('preflight: fail loudly before the port opens', () => {
+  let postgres: TestPostgres;
+  let migratedUrl: string;
+  const production = (overrides: Record<string, string | undefined> = {}) => ({
+    NODE_ENV: 'production',
+    DATABASE_URL: migratedUrl,
+    PAYMENT_API_URL: 'http://127.0.0.1:9',
+    PAYMENT_API_KEY: PAYMENT_KEY,
+    INVENTORY_API_URL: 'http://127.0.0.1:9',
+    JWT_SECRET: SECRET,
+    ...overrides,
+  });
+
+  before(async () => {
+    postgres = await startTestPostgres();
+    migratedUrl = await postgres.createDatabase('preflight_ok');
+    await migrate(migratedUrl, CHECKOUT_MIGRATIONS);
+  });
+  after(() => postgres?.stop());
+
+  test("production without PAYMENT_API_KEY: the exact line, exit 1, nothing listening", async () => {
+    const port = await freePort();
+    const result = await steadfast(['serve'], production({ PAYMENT_API_KEY: undefined, PORT: String(port) }));
+    assert.equal(result.code, 1);
+    assert.ok(
+      result.stderr.split('\n').includes("STARTUP_FAILURE: Required environment variable 'PAYMENT_API_KEY' is not set."),
+      result.stderr,
+    );
+    assert.equal(await listening(port), false);
+    const logLine = result.stdout.split('\n').find((l) => l.includes('startup_failure'));
+    assert.ok(logLine, 'a structured log line too');
+    assert.equal(JSON.parse(logLine).level, 'fatal');
+    assert.doesNotMatch(result.stdout + result.stderr, new RegExp(SECRET));
+  });
+
+  test('every problem at once, one line each, and no secret in any of them', async () => {
+    const result = await steadfast(
+      ['preflight'],
+      production({ JWT_SECRET: undefined, INVENTORY_API_URL: 'not a url', DB_POOL_MAX: 'many', PORT: '99999' }),
+    );
+    assert.equal(result.code, 1);
+    const lines = result.stderr.trim().split('\n');
+    assert.deepEqual(lines.sort(), [
+      "STARTUP_FAILURE: Environment variable 'DB_POOL_MAX' is not valid: it must be an integer >= 1.",
+      "STARTUP_FAILURE: Environment variable 'INVENTORY_API_URL' is not valid: it must be an http(s) URL.",
+      "STARTUP_FAILURE: Environment variable 'PORT' is not valid: it must be an integer >= 0 and <= 65535.",
+      "STARTUP_FAILURE: Required environment variable 'JWT_SECRET' is not set.",
+    ]);
+    assert.doesNotMatch(result.stdout + result.stderr, new RegExp(PAYMENT_KEY));
+  });
+
+  test('a database that does not answer within the connect timeout', async () => {
+    const deadPort = await freePort();
+    const result = await steadfast(
+      ['preflight'],
+      production({ DATABASE_URL: `postgres://app:hunter2@127.0.0.1:${deadPort}/shop`, DB_CONNECT_TIMEOUT_MS: '1000' }),
+    );
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, new RegExp(`STARTUP_FAILURE: Database at 127.0.0.1:${deadPort}/shop did not answer within 1000 ms`));
+    assert.doesNotMatch(result.stderr + result.stdout, /hunter2/);
+  });
+
+  test("a schema behind the build: refused with the hint to run 'steadfast migrate'; migrate fixes it", async () => {
+    const behind = await postgres.createDatabase('preflight_behind');
+    await runner({ databaseUrl: behind, dir: CHECKOUT_MIGRATIONS, direction: 'up', count: 1, migrationsTable: 'pgmigrations', log: () => {} });
+    const result = await steadfast(['preflight'], production({ DATABASE_URL: behind }));
+    assert.equal(result.code, 1);
+    assert.match(
+      result.stderr,
+      /^STARTUP_FAILURE: database schema is at version 1, this build expects 2: run 'steadfast migrate'$/m,
+    );
+    const status = await steadfast(['migrate', '--status'], { DATABASE_URL: behind });
+    assert.match(status.stdout, /\[ \] 0002_checkout_attempts_and_orders/);
+    const migrated = await steadfast(['migrate'], { DATABASE_URL: behind });
+    assert.equal(migrated.code, 0, migrated.stderr);
+    assert.match(migrated.stdout, /schema version 2, this build expects 2/);
+    assert.equal((await steadfast(['preflight'], production({ DATABASE_URL: behind }))).code, 0);
+  });
+
+  test('a configured log file whose directory does not exist', async () => {
+    const result = await steadfast(['preflight'], production({ LOG_FILE: '/nonexistent-dir/checkout.log' }));
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /STARTUP_FAILURE: Path for 'LOG_FILE' does not exist or is not accessible: \/nonexistent-dir/);
+  });
+
+  test('all well: preflight passes and says so', async () => {
+    const result = await steadfast(['preflight'], production());
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /all checks passed/);
+  });
+
+  test('token: refused in production, signed otherwise', async () => {
+    assert.equal((await steadfast(['token', '--user', 'usr_1'], { NODE_ENV: 'production', JWT_SECRET: SECRET })).code, 1);
+    const made = await steadfast(['token', '--user', 'usr_1', '--ttl', '5m'], { JWT_SECRET: SECRET });
+    assert.equal(made.code, 0);
+    assert.match(made.stdout.trim(), /^[\w-]+\.[\w-]+\.[\w-]+$/);
+  });
+});
