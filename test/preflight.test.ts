@@ -13,8 +13,13 @@ const SECRET = 'a-very-secret-jwt-signing-key-0123456789';
 const PAYMENT_KEY = 'sk_live_do_not_print_me_42';
 
 async function steadfast(args: string[], env: Record<string, string | undefined>) {
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('DATABASE_') && k !== 'NODE_ENV'));
-  const child = spawn(process.execPath, [CLI, ...args], { env: { ...clean, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const clean = Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => !k.startsWith('DATABASE_') && k !== 'NODE_ENV'),
+  );
+  const child = spawn(process.execPath, [CLI, ...args], {
+    env: { ...clean, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (c) => {
@@ -59,12 +64,14 @@ describe('preflight: fail loudly before the port opens', () => {
   });
   after(() => postgres?.stop());
 
-  test("production without PAYMENT_API_KEY: the exact line, exit 1, nothing listening", async () => {
+  test('production without PAYMENT_API_KEY: the exact line, exit 1, nothing listening', async () => {
     const port = await freePort();
     const result = await steadfast(['serve'], production({ PAYMENT_API_KEY: undefined, PORT: String(port) }));
     assert.equal(result.code, 1);
     assert.ok(
-      result.stderr.split('\n').includes("STARTUP_FAILURE: Required environment variable 'PAYMENT_API_KEY' is not set."),
+      result.stderr
+        .split('\n')
+        .includes("STARTUP_FAILURE: Required environment variable 'PAYMENT_API_KEY' is not set."),
       result.stderr,
     );
     assert.equal(await listening(port), false);
@@ -77,7 +84,12 @@ describe('preflight: fail loudly before the port opens', () => {
   test('every problem at once, one line each, and no secret in any of them', async () => {
     const result = await steadfast(
       ['preflight'],
-      production({ JWT_SECRET: undefined, INVENTORY_API_URL: 'not a url', DB_POOL_MAX: 'many', PORT: '99999' }),
+      production({
+        JWT_SECRET: undefined,
+        INVENTORY_API_URL: 'not a url',
+        DB_POOL_MAX: 'many',
+        PORT: '99999',
+      }),
     );
     assert.equal(result.code, 1);
     const lines = result.stderr.trim().split('\n');
@@ -94,16 +106,29 @@ describe('preflight: fail loudly before the port opens', () => {
     const deadPort = await freePort();
     const result = await steadfast(
       ['preflight'],
-      production({ DATABASE_URL: `postgres://app:hunter2@127.0.0.1:${deadPort}/shop`, DB_CONNECT_TIMEOUT_MS: '1000' }),
+      production({
+        DATABASE_URL: `postgres://app:hunter2@127.0.0.1:${deadPort}/shop`,
+        DB_CONNECT_TIMEOUT_MS: '1000',
+      }),
     );
     assert.equal(result.code, 1);
-    assert.match(result.stderr, new RegExp(`STARTUP_FAILURE: Database at 127.0.0.1:${deadPort}/shop did not answer within 1000 ms`));
+    assert.match(
+      result.stderr,
+      new RegExp(`STARTUP_FAILURE: Database at 127.0.0.1:${deadPort}/shop did not answer within 1000 ms`),
+    );
     assert.doesNotMatch(result.stderr + result.stdout, /hunter2/);
   });
 
   test("a schema behind the build: refused with the hint to run 'steadfast migrate'; migrate fixes it", async () => {
     const behind = await postgres.createDatabase('preflight_behind');
-    await runner({ databaseUrl: behind, dir: CHECKOUT_MIGRATIONS, direction: 'up', count: 1, migrationsTable: 'pgmigrations', log: () => {} });
+    await runner({
+      databaseUrl: behind,
+      dir: CHECKOUT_MIGRATIONS,
+      direction: 'up',
+      count: 1,
+      migrationsTable: 'pgmigrations',
+      log: () => {},
+    });
     const result = await steadfast(['preflight'], production({ DATABASE_URL: behind }));
     assert.equal(result.code, 1);
     assert.match(
@@ -121,7 +146,10 @@ describe('preflight: fail loudly before the port opens', () => {
   test('a configured log file whose directory does not exist', async () => {
     const result = await steadfast(['preflight'], production({ LOG_FILE: '/nonexistent-dir/checkout.log' }));
     assert.equal(result.code, 1);
-    assert.match(result.stderr, /STARTUP_FAILURE: Path for 'LOG_FILE' does not exist or is not accessible: \/nonexistent-dir/);
+    assert.match(
+      result.stderr,
+      /STARTUP_FAILURE: Path for 'LOG_FILE' does not exist or is not accessible: \/nonexistent-dir/,
+    );
   });
 
   test('all well: preflight passes and says so', async () => {
@@ -131,7 +159,10 @@ describe('preflight: fail loudly before the port opens', () => {
   });
 
   test('token: refused in production, signed otherwise', async () => {
-    assert.equal((await steadfast(['token', '--user', 'usr_1'], { NODE_ENV: 'production', JWT_SECRET: SECRET })).code, 1);
+    assert.equal(
+      (await steadfast(['token', '--user', 'usr_1'], { NODE_ENV: 'production', JWT_SECRET: SECRET })).code,
+      1,
+    );
     const made = await steadfast(['token', '--user', 'usr_1', '--ttl', '5m'], { JWT_SECRET: SECRET });
     assert.equal(made.code, 0);
     assert.match(made.stdout.trim(), /^[\w-]+\.[\w-]+\.[\w-]+$/);

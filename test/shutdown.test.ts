@@ -23,7 +23,9 @@ describe('graceful shutdown under load', () => {
     const poller = (async () => {
       while (polling) {
         try {
-          const response = await fetch(`${stack.info.checkoutUrl}/health/ready`, { signal: AbortSignal.timeout(1000) });
+          const response = await fetch(`${stack.info.checkoutUrl}/health/ready`, {
+            signal: AbortSignal.timeout(1000),
+          });
           readiness.push({ at: Date.now(), status: response.status });
         } catch {
           readiness.push({ at: Date.now(), status: 'refused' });
@@ -53,7 +55,10 @@ describe('graceful shutdown under load', () => {
     const firstUnready = afterSignal.findIndex((r) => r.status === 503);
     const firstRefused = afterSignal.findIndex((r) => r.status === 'refused');
     assert.ok(firstUnready >= 0, `readiness went 503: ${JSON.stringify(afterSignal.map((r) => r.status))}`);
-    assert.ok(firstRefused === -1 || firstUnready < firstRefused, 'readiness went 503 before the listener closed');
+    assert.ok(
+      firstRefused === -1 || firstUnready < firstRefused,
+      'readiness went 503 before the listener closed',
+    );
     const shutdown = (await stack.log('checkout')).filter((l) => l.msg === 'shutdown_complete');
     assert.equal(shutdown.at(-1)?.exitCode, 0);
   });

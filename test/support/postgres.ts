@@ -22,7 +22,11 @@ export async function startTestPostgres(): Promise<TestPostgres> {
     stop = async () => {};
   } else {
     const dir = await mkdtemp(join(tmpdir(), 'steadfast-pg-'));
-    const server = await startEmbeddedPostgres({ dataDir: join(dir, 'pg'), port: await freePort(), password: 'test' });
+    const server = await startEmbeddedPostgres({
+      dataDir: join(dir, 'pg'),
+      port: await freePort(),
+      password: 'test',
+    });
     url = server.url;
     stop = async () => {
       await server.stop();

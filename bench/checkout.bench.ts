@@ -1,0 +1,109 @@
+/**
+ * `npm run bench`: the checkout of the local stack under a bounded load, beside a floor measured in
+ * the same run on the same machine (bench/bareCheckout.ts). Prints requests/s and p50/p99 of both and
+ * their ratios. No target yet: this is the baseline later work keeps.
+ *
+ * BENCH_SECONDS (default 10) and BENCH_CONNECTIONS (default 16) size the load.
+ */
+import { fork } from 'node:child_process';
+import { once } from 'node:events';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import autocannon from 'autocannon';
+import pg from 'pg';
+import { startTestStack } from '../test/support/stack.ts';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
+const USERS = 50;
+// Each checkout closes its cart: make more than a run can use.
+const CARTS_PER_RUN = 40_000;
+
+const stack = await startTestStack({ CHECKOUT_RATE_LIMIT_PER_MINUTE: '100000000', LOG_LEVEL: 'warn' });
+try {
+  const db = new pg.Client({ connectionString: stack.info.databaseUrl });
+  await db.connect();
+  await db.query(
+    `INSERT INTO products (sku, name, price_cents) VALUES ('sku_bench', 'Bench widget', 100) ON CONFLICT DO NOTHING`,
+  );
+  await fetch(`${stack.info.inventoryUrl}/stock/sku_bench/restock`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ quantity: 1_000_000 }),
+  });
+  const tokens = await Promise.all(Array.from({ length: USERS }, (_, i) => stack.token(`usr_bench_${i}`)));
+
+  const makeCarts = async (): Promise<{ cartId: string; user: number }[]> => {
+    const rows = await db.query<{ id: string; user_id: string }>(
+      `INSERT INTO carts (user_id) SELECT 'usr_bench_' || (g % ${USERS}) FROM generate_series(1, $1) g RETURNING id, user_id`,
+      [CARTS_PER_RUN],
+    );
+    await db.query(
+      `INSERT INTO cart_items (cart_id, sku, quantity) SELECT id, 'sku_bench', 1 FROM carts
+       WHERE status = 'open' AND user_id LIKE 'usr_bench_%' AND NOT EXISTS (SELECT 1 FROM cart_items i WHERE i.cart_id = carts.id)`,
+    );
+    return rows.rows.map((r) => ({ cartId: r.id, user: Number(r.user_id.slice('usr_bench_'.length)) }));
+  };
+
+  const load = async (url: string) => {
+    const carts = await makeCarts();
+    let next = 0;
+    const result = await autocannon({
+      url,
+      connections: CONNECTIONS,
+      duration: SECONDS,
+      requests: [
+        {
+          method: 'POST',
+          path: '/api/checkout/complete',
+          setupRequest: (request) => {
+            const cart = carts[next++ % carts.length] as { cartId: string; user: number };
+            return {
+              ...request,
+              headers: { 'content-type': 'application/json', authorization: `Bearer ${tokens[cart.user]}` },
+              body: JSON.stringify({ cartId: cart.cartId, paymentToken: 'tok_visa' }),
+            };
+          },
+        },
+      ],
+    });
+    const non2xx = result.non2xx + result.errors + result.timeouts;
+    return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, non2xx };
+  };
+
+  const secrets = JSON.parse(await readFile(join(stack.dataDir, 'stack.env'), 'utf8').then(toJson));
+  const bare = fork(new URL('./bareCheckout.ts', import.meta.url), {
+    env: { ...process.env, ...secrets },
+    stdio: 'inherit',
+  });
+  const [ready] = (await once(bare, 'message')) as [{ url: string }];
+
+  // Warm both, then measure: the floor first, then the service.
+  const floor = await load(ready.url);
+  const service = await load(stack.info.checkoutUrl);
+  bare.kill('SIGTERM');
+  await db.end();
+
+  const row = (name: string, r: typeof floor) =>
+    `${name.padEnd(28)} ${r.rps.toFixed(0).padStart(8)} req/s   p50 ${String(r.p50).padStart(5)} ms   p99 ${String(r.p99).padStart(5)} ms   non-2xx ${r.non2xx}`;
+  console.log(`\ncheckout under load: ${CONNECTIONS} connections, ${SECONDS} s each, 127.0.0.1`);
+  console.log(row('floor (bare Fastify route)', floor));
+  console.log(row('steadfast checkout', service));
+  console.log(
+    `ratio (steadfast / floor): throughput ${(service.rps / floor.rps).toFixed(2)}, ` +
+      `p50 ${(service.p50 / floor.p50).toFixed(2)}, p99 ${(service.p99 / floor.p99).toFixed(2)}`,
+  );
+} finally {
+  await stack.stop();
+}
+
+function toJson(env: string): string {
+  return JSON.stringify(
+    Object.fromEntries(
+      env
+        .trim()
+        .split('\n')
+        .map((line) => line.split(/=(.*)/s).slice(0, 2)),
+    ),
+  );
+}

@@ -1,0 +1,50 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import Type from 'typebox';
+import { loadConfig } from './loadConfig.ts';
+
+const Schema = Type.Object({
+  PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000 }),
+  API_KEY: Type.String({ minLength: 8, default: 'dev-key-dev-key' }),
+  DATABASE_URL: Type.String({ pattern: '^postgres://', description: 'a postgres:// URL' }),
+  LEVEL: Type.Union([Type.Literal('info'), Type.Literal('debug')], { default: 'info' }),
+});
+
+test('defaults fill what is not set; strings become numbers', () => {
+  const result = loadConfig(Schema, { DATABASE_URL: 'postgres://x', PORT: '8080' });
+  assert.ok(result.ok);
+  assert.deepEqual(result.config, {
+    PORT: 8080,
+    API_KEY: 'dev-key-dev-key',
+    DATABASE_URL: 'postgres://x',
+    LEVEL: 'info',
+  });
+});
+
+test('every problem is reported, not only the first, and no value is echoed', () => {
+  const result = loadConfig(Schema, { PORT: 'eighty', LEVEL: 'verbose-secret-value' });
+  assert.equal(result.ok, false);
+  assert.ok(!result.ok);
+  assert.deepEqual(result.problems, [
+    "Required environment variable 'DATABASE_URL' is not set.",
+    "Environment variable 'PORT' is not valid: it must be an integer >= 0 and <= 65535.",
+    "Environment variable 'LEVEL' is not valid: it must be one of info, debug.",
+  ]);
+  assert.doesNotMatch(result.problems.join(), /eighty|verbose-secret-value/);
+});
+
+test('production requires what development defaults', () => {
+  const env = { NODE_ENV: 'production', DATABASE_URL: 'postgres://x' };
+  const result = loadConfig(Schema, env, { requiredInProduction: ['API_KEY'] });
+  assert.ok(!result.ok);
+  assert.deepEqual(result.problems, ["Required environment variable 'API_KEY' is not set."]);
+  assert.ok(
+    loadConfig(Schema, { ...env, NODE_ENV: 'development' }, { requiredInProduction: ['API_KEY'] }).ok,
+  );
+});
+
+test('an empty value counts as not set', () => {
+  const result = loadConfig(Schema, { DATABASE_URL: '' });
+  assert.ok(!result.ok);
+  assert.deepEqual(result.problems, ["Required environment variable 'DATABASE_URL' is not set."]);
+});

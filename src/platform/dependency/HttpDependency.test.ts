@@ -1,0 +1,118 @@
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import { after, before, beforeEach, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DependencyUnavailableError } from '../errors/DependencyUnavailableError.ts';
+import { HttpDependency } from './HttpDependency.ts';
+
+// A real HTTP server on loopback whose behaviour each test sets.
+type Behaviour = 'ok' | 'declined' | 'error' | 'hang';
+
+describe('HttpDependency: breaker, timeout and bulkhead around one dependency', () => {
+  let server: Server;
+  let baseUrl: string;
+  let behaviour: Behaviour = 'ok';
+  let calls = 0;
+
+  before(async () => {
+    server = createServer((_req, res) => {
+      calls++;
+      if (behaviour === 'hang') return;
+      const status = { ok: 200, declined: 402, error: 500 }[behaviour];
+      res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ behaviour }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const address = server.address();
+    baseUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  });
+  after(() => {
+    server.closeAllConnections();
+    server.close();
+  });
+  beforeEach(() => {
+    behaviour = 'ok';
+    calls = 0;
+  });
+
+  const dependency = (overrides: Partial<ConstructorParameters<typeof HttpDependency>[0]> = {}) =>
+    new HttpDependency({
+      name: 'gateway',
+      baseUrl,
+      timeoutMs: 200,
+      breakerThreshold: 3,
+      halfOpenAfterMs: 300,
+      maxConcurrent: 4,
+      maxQueue: 0,
+      ...overrides,
+    });
+
+  const failure = async (promise: Promise<unknown>) => {
+    const error = await promise.then(
+      () => assert.fail('expected a failure'),
+      (e: unknown) => e,
+    );
+    assert.ok(error instanceof DependencyUnavailableError);
+    return error;
+  };
+
+  test('answers below 500 are answers, not failures', async () => {
+    const http = dependency();
+    behaviour = 'declined';
+    for (let i = 0; i < 5; i++) assert.equal((await http.request('POST', '/charge')).status, 402);
+    assert.equal(http.breakerState, 'CLOSED');
+    await http.close();
+  });
+
+  test('a 5xx may have taken effect; the breaker opens after the threshold and then fails fast', async () => {
+    const http = dependency();
+    behaviour = 'error';
+    for (let i = 0; i < 3; i++) {
+      const error = await failure(http.request('POST', '/charge'));
+      assert.equal(error.reason, 'server_error');
+      assert.equal(error.outcomeUnknown, true);
+    }
+    assert.equal(http.breakerState, 'OPEN');
+    const open = await failure(http.request('POST', '/charge'));
+    assert.equal(open.reason, 'circuit_open');
+    assert.equal(open.outcomeUnknown, false, 'a call the breaker refused never left');
+    assert.equal(calls, 3);
+    assert.ok(http.unhealthySince !== undefined);
+
+    await sleep(350);
+    behaviour = 'ok';
+    assert.equal((await http.request('GET', '/probe')).status, 200);
+    assert.equal(http.breakerState, 'CLOSED');
+    assert.equal(http.unhealthySince, undefined);
+    await http.close();
+  });
+
+  test('a hung call ends at the timeout with an unknown outcome', async () => {
+    const http = dependency();
+    behaviour = 'hang';
+    const started = performance.now();
+    const error = await failure(http.request('POST', '/charge'));
+    assert.equal(error.reason, 'timeout');
+    assert.equal(error.outcomeUnknown, true);
+    assert.ok(performance.now() - started < 1000);
+    await http.close();
+  });
+
+  test('past the bulkhead a call is refused at once, never sent', async () => {
+    const http = dependency({ maxConcurrent: 1, maxQueue: 0, timeoutMs: 500 });
+    behaviour = 'hang';
+    const first = http.request('POST', '/slow').catch((e: unknown) => e);
+    const refused = await failure(http.request('POST', '/charge'));
+    assert.equal(refused.reason, 'saturated');
+    assert.equal(refused.outcomeUnknown, false);
+    await first;
+    await http.close();
+  });
+
+  test('a dependency nobody listens on is unreachable: known not to have taken effect', async () => {
+    const http = dependency({ baseUrl: 'http://127.0.0.1:9' });
+    const error = await failure(http.request('POST', '/charge'));
+    assert.equal(error.reason, 'unreachable');
+    assert.equal(error.outcomeUnknown, false);
+    await http.close();
+  });
+});

@@ -1,0 +1,92 @@
+import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
+import { test } from 'node:test';
+import pino from 'pino';
+import Type from 'typebox';
+import { AppError } from '../errors/AppError.ts';
+import { PlatformErrors } from '../errors/codes.ts';
+import { DependencyUnavailableError } from '../errors/DependencyUnavailableError.ts';
+import { createHttpServer } from './createHttpServer.ts';
+
+function serverWithLogs() {
+  const lines: Record<string, unknown>[] = [];
+  const sink = new Writable({
+    write(chunk, _encoding, done) {
+      lines.push(JSON.parse(String(chunk)));
+      done();
+    },
+  });
+  const app = createHttpServer({ logger: pino(sink), bodyLimit: 1024 });
+  app.get('/bug', async () => {
+    const user = undefined as unknown as { balance: number };
+    return user.balance;
+  });
+  app.get('/down', async () => {
+    throw new DependencyUnavailableError('paymentGateway', 'timeout', { retryAfterSeconds: 2 });
+  });
+  app.post('/echo', { schema: { body: Type.Object({ n: Type.Integer() }) } }, async (request) => {
+    request.logContext.cartId = 'cart_1';
+    if (request.body.n < 0) throw new AppError(PlatformErrors.RATE_LIMITED, { retryAfterSeconds: 5 });
+    return request.body;
+  });
+  return { app, lines };
+}
+
+test('a bug: 500 with an errorId; one error line with that id and the stack; one request line', async () => {
+  const { app, lines } = serverWithLogs();
+  const response = await app.inject({ method: 'GET', url: '/bug', headers: { 'x-request-id': 'req-1' } });
+  assert.equal(response.statusCode, 500);
+  assert.equal(response.headers['x-request-id'], 'req-1');
+  assert.match(String(response.headers['content-type']), /^application\/problem\+json/);
+  const body = response.json();
+  assert.equal(body.error, 'INTERNAL_SERVER_ERROR');
+  assert.doesNotMatch(response.body, /balance|TypeError|createHttpServer/);
+  const errorLine = lines.find((l) => l.errorId === body.errorId && l.stack);
+  assert.ok(errorLine);
+  assert.equal(errorLine.errorClass, 'TypeError');
+  assert.match(String(errorLine.stack), /createHttpServer\.test\.ts/);
+  assert.equal(errorLine.requestId, 'req-1');
+  const requestLines = lines.filter((l) => l.msg === 'request_completed');
+  assert.equal(requestLines.length, 1);
+  assert.equal(requestLines[0]?.statusCode, 500);
+  assert.equal(requestLines[0]?.errorId, body.errorId);
+  assert.equal(requestLines[0]?.endpoint, 'GET /bug');
+  await app.close();
+});
+
+test('a dependency down: 503 with Retry-After, retryAfterSeconds, an errorId and the dependency in the log', async () => {
+  const { app, lines } = serverWithLogs();
+  const response = await app.inject({ method: 'GET', url: '/down' });
+  assert.equal(response.statusCode, 503);
+  assert.equal(response.headers['retry-after'], '2');
+  assert.equal(response.json().retryAfterSeconds, 2);
+  const line = lines.find((l) => l.errorId === response.json().errorId);
+  assert.equal(line?.dependency, 'paymentGateway');
+  assert.equal(line?.level, 40);
+  await app.close();
+});
+
+test('4xx: no errorId, no error line; the request line carries the code and the business context', async () => {
+  const { app, lines } = serverWithLogs();
+  const response = await app.inject({ method: 'POST', url: '/echo', payload: { n: -1 } });
+  assert.equal(response.statusCode, 429);
+  assert.equal(response.headers['retry-after'], '5');
+  assert.equal(response.json().errorId, undefined);
+  assert.equal(lines.length, 1);
+  assert.equal(lines[0]?.error, 'RATE_LIMITED');
+  assert.equal(lines[0]?.cartId, 'cart_1');
+  await app.close();
+});
+
+test('an unsafe X-Request-Id is replaced, never echoed', async () => {
+  const { app } = serverWithLogs();
+  const response = await app.inject({
+    method: 'GET',
+    url: '/missing',
+    headers: { 'x-request-id': 'a\u0000b"}' },
+  });
+  assert.equal(response.statusCode, 404);
+  assert.equal(response.json().error, 'ROUTE_NOT_FOUND');
+  assert.match(String(response.headers['x-request-id']), /^[0-9a-f-]{36}$/);
+  await app.close();
+});
