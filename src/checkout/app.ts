@@ -14,6 +14,7 @@ import { registerCartRoutes } from './carts/cartRoutes.ts';
 import { AttemptStore } from './checkout/AttemptStore.ts';
 import { CheckoutService } from './checkout/CheckoutService.ts';
 import { registerCheckoutRoutes } from './checkout/checkoutRoutes.ts';
+import { RecoveryWorker } from './checkout/RecoveryWorker.ts';
 import type { CheckoutSettings } from './config.ts';
 import { InventoryClient } from './gateways/InventoryClient.ts';
 import { PaymentGateway } from './gateways/PaymentGateway.ts';
@@ -48,10 +49,11 @@ export async function buildCheckoutApp(
     logger,
   });
   const carts = new CartStore(db);
+  const attempts = new AttemptStore(db, config.CHECKOUT_ATTEMPT_LEASE_MS);
   const service = new CheckoutService({
     db,
     carts,
-    attempts: new AttemptStore(db),
+    attempts,
     inventory: new InventoryClient(inventoryHttp),
     payment: new PaymentGateway(paymentHttp),
     reservationTtlSeconds: config.RESERVATION_TTL_SECONDS,
@@ -87,9 +89,19 @@ export async function buildCheckoutApp(
     ratePerMinute: config.CHECKOUT_RATE_LIMIT_PER_MINUTE,
   });
 
+  const recovery = new RecoveryWorker({
+    service,
+    attempts,
+    logger: logger.child({ component: 'recovery' }),
+    intervalMs: config.RECOVERY_INTERVAL_MS,
+    keyRetentionHours: config.IDEMPOTENCY_KEY_RETENTION_HOURS,
+  });
+  recovery.start();
+
   return {
     app,
     closeResources: async () => {
+      await recovery.stop();
       await Promise.all([inventoryHttp.close(), paymentHttp.close()]);
       await db.close();
     },

@@ -37,6 +37,9 @@ export const CheckoutSettings = Type.Object({
   INVENTORY_MAX_CONCURRENT: count(20),
   INVENTORY_MAX_QUEUE: Type.Integer({ minimum: 0, default: 20 }),
   RESERVATION_TTL_SECONDS: count(900),
+  CHECKOUT_ATTEMPT_LEASE_MS: ms(30000),
+  RECOVERY_INTERVAL_MS: ms(5000),
+  IDEMPOTENCY_KEY_RETENTION_HOURS: count(24),
   CHECKOUT_RATE_LIMIT_PER_MINUTE: count(20),
   MAX_CONCURRENT_REQUESTS: count(256),
 });

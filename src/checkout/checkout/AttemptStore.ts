@@ -1,6 +1,12 @@
 import type { Database, Queryable } from '../../platform/database/Database.ts';
 import type { LineItem } from '../gateways/InventoryClient.ts';
 
+/**
+ * Where an attempt stands. Each is written before and after each external call, so a crash at any
+ * point leaves a row that says what is known:
+ *   started -> stock_reserved -> payment_pending -> charged -> completed
+ *   any phase before `charged` -> failed (stock released, nothing charged)
+ */
 export type Phase = 'started' | 'stock_reserved' | 'payment_pending' | 'charged' | 'completed' | 'failed';
 
 export interface Attempt {
@@ -12,6 +18,7 @@ export interface Attempt {
   currency: string;
   items: LineItem[];
   chargeId: string | null;
+  stockCommitted: boolean;
 }
 
 export interface StoredOutcome {
@@ -19,21 +26,53 @@ export interface StoredOutcome {
   body: string;
 }
 
-/** How long a request may work on an attempt before recovery may consider it abandoned. */
-export const ATTEMPT_LEASE_SECONDS = 30;
+interface AttemptRow {
+  id: string;
+  user_id: string;
+  cart_id: string;
+  phase: Phase;
+  amount_cents: number;
+  currency: string;
+  items: LineItem[];
+  charge_id: string | null;
+  stock_committed: boolean;
+}
 
-/** Checkout attempts and their phases. Each phase change is its own committed write. */
+const fromRow = (row: AttemptRow): Attempt => ({
+  id: row.id,
+  userId: row.user_id,
+  cartId: row.cart_id,
+  phase: row.phase,
+  amountCents: row.amount_cents,
+  currency: row.currency,
+  items: row.items,
+  chargeId: row.charge_id,
+  stockCommitted: row.stock_committed,
+});
+
+const UNFINISHED = `phase NOT IN ('completed', 'failed')`;
+
+/**
+ * Checkout attempts. Whoever works on one (a request, or a recovery worker of any instance) holds its
+ * lease (`locked_until`); every phase change is conditional on the phase it leaves, so two workers can
+ * never both move it.
+ */
 export class AttemptStore {
   readonly #db: Database;
+  readonly #leaseMs: number;
 
-  constructor(db: Database) {
+  constructor(db: Database, leaseMs: number) {
     this.#db = db;
+    this.#leaseMs = leaseMs;
   }
 
-  async insert(tx: Queryable, attempt: Omit<Attempt, 'phase' | 'chargeId'>): Promise<Attempt> {
+  async insert(
+    tx: Queryable,
+    attempt: Omit<Attempt, 'phase' | 'chargeId' | 'stockCommitted'>,
+  ): Promise<Attempt> {
     await tx.query(
       `INSERT INTO checkout_attempts (id, user_id, cart_id, phase, amount_cents, currency, items, locked_until)
-       VALUES ($1, $2, $3, 'started', $4, $5, $6, now() + make_interval(secs => $7))`,
+       VALUES ($1, $2, $3, 'started', $4, $5, $6, now() + make_interval(secs => $7::double precision / 1000))`,
       [
         attempt.id,
         attempt.userId,
@@ -41,22 +80,25 @@ export class AttemptStore {
         attempt.amountCents,
         attempt.currency,
         JSON.stringify(attempt.items),
-        ATTEMPT_LEASE_SECONDS,
+        this.#leaseMs,
       ],
     );
-    return { ...attempt, phase: 'started', chargeId: null };
+    return { ...attempt, phase: 'started', chargeId: null, stockCommitted: false };
   }
 
+  /** Moves an attempt from one phase to the next; false when it was not in `from` (someone else moved it). */
   async advance(
     id: string,
-    phase: Phase,
+    from: Phase,
+    to: Phase,
     fields: { chargeId?: string; errorCode?: string } = {},
-  ): Promise<void> {
-    await this.#db.query(
-      `UPDATE checkout_attempts SET phase = $2, charge_id = COALESCE($3, charge_id), error_code = COALESCE($4, error_code),
-       updated_at = now() WHERE id = $1`,
-      [id, phase, fields.chargeId ?? null, fields.errorCode ?? null],
+  ): Promise<boolean> {
+    const result = await this.#db.query(
+      `UPDATE checkout_attempts SET phase = $3, charge_id = COALESCE($4, charge_id), error_code = COALESCE($5, error_code),
+       updated_at = now() WHERE id = $1 AND phase = $2`,
+      [id, from, to, fields.chargeId ?? null, fields.errorCode ?? null],
     );
+    return result.rowCount === 1;
   }
 
   async markStockCommitted(id: string): Promise<void> {
@@ -66,17 +108,55 @@ export class AttemptStore {
     );
   }
 
+  /** Takes over an unfinished attempt whose lease has run out (its worker died); undefined if someone holds it. */
+  async takeOver(tx: Queryable, id: string): Promise<Attempt | undefined> {
+    const result = await tx.query<AttemptRow>(
+      `UPDATE checkout_attempts SET locked_until = now() + make_interval(secs => $2::double precision / 1000)
+       WHERE id = $1 AND ${UNFINISHED} AND locked_until < now() RETURNING *`,
+      [id, this.#leaseMs],
+    );
+    const row = result.rows[0];
+    return row ? fromRow(row) : undefined;
+  }
+
   /**
-   * The last step, in one transaction: the order exists, the cart is closed, the attempt is complete
-   * and the answer is stored for the idempotency key, or none of these happened.
+   * For recovery: unfinished attempts past their lease, each now leased to the caller. SKIP LOCKED lets
+   * the workers of many instances share the work without waiting on, or doubling, each other.
    */
-  async complete(
-    attempt: Attempt,
-    orderId: string,
-    outcome: StoredOutcome,
-    key: KeyScope | undefined,
-  ): Promise<void> {
-    await this.#db.transaction(async (tx) => {
+  async claimAbandoned(limit: number): Promise<Attempt[]> {
+    const result = await this.#db.query<AttemptRow>(
+      `UPDATE checkout_attempts SET locked_until = now() + make_interval(secs => $2::double precision / 1000)
+       WHERE id IN (SELECT id FROM checkout_attempts WHERE ${UNFINISHED} AND locked_until < now()
+                    ORDER BY locked_until LIMIT $1 FOR UPDATE SKIP LOCKED)
+       RETURNING *`,
+      [limit, this.#leaseMs],
+    );
+    return result.rows.map(fromRow);
+  }
+
+  /** Completed attempts whose reservation was not committed in their own time (the inventory was down). */
+  async claimUncommittedStock(limit: number): Promise<Attempt[]> {
+    const result = await this.#db.query<AttemptRow>(
+      `UPDATE checkout_attempts SET locked_until = now() + make_interval(secs => $2::double precision / 1000)
+       WHERE id IN (SELECT id FROM checkout_attempts WHERE phase = 'completed' AND NOT stock_committed
+                    AND locked_until < now() ORDER BY locked_until LIMIT $1 FOR UPDATE SKIP LOCKED)
+       RETURNING *`,
+      [limit, this.#leaseMs],
+    );
+    return result.rows.map(fromRow);
+  }
+
+  /**
+   * The last step, in one transaction: the order exists, the cart is closed, the attempt is complete and
+   * the answer is stored for its idempotency key (if it has one), or none of these happened.
+   */
+  async complete(attempt: Attempt, orderId: string, outcome: StoredOutcome): Promise<boolean> {
+    return this.#db.transaction(async (tx) => {
+      const moved = await tx.query(
+        `UPDATE checkout_attempts SET phase = 'completed', updated_at = now() WHERE id = $1 AND phase = 'charged'`,
+        [attempt.id],
+      );
+      if (moved.rowCount !== 1) return false;
       await tx.query(
         `INSERT INTO orders (id, user_id, cart_id, attempt_id, charge_id, amount_cents, currency, items)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
@@ -95,11 +175,22 @@ export class AttemptStore {
         `UPDATE carts SET status = 'checked_out', checked_out_at = now(), updated_at = now() WHERE id = $1`,
         [attempt.cartId],
       );
-      await tx.query(`UPDATE checkout_attempts SET phase = 'completed', updated_at = now() WHERE id = $1`, [
-        attempt.id,
-      ]);
-      if (key) await storeOutcome(tx, key, outcome);
+      await tx.query(
+        `UPDATE idempotency_keys SET response_status = $2, response_body = $3
+         WHERE attempt_id = $1 AND response_status IS NULL`,
+        [attempt.id, outcome.status, outcome.body],
+      );
+      return true;
     });
+  }
+
+  /** Forgets idempotency keys older than the retention; returns how many. */
+  async purgeKeys(retentionHours: number): Promise<number> {
+    const result = await this.#db.query(
+      `DELETE FROM idempotency_keys WHERE created_at < now() - make_interval(hours => $1)`,
+      [retentionHours],
+    );
+    return result.rowCount ?? 0;
   }
 }
 
@@ -114,7 +205,7 @@ export type KeyState =
   | { kind: 'new' }
   | { kind: 'mismatch' }
   | { kind: 'replay'; outcome: StoredOutcome }
-  | { kind: 'in_flight'; attemptId: string }
+  | { kind: 'in_flight'; attemptId: string; leaseExpired: boolean }
   | { kind: 'retry' };
 
 /**
@@ -133,8 +224,9 @@ export async function claimKey(tx: Queryable, scope: KeyScope): Promise<KeyState
     response_body: string | null;
     attempt_id: string | null;
     phase: Phase | null;
+    lease_expired: boolean | null;
   }>(
-    `SELECT k.request_hash, k.response_status, k.response_body, k.attempt_id, a.phase
+    `SELECT k.request_hash, k.response_status, k.response_body, k.attempt_id, a.phase, a.locked_until < now() AS lease_expired
      FROM idempotency_keys k LEFT JOIN checkout_attempts a ON a.id = k.attempt_id
      WHERE k.user_id = $1 AND k.key = $2 FOR UPDATE OF k`,
     [scope.userId, scope.key],
@@ -144,7 +236,9 @@ export async function claimKey(tx: Queryable, scope: KeyScope): Promise<KeyState
   if (row.response_status !== null && row.response_body !== null) {
     return { kind: 'replay', outcome: { status: row.response_status, body: row.response_body } };
   }
-  if (row.attempt_id && row.phase !== 'failed') return { kind: 'in_flight', attemptId: row.attempt_id };
+  if (row.attempt_id && row.phase !== 'failed' && row.phase !== 'completed') {
+    return { kind: 'in_flight', attemptId: row.attempt_id, leaseExpired: row.lease_expired === true };
+  }
   return { kind: 'retry' };
 }
 
@@ -156,7 +250,7 @@ export async function linkKey(tx: Queryable, scope: KeyScope, attemptId: string)
   ]);
 }
 
-/** Stores a final answer (2xx or 4xx) for the key, unless one is stored already: the first answer wins. */
+/** Stores a final 4xx answer for the key, unless one is stored already: the first answer wins. */
 export async function storeOutcome(db: Queryable, scope: KeyScope, outcome: StoredOutcome): Promise<void> {
   await db.query(
     `INSERT INTO idempotency_keys (user_id, key, request_hash, response_status, response_body) VALUES ($1, $2, $3, $4, $5)

@@ -104,9 +104,49 @@ export class StockStore {
       });
   }
 
-  /** Reserved units become sold. Committing twice is a no-op; committing a released reservation is refused. */
+  /**
+   * Reserved units become sold. Committing twice is a no-op; a released reservation cannot be
+   * committed. An expired one (its checkout was paid but finished late) takes its units from what is
+   * available now, or is refused if there are not enough.
+   */
   async commit(id: string): Promise<TransitionOutcome> {
-    return this.#transition(id, 'committed', 'reserved = reserved - i.quantity, sold = sold + i.quantity');
+    const outcome = await this.#transition(
+      id,
+      'committed',
+      'reserved = reserved - i.quantity, sold = sold + i.quantity',
+    );
+    if (outcome.ok || outcome.status !== 'expired') return outcome;
+    return this.#db
+      .transaction(async (tx) => {
+        const current = await tx.query<{ status: ReservationStatus }>(
+          'SELECT status FROM reservations WHERE id = $1 FOR UPDATE',
+          [id],
+        );
+        if (current.rows[0]?.status !== 'expired')
+          return {
+            ok: current.rows[0]?.status === 'committed',
+            status: current.rows[0]?.status ?? 'unknown',
+          } as TransitionOutcome;
+        const items = await tx.query<ReservationItem>(
+          'SELECT sku, quantity FROM reservation_items WHERE reservation_id = $1 ORDER BY sku',
+          [id],
+        );
+        for (const item of items.rows) {
+          const taken = await tx.query(
+            'UPDATE stock SET available = available - $2, sold = sold + $2, updated_at = now() WHERE sku = $1 AND available >= $2',
+            [item.sku, item.quantity],
+          );
+          if (taken.rowCount === 0) throw new Refusal(item.sku, 'insufficient');
+        }
+        await tx.query(`UPDATE reservations SET status = 'committed', updated_at = now() WHERE id = $1`, [
+          id,
+        ]);
+        return { ok: true, status: 'committed' } as TransitionOutcome;
+      })
+      .catch((error: unknown) => {
+        if (error instanceof Refusal) return { ok: false, status: 'expired' } as TransitionOutcome;
+        throw error;
+      });
   }
 
   /** Reserved units become available again. A release of an unknown id leaves a tombstone, so a late reserve fails. */

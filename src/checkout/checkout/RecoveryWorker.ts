@@ -1,0 +1,85 @@
+import type { Logger } from 'pino';
+import type { AttemptStore } from './AttemptStore.ts';
+import type { CheckoutService, RecoveryOutcome } from './CheckoutService.ts';
+
+export interface RecoveryCounts {
+  finished: number;
+  unwound: number;
+  deferred: number;
+  keysPurged: number;
+}
+
+export interface RecoveryWorkerOptions {
+  service: CheckoutService;
+  attempts: AttemptStore;
+  logger: Logger;
+  intervalMs: number;
+  keyRetentionHours: number;
+}
+
+const BATCH = 20;
+
+/**
+ * Runs inside every checkout instance. Each round it leases attempts whose worker is gone (crashed,
+ * killed, cut off) and settles them, commits stock that was left uncommitted, and purges expired
+ * idempotency keys. Safe with many instances: claims use FOR UPDATE SKIP LOCKED and a lease.
+ */
+export class RecoveryWorker {
+  readonly totals: RecoveryCounts = { finished: 0, unwound: 0, deferred: 0, keysPurged: 0 };
+  readonly #options: RecoveryWorkerOptions;
+  #timer: NodeJS.Timeout | undefined;
+  #running: Promise<unknown> | undefined;
+
+  constructor(options: RecoveryWorkerOptions) {
+    this.#options = options;
+  }
+
+  start(): void {
+    this.#timer = setInterval(() => {
+      if (this.#running) return;
+      this.#running = this.runOnce()
+        .catch((error: Error) =>
+          this.#options.logger.warn(
+            { errorClass: error.constructor.name, reason: error.message },
+            'recovery_round_failed',
+          ),
+        )
+        .finally(() => {
+          this.#running = undefined;
+        });
+    }, this.#options.intervalMs);
+    this.#timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.#timer);
+    await this.#running;
+  }
+
+  /** One round; returns what it did. */
+  async runOnce(): Promise<RecoveryCounts> {
+    const { service, attempts, logger } = this.#options;
+    const counts: RecoveryCounts = { finished: 0, unwound: 0, deferred: 0, keysPurged: 0 };
+    const work = [
+      ...(await attempts.claimAbandoned(BATCH)),
+      ...(await attempts.claimUncommittedStock(BATCH)),
+    ];
+    for (const attempt of work) {
+      const outcome: RecoveryOutcome = await service.recover(attempt, logger);
+      counts[outcome]++;
+      logger[outcome === 'deferred' ? 'warn' : 'info'](
+        {
+          attemptId: attempt.id,
+          cartId: attempt.cartId,
+          userId: attempt.userId,
+          fromPhase: attempt.phase,
+          outcome,
+        },
+        'attempt_recovered',
+      );
+    }
+    counts.keysPurged = await attempts.purgeKeys(this.#options.keyRetentionHours);
+    for (const key of Object.keys(counts) as (keyof RecoveryCounts)[]) this.totals[key] += counts[key];
+    return counts;
+  }
+}
