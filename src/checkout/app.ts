@@ -2,7 +2,6 @@ import swagger from '@fastify/swagger';
 import type { Logger } from 'pino';
 import type { Static } from 'typebox';
 import { databaseFromSettings } from '../platform/database/Database.ts';
-import { HttpDependency } from '../platform/dependency/HttpDependency.ts';
 import { registerHealthRoutes } from '../platform/health/healthRoutes.ts';
 import { createHttpServer } from '../platform/http/createHttpServer.ts';
 import { registerLoadShedding } from '../platform/http/loadShedding.ts';
@@ -16,8 +15,7 @@ import { CheckoutService } from './checkout/CheckoutService.ts';
 import { registerCheckoutRoutes } from './checkout/checkoutRoutes.ts';
 import { RecoveryWorker } from './checkout/RecoveryWorker.ts';
 import type { CheckoutSettings } from './config.ts';
-import { InventoryClient } from './gateways/InventoryClient.ts';
-import { PaymentGateway } from './gateways/PaymentGateway.ts';
+import { createGateways } from './gateways/createGateways.ts';
 import { registerOrderRoutes } from './orders/orderRoutes.ts';
 
 /** Wires the checkout service: one database pool, one guarded client per dependency, the routes. */
@@ -27,35 +25,16 @@ export async function buildCheckoutApp(
   state: ShutdownState,
 ) {
   const db = databaseFromSettings(config, 'checkout');
-  const inventoryHttp = new HttpDependency({
-    name: 'inventoryService',
-    baseUrl: config.INVENTORY_API_URL,
-    timeoutMs: config.INVENTORY_TIMEOUT_MS,
-    breakerThreshold: config.INVENTORY_BREAKER_THRESHOLD,
-    halfOpenAfterMs: config.INVENTORY_BREAKER_HALF_OPEN_MS,
-    maxConcurrent: config.INVENTORY_MAX_CONCURRENT,
-    maxQueue: config.INVENTORY_MAX_QUEUE,
-    logger,
-  });
-  const paymentHttp = new HttpDependency({
-    name: 'paymentGateway',
-    baseUrl: config.PAYMENT_API_URL,
-    timeoutMs: config.PAYMENT_TIMEOUT_MS,
-    breakerThreshold: config.PAYMENT_BREAKER_THRESHOLD,
-    halfOpenAfterMs: config.PAYMENT_BREAKER_HALF_OPEN_MS,
-    maxConcurrent: config.PAYMENT_MAX_CONCURRENT,
-    maxQueue: config.PAYMENT_MAX_QUEUE,
-    headers: { authorization: `Bearer ${config.PAYMENT_API_KEY}` },
-    logger,
-  });
+  const gateways = createGateways(config, logger);
+  const { inventoryHttp, paymentHttp, inventory, payment } = gateways;
   const carts = new CartStore(db);
   const attempts = new AttemptStore(db, config.CHECKOUT_ATTEMPT_LEASE_MS);
   const service = new CheckoutService({
     db,
     carts,
     attempts,
-    inventory: new InventoryClient(inventoryHttp),
-    payment: new PaymentGateway(paymentHttp),
+    inventory,
+    payment,
     reservationTtlSeconds: config.RESERVATION_TTL_SECONDS,
   });
 
@@ -102,7 +81,7 @@ export async function buildCheckoutApp(
     app,
     closeResources: async () => {
       await recovery.stop();
-      await Promise.all([inventoryHttp.close(), paymentHttp.close()]);
+      await gateways.close();
       await db.close();
     },
   };

@@ -15,9 +15,12 @@ Commands:
   preflight                    the startup validation alone: exit 0, or 1 with every problem listed
   migrate [--status] [--service checkout|inventory|payment]
                                runs pending migrations on DATABASE_URL, or lists them
+  reconcile                    checks the checkout invariants across database, inventory and gateway;
+                               exit 1 listing every breach
   token --user <id> [--ttl 1h] prints a development bearer token
 
-Environment: see the README's configuration table. A .env file in the working directory is read first.`;
+Environment: see the README's configuration table. A .env file in the working directory is read first;
+reconcile and token fall back to the local stack's settings (<data dir>/stack.env) when DATABASE_URL is unset.`;
 
 const [command, ...rest] = process.argv.slice(2);
 if (existsSync('.env')) process.loadEnvFile('.env');
@@ -61,6 +64,11 @@ switch (command) {
       },
     });
     await runMigrate(values.service, values.status);
+    break;
+  }
+  case 'reconcile': {
+    useLocalStack();
+    await runReconcile();
     break;
   }
   case 'token': {
@@ -108,6 +116,40 @@ async function runMigrate(service: string, statusOnly: boolean) {
     process.stdout.write(`${status.applied.includes(name) ? '[x]' : '[ ]'} ${name}\n`);
   }
   process.stdout.write(`schema version ${status.version}, this build expects ${status.expected}\n`);
+}
+
+async function runReconcile() {
+  const { loadConfig } = await import('../platform/config/loadConfig.ts');
+  const { CheckoutSettings } = await import('../checkout/config.ts');
+  const loaded = loadConfig(CheckoutSettings, process.env);
+  if (!loaded.ok) {
+    for (const problem of loaded.problems) process.stderr.write(`STARTUP_FAILURE: ${problem}\n`);
+    process.exitCode = 1;
+    return;
+  }
+  const { createBootLogger } = await import('../platform/logging/createLogger.ts');
+  const { databaseFromSettings } = await import('../platform/database/Database.ts');
+  const { createGateways } = await import('../checkout/gateways/createGateways.ts');
+  const { reconcile } = await import('../checkout/reconcile.ts');
+  const db = databaseFromSettings(loaded.config, 'reconcile');
+  const gateways = createGateways(loaded.config, createBootLogger('reconcile', 'cli'));
+  try {
+    const report = await reconcile({ db, inventory: gateways.inventory, payment: gateways.payment });
+    const { charges, orders, skus } = report.checked;
+    process.stdout.write(`reconcile: ${charges} charges, ${orders} orders, ${skus} SKUs checked\n`);
+    for (const breach of report.breaches) process.stdout.write(`BREACH ${breach.kind}: ${breach.detail}\n`);
+    process.stdout.write(report.breaches.length ? `${report.breaches.length} breach(es)\n` : 'clean\n');
+    process.exitCode = report.breaches.length ? 1 : 0;
+  } finally {
+    await gateways.close();
+    await db.close();
+  }
+}
+
+/** Settings of the local stack (`steadfast start`), when none are given: so `steadfast reconcile` just works. */
+function useLocalStack() {
+  const path = join(process.env.STEADFAST_DATA_DIR ?? '.steadfast', 'stack.env');
+  if (!process.env.DATABASE_URL && existsSync(path)) process.loadEnvFile(path);
 }
 
 async function printToken(user: string | undefined, ttl: string) {

@@ -39,6 +39,12 @@ export class InventoryClient {
     if (response.status !== 200) throw unexpected('commit', response.status);
   }
 
+  async stockLevels(): Promise<StockLevel[]> {
+    const response = await this.#http.request<StockLevel[]>('GET', '/stock');
+    if (response.status !== 200) throw unexpected('stock', response.status);
+    return response.body;
+  }
+
   /** Gives the stock back. Releasing twice, or an id never reserved, is fine. */
   async release(reservationId: string): Promise<void> {
     const response = await this.#http.request(
@@ -47,6 +53,14 @@ export class InventoryClient {
     );
     if (response.status !== 200) throw unexpected('release', response.status);
   }
+}
+
+export interface StockLevel {
+  sku: string;
+  initial: number;
+  available: number;
+  reserved: number;
+  sold: number;
 }
 
 function unexpected(operation: string, status: number): Error {

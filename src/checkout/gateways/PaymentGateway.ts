@@ -64,13 +64,54 @@ export class PaymentGateway {
   }
 
   /** Charges made for an attempt: how an unknown outcome is settled, by looking rather than guessing. */
-  async chargesFor(
-    attemptId: string,
-  ): Promise<{ id: string; status: string; refunded: boolean; amount: number }[]> {
-    const response = await this.#http.request<{
-      data: { id: string; status: string; refunded: boolean; amount: number }[];
-    }>('GET', `/v1/charges?attempt=${encodeURIComponent(attemptId)}`);
-    if (response.status !== 200) throw new Error(`payment gateway lookup answered ${response.status}`);
-    return response.body.data;
+  async chargesFor(attemptId: string): Promise<GatewayCharge[]> {
+    return (await this.#page(`attempt=${encodeURIComponent(attemptId)}&limit=100`)).data;
   }
+
+  /** Every charge the gateway holds, page by page (for reconciliation). */
+  async *allCharges(): AsyncGenerator<GatewayCharge> {
+    let after: string | undefined;
+    for (;;) {
+      const page = await this.#page(
+        `limit=100${after ? `&starting_after=${encodeURIComponent(after)}` : ''}`,
+      );
+      yield* page.data;
+      if (!page.has_more || page.data.length === 0) return;
+      after = page.data.at(-1)?.id;
+    }
+  }
+
+  async #page(query: string): Promise<{ data: GatewayCharge[]; has_more: boolean }> {
+    const response = await this.#http.request<{ data: RawCharge[]; has_more: boolean }>(
+      'GET',
+      `/v1/charges?${query}`,
+    );
+    if (response.status !== 200) throw new Error(`payment gateway charge list answered ${response.status}`);
+    return {
+      has_more: response.body.has_more,
+      data: response.body.data.map((c) => ({
+        id: c.id,
+        status: c.status,
+        refunded: c.refunded,
+        amount: c.amount,
+        attemptId: c.metadata?.attemptId,
+      })),
+    };
+  }
+}
+
+interface RawCharge {
+  id: string;
+  status: string;
+  refunded: boolean;
+  amount: number;
+  metadata?: Record<string, string>;
+}
+
+export interface GatewayCharge {
+  id: string;
+  status: string;
+  refunded: boolean;
+  amount: number;
+  attemptId: string | undefined;
 }

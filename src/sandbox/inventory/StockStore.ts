@@ -2,6 +2,8 @@ import type { Database } from '../../platform/database/Database.ts';
 
 export interface StockLevel {
   sku: string;
+  /** Every unit ever received: always available + reserved + sold. */
+  initial: number;
   available: number;
   reserved: number;
   sold: number;
@@ -22,7 +24,7 @@ export type TransitionOutcome =
   | { ok: true; status: ReservationStatus }
   | { ok: false; status: ReservationStatus | 'unknown' };
 
-const STOCK_COLUMNS = 'sku, available, reserved, sold';
+const STOCK_COLUMNS = 'sku, initial, available, reserved, sold';
 
 /** Stock and reservations, every movement in one transaction so `initial = available + reserved + sold` holds. */
 export class StockStore {

@@ -6,6 +6,7 @@ import type { StockStore } from './StockStore.ts';
 const Sku = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.-]+$' });
 const StockLevel = Type.Object({
   sku: Type.String(),
+  initial: Type.Integer(),
   available: Type.Integer(),
   reserved: Type.Integer(),
   sold: Type.Integer(),

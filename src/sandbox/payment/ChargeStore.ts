@@ -148,12 +148,22 @@ export class ChargeStore {
     return row ? chargeObject(row) : undefined;
   }
 
-  async findByAttempt(attemptId: string) {
+  /**
+   * Charges in creation order, a page at a time (Stripe's `limit` / `starting_after`), optionally only
+   * those of one checkout attempt.
+   */
+  async list(options: { attempt?: string | undefined; limit: number; startingAfter?: string | undefined }) {
     const rows = await this.#db.query<ChargeRow>(
-      'SELECT * FROM charges WHERE attempt_id = $1 ORDER BY created_at',
-      [attemptId],
+      `SELECT * FROM charges
+       WHERE ($1::text IS NULL OR attempt_id = $1)
+         AND ($2::text IS NULL OR (created_at, id) > (SELECT created_at, id FROM charges WHERE id = $2))
+       ORDER BY created_at, id LIMIT $3`,
+      [options.attempt ?? null, options.startingAfter ?? null, options.limit + 1],
     );
-    return rows.rows.map(chargeObject);
+    return {
+      data: rows.rows.slice(0, options.limit).map(chargeObject),
+      hasMore: rows.rows.length > options.limit,
+    };
   }
 
   /**

@@ -76,8 +76,24 @@ export function registerPaymentRoutes(
 
     api.get(
       '/v1/charges',
-      { schema: { querystring: Type.Object({ attempt: Type.String({ minLength: 1 }) }) } },
-      async (request) => ({ object: 'list', data: await store.findByAttempt(request.query.attempt) }),
+      {
+        schema: {
+          querystring: Type.Object({
+            attempt: Type.Optional(Type.String({ minLength: 1 })),
+            limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,3}$' })),
+            starting_after: Type.Optional(Type.String({ minLength: 1 })),
+          }),
+        },
+      },
+      async (request) => {
+        const { attempt, limit, starting_after } = request.query;
+        const page = await store.list({
+          attempt,
+          limit: Math.min(Math.max(Number(limit ?? 100), 1), 100),
+          startingAfter: starting_after,
+        });
+        return { object: 'list', data: page.data, has_more: page.hasMore };
+      },
     );
 
     api.get(
