@@ -26,7 +26,13 @@ export interface TestStack {
   api: (
     method: string,
     path: string,
-    options?: { body?: unknown; raw?: string; token?: string | null; headers?: Record<string, string> },
+    options?: {
+      body?: unknown;
+      raw?: string;
+      token?: string | null;
+      headers?: Record<string, string>;
+      baseUrl?: string;
+    },
   ) => Promise<ApiResponse>;
   token: (userId: string) => Promise<string>;
   /** A new cart of `userId` holding the given items. */
@@ -40,7 +46,19 @@ export interface TestStack {
   ) => Promise<{ requestsSeen: number }>;
   stock: (sku: string) => Promise<{ available: number; reserved: number; sold: number }>;
   log: (service: string) => Promise<Record<string, unknown>[]>;
+  /** Runs `steadfast reconcile` against this stack. */
+  reconcile: () => Promise<{ code: number; stdout: string }>;
+  /** Starts one more checkout instance (`steadfast serve`) joined to this stack, with extra settings. */
+  serve: (env?: Record<string, string>) => Promise<ExtraInstance>;
   stop: () => Promise<void>;
+}
+
+export interface ExtraInstance {
+  url: string;
+  child: ChildProcess;
+  /** Resolves with the exit code once the instance has exited. */
+  exited: Promise<number | null>;
+  output: () => string;
 }
 
 /** Runs `steadfast start` in a fresh data directory, on free ports, exactly as an operator would. */
@@ -80,7 +98,11 @@ export async function startTestStack(env: Record<string, string> = {}): Promise<
         headers['content-type'] = 'application/json';
       }
       const started = performance.now();
-      const response = await fetch(`${info.checkoutUrl}${path}`, { method, headers, body: payload });
+      const response = await fetch(`${options.baseUrl ?? info.checkoutUrl}${path}`, {
+        method,
+        headers,
+        body: payload,
+      });
       const text = await response.text();
       const elapsedMs = performance.now() - started;
       assertSanitized(text);
@@ -133,6 +155,51 @@ export async function startTestStack(env: Record<string, string> = {}): Promise<
         .split('\n')
         .filter((line) => line.startsWith('{'))
         .map((line) => JSON.parse(line) as Record<string, unknown>);
+    },
+    async reconcile() {
+      const run = spawn(process.execPath, [CLI, 'reconcile'], {
+        // Without DATABASE_URL, reconcile reads the stack's own settings from its stack.env.
+        env: {
+          ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'DATABASE_URL')),
+          STEADFAST_DATA_DIR: dataDir,
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      run.stdout.on('data', (chunk) => {
+        stdout += chunk;
+      });
+      run.stderr.on('data', (chunk) => {
+        stdout += chunk;
+      });
+      const [code] = await once(run, 'exit');
+      return { code: code as number, stdout };
+    },
+    async serve(extra = {}) {
+      const stackEnv = Object.fromEntries(
+        (await readFile(join(dataDir, 'stack.env'), 'utf8'))
+          .trim()
+          .split('\n')
+          .map((line) => line.split(/=(.*)/s).slice(0, 2)),
+      );
+      const instance = spawn(process.execPath, [CLI, 'serve'], {
+        env: { ...process.env, ...env, ...stackEnv, PORT: '0', SHUTDOWN_DRAIN_DELAY_MS: '0', ...extra },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let text = '';
+      const exited = once(instance, 'exit').then(([code]) => code as number | null);
+      const url = await new Promise<string>((resolve, reject) => {
+        instance.stdout.on('data', (chunk) => {
+          text += chunk;
+          const started = text.split('\n').find((line) => line.includes('"service_started"'));
+          if (started) resolve(JSON.parse(started).url);
+        });
+        instance.stderr.on('data', (chunk) => {
+          text += chunk;
+        });
+        exited.then((code) => reject(new Error(`serve exited with ${code}: ${text}`)));
+      });
+      return { url, child: instance, exited, output: () => text };
     },
     async stop() {
       if (child.exitCode === null) {

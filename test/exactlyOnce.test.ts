@@ -1,0 +1,196 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import pg from 'pg';
+import { CHECKOUT_FAILPOINTS } from '../src/checkout/checkout/CheckoutService.ts';
+import { eventually, startTestStack, type TestStack } from './support/stack.ts';
+
+// Issue "Exactly once": never charge twice, never lose a paid order, whatever crashes or retries.
+const LEASE_MS = 1500;
+
+describe('exactly once: idempotent, crash-safe checkout', () => {
+  let stack: TestStack;
+  let db: pg.Pool;
+  let users = 0;
+
+  const checkout = (cartId: string, token: string, key?: string, baseUrl?: string) =>
+    stack.api('POST', '/api/checkout/complete', {
+      token,
+      baseUrl,
+      body: { cartId, paymentToken: 'tok_visa' },
+      headers: key ? { 'idempotency-key': key } : {},
+    });
+  const ordersOf = async (cartId: string) =>
+    (await db.query('SELECT id, charge_id FROM orders WHERE cart_id = $1', [cartId])).rows;
+  const settled = async (cartId: string) => {
+    const rows = await db.query<{ phase: string; stock_committed: boolean }>(
+      'SELECT phase, stock_committed FROM checkout_attempts WHERE cart_id = $1',
+      [cartId],
+    );
+    return rows.rows.every((a) => a.phase === 'failed' || (a.phase === 'completed' && a.stock_committed));
+  };
+  const assertReconciled = async () => {
+    const result = await stack.reconcile();
+    assert.equal(result.code, 0, result.stdout);
+    assert.match(result.stdout, /clean/);
+  };
+
+  before(async () => {
+    stack = await startTestStack({
+      CHECKOUT_RATE_LIMIT_PER_MINUTE: '100000',
+      CHECKOUT_ATTEMPT_LEASE_MS: String(LEASE_MS),
+      RECOVERY_INTERVAL_MS: '300',
+      PAYMENT_TIMEOUT_MS: '1000',
+    });
+    // A pool, not a client: it survives the PostgreSQL restart below.
+    db = new pg.Pool({ connectionString: stack.info.databaseUrl, max: 2 });
+    db.on('error', () => {});
+  });
+  after(async () => {
+    await db?.end();
+    await stack?.stop();
+  });
+
+  test('50 concurrent requests, same key and body: one charge, one order, every answer identical', async () => {
+    const { cartId, token } = await stack.cart(`usr_herd_${users++}`);
+    await stack.fault('payment', { mode: 'latency', latencyMs: 200 });
+    try {
+      const responses = await Promise.all(
+        Array.from({ length: 50 }, () => checkout(cartId, token, 'herd-key')),
+      );
+      const answered = responses.filter((r) => r.status !== 409 || r.body.error !== 'IDEMPOTENCY_KEY_IN_USE');
+      assert.ok(answered.length >= 1);
+      for (const r of answered) {
+        assert.equal(r.status, 201, r.text);
+        assert.equal(r.text, answered[0]?.text);
+      }
+    } finally {
+      await stack.fault('payment', { mode: 'none' });
+    }
+    assert.equal((await ordersOf(cartId)).length, 1);
+    const retry = await checkout(cartId, token, 'herd-key');
+    assert.equal(retry.status, 201);
+    assert.equal(retry.headers.get('idempotent-replayed'), 'true');
+    await assertReconciled();
+  });
+
+  test("keys are scoped to the user: another user's same key is another key", async () => {
+    const a = await stack.cart(`usr_scope_a_${users++}`);
+    const b = await stack.cart(`usr_scope_b_${users++}`);
+    const first = await checkout(a.cartId, a.token, 'shared-key');
+    const second = await checkout(b.cartId, b.token, 'shared-key');
+    assert.equal(first.status, 201);
+    assert.equal(second.status, 201, second.text);
+    assert.notEqual(first.body.orderId, second.body.orderId);
+  });
+
+  for (const point of CHECKOUT_FAILPOINTS) {
+    test(`crash at ${point}: recovery settles it, reconcile is clean, the retry gets the right answer`, async () => {
+      const { cartId, token } = await stack.cart(`usr_crash_${users++}`);
+      const doomed = await stack.serve({
+        STEADFAST_FAILPOINT: `${point}:${users % 2 ? 'kill' : 'exit'}`,
+        CHECKOUT_ATTEMPT_LEASE_MS: String(LEASE_MS),
+      });
+      const key = `crash-${point}`;
+      await assert.rejects(checkout(cartId, token, key, doomed.url), 'the instance died mid-request');
+      assert.notEqual(await doomed.exited, 0);
+      await eventually(() => settled(cartId), 20_000, `recovery of the attempt crashed at ${point}`);
+      await assertReconciled();
+      const retry = await checkout(cartId, token, key);
+      assert.equal(retry.status, 201, retry.text);
+      const orders = await ordersOf(cartId);
+      assert.equal(orders.length, 1);
+      assert.equal(retry.body.orderId, orders[0]?.id);
+      await eventually(() => settled(cartId), 20_000, 'the retry settled');
+      await assertReconciled();
+    });
+  }
+
+  test('the gateway charges but its answer never arrives: no second charge, the order completes via lookup', async () => {
+    const { cartId, token } = await stack.cart(`usr_lost_answer_${users++}`);
+    await stack.fault('payment', { mode: 'charge-then-hang' });
+    let first: Awaited<ReturnType<typeof checkout>>;
+    try {
+      first = await checkout(cartId, token, 'lost-answer');
+    } finally {
+      await stack.fault('payment', { mode: 'none' });
+    }
+    assert.equal(first.status, 503);
+    await eventually(async () => (await ordersOf(cartId)).length === 1, 20_000, 'the order made by recovery');
+    const retry = await checkout(cartId, token, 'lost-answer');
+    assert.equal(retry.status, 201, retry.text);
+    const [order] = await ordersOf(cartId);
+    assert.equal(retry.body.orderId, order?.id);
+    await eventually(() => settled(cartId), 20_000, 'stock committed');
+    await assertReconciled();
+  });
+
+  test('PostgreSQL restarted in the middle of a load: no paid order lost, reconcile clean', async () => {
+    const carts: { cartId: string; token: string; key: string }[] = [];
+    for (let i = 0; i < 20; i++)
+      carts.push({ ...(await stack.cart(`usr_restart_${users++}`)), key: `restart-${i}` });
+    const finals = new Map<string, number>();
+    const deadline = Date.now() + 60_000;
+    const drive = async (cart: (typeof carts)[number]) => {
+      // A well-behaved client: retries 5xx (and in-flight 409s) with the same key until a final answer.
+      while (Date.now() < deadline) {
+        const response = await checkout(cart.cartId, cart.token, cart.key).catch(() => undefined);
+        const status = response?.status ?? 0;
+        if (
+          status === 201 ||
+          (status >= 400 &&
+            status < 500 &&
+            response?.body.error !== 'IDEMPOTENCY_KEY_IN_USE' &&
+            response?.body.error !== 'CHECKOUT_IN_PROGRESS')
+        ) {
+          finals.set(cart.cartId, status);
+          return;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    };
+    const load = Promise.all(carts.map(drive));
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    process.kill(stack.info.pids.postgres as number, 'SIGINT');
+    await load;
+    assert.equal(finals.size, carts.length, 'every client got a final answer');
+    for (const cart of carts) {
+      assert.equal(finals.get(cart.cartId), 201);
+      assert.equal((await ordersOf(cart.cartId)).length, 1);
+    }
+    await eventually(
+      async () => (await Promise.all(carts.map((c) => settled(c.cartId)))).every(Boolean),
+      30_000,
+      'all settled',
+    );
+    await assertReconciled();
+  });
+
+  test('reconcile finds a breach: a charge that belongs to no order', async () => {
+    const env = await stack.api('GET', '/health/live');
+    assert.equal(env.status, 200);
+    const secrets = JSON.parse(
+      await (await import('node:fs/promises')).readFile(`${stack.dataDir}/secrets.json`, 'utf8'),
+    );
+    const stray = await fetch(`${stack.info.paymentUrl}/v1/charges`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${secrets.paymentApiKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        amount: 1234,
+        currency: 'usd',
+        source: 'tok_visa',
+        metadata: { attemptId: 'stray' },
+      }),
+    });
+    const charge = (await stray.json()) as { id: string };
+    const result = await stack.reconcile();
+    assert.equal(result.code, 1);
+    assert.match(result.stdout, new RegExp(`BREACH charge_without_order: charge ${charge.id}`));
+    // Make it right, as an operator would: refund it.
+    await fetch(`${stack.info.paymentUrl}/v1/refunds`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${secrets.paymentApiKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ charge: charge.id }),
+    });
+    await assertReconciled();
+  });
+});
