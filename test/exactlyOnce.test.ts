@@ -165,6 +165,28 @@ describe('exactly once: idempotent, crash-safe checkout', () => {
     await assertReconciled();
   });
 
+  test('idempotency keys are kept 24 hours, then purged by the recovery job', async () => {
+    const { cartId, token } = await stack.cart(`usr_purge_${users++}`);
+    assert.equal((await checkout(cartId, token, 'old-key')).status, 201);
+    await db.query(
+      `UPDATE idempotency_keys SET created_at = now() - interval '23 hours' WHERE key = 'old-key'`,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    assert.equal(
+      (await db.query(`SELECT 1 FROM idempotency_keys WHERE key = 'old-key'`)).rowCount,
+      1,
+      'kept at 23 h',
+    );
+    await db.query(
+      `UPDATE idempotency_keys SET created_at = now() - interval '25 hours' WHERE key = 'old-key'`,
+    );
+    await eventually(
+      async () => (await db.query(`SELECT 1 FROM idempotency_keys WHERE key = 'old-key'`)).rowCount === 0,
+      10_000,
+      'the old key purged',
+    );
+  });
+
   test('reconcile finds a breach: a charge that belongs to no order', async () => {
     const env = await stack.api('GET', '/health/live');
     assert.equal(env.status, 200);

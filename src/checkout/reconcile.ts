@@ -81,7 +81,7 @@ export async function reconcile(deps: {
   const chargeById = new Map(charges.map((c) => [c.id, c]));
   for (const order of orders) {
     const charge = chargeById.get(order.charge_id);
-    if (!charge || charge.status !== 'succeeded')
+    if (charge?.status !== 'succeeded')
       breach('order_without_charge', `order ${order.id} has no succeeded charge (${order.charge_id})`);
     else if (charge.amount !== order.amount_cents) {
       breach(
