@@ -7,11 +7,9 @@
  */
 import { fork } from 'node:child_process';
 import { once } from 'node:events';
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import autocannon from 'autocannon';
 import pg from 'pg';
-import { startTestStack } from '../test/support/stack.ts';
+import { readStackEnv, startTestStack } from '../test/support/stack.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
@@ -71,9 +69,8 @@ try {
     return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, non2xx };
   };
 
-  const secrets = JSON.parse(await readFile(join(stack.dataDir, 'stack.env'), 'utf8').then(toJson));
   const bare = fork(new URL('./bareCheckout.ts', import.meta.url), {
-    env: { ...process.env, ...secrets },
+    env: { ...process.env, ...(await readStackEnv(stack.dataDir)) },
     stdio: 'inherit',
   });
   const [ready] = (await once(bare, 'message')) as [{ url: string }];
@@ -95,15 +92,4 @@ try {
   );
 } finally {
   await stack.stop();
-}
-
-function toJson(env: string): string {
-  return JSON.stringify(
-    Object.fromEntries(
-      env
-        .trim()
-        .split('\n')
-        .map((line) => line.split(/=(.*)/s).slice(0, 2)),
-    ),
-  );
 }

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { connect } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { assertProblem } from './support/problems.ts';
+import { portOpen } from './support/processes.ts';
 import { eventually, startTestStack, type TestStack } from './support/stack.ts';
 
 const childrenOf = (pid: number, pattern?: string): number[] => {
@@ -13,16 +13,6 @@ const childrenOf = (pid: number, pattern?: string): number[] => {
     return [];
   }
 };
-
-const portOpen = (port: number) =>
-  new Promise<boolean>((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
 
 // The database hangs, then goes away altogether; the service says so honestly (503) and fast, and
 // recovers by itself when the database is back, without a restart.

@@ -1,46 +1,16 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { connect } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { runner } from 'node-pg-migrate';
 import { CHECKOUT_MIGRATIONS } from '../src/checkout/main.ts';
 import { migrate } from '../src/platform/database/migrations.ts';
 import { freePort, startTestPostgres, type TestPostgres } from './support/postgres.ts';
-import { CLI } from './support/stack.ts';
+import { portOpen, runCli } from './support/processes.ts';
 
 const SECRET = 'a-very-secret-jwt-signing-key-0123456789';
 const PAYMENT_KEY = 'sk_live_do_not_print_me_42';
 
-async function steadfast(args: string[], env: Record<string, string | undefined>) {
-  const clean = Object.fromEntries(
-    Object.entries(process.env).filter(([k]) => !k.startsWith('DATABASE_') && k !== 'NODE_ENV'),
-  );
-  const child = spawn(process.execPath, [CLI, ...args], {
-    env: { ...clean, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (c) => {
-    stdout += c;
-  });
-  child.stderr.on('data', (c) => {
-    stderr += c;
-  });
-  const [code] = await once(child, 'exit');
-  return { code: code as number, stdout, stderr };
-}
-
-const listening = (port: number) =>
-  new Promise<boolean>((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
+const steadfast = (args: string[], env: Record<string, string | undefined>) =>
+  runCli(args, env, (name) => name.startsWith('DATABASE_') || name === 'NODE_ENV');
 
 // Section 3: a missing or malformed setting, an unreachable database or a schema behind the build
 // stops the process before it binds a port, with every problem listed.
@@ -74,7 +44,7 @@ describe('preflight: fail loudly before the port opens', () => {
         .includes("STARTUP_FAILURE: Required environment variable 'PAYMENT_API_KEY' is not set."),
       result.stderr,
     );
-    assert.equal(await listening(port), false);
+    assert.equal(await portOpen(port), false);
     const logLine = result.stdout.split('\n').find((l) => l.includes('startup_failure'));
     assert.ok(logLine, 'a structured log line too');
     assert.equal(JSON.parse(logLine).level, 'fatal');

@@ -43,6 +43,13 @@ describe('checkout: every status it returns is true', () => {
     assert.equal(after.available, before.available - 2);
     const cart = await stack.api('GET', `/api/carts/${cartId}`, { token });
     assert.equal(cart.body.status, 'checked_out');
+    // Someone else's order does not exist for them.
+    const stranger = await stack.token('usr_not_the_buyer');
+    assertProblem(
+      await stack.api('GET', `/api/orders/${response.body.orderId}`, { token: stranger }),
+      404,
+      'ORDER_NOT_FOUND',
+    );
   });
 
   test('400 INVALID_JSON: a body that is not JSON', async () => {

@@ -1,5 +1,4 @@
 import { mkdir, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { signToken } from '../checkout/auth.ts';
@@ -9,6 +8,7 @@ import { INVENTORY_MIGRATIONS } from '../sandbox/inventory/main.ts';
 import { PAYMENT_MIGRATIONS } from '../sandbox/payment/main.ts';
 import { ensureDatabases } from './databases.ts';
 import { DEMO_USER_ID, seedDemoData } from './demoData.ts';
+import { freePort } from './freePort.ts';
 import { ManagedProcess } from './ManagedProcess.ts';
 import { loadOrCreateSecrets } from './secrets.ts';
 
@@ -213,15 +213,4 @@ function printSummary(info: StackInfo, dataDir: string, elapsedMs: number) {
       '',
     ].join('\n'),
   );
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolvePort(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
 }

@@ -1,9 +1,11 @@
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { startEmbeddedPostgres } from '../../src/stack/embeddedPostgres.ts';
+import { freePort } from '../../src/stack/freePort.ts';
+
+export { freePort };
 
 export interface TestPostgres {
   url: (database: string) => string;
@@ -48,15 +50,4 @@ export async function startTestPostgres(): Promise<TestPostgres> {
     },
     stop,
   };
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
 }

@@ -5,11 +5,9 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import type { StackInfo } from '../../src/stack/startStack.ts';
+import { CLI, runCli } from './processes.ts';
 import { assertSanitized } from './sanitized.ts';
-
-export const CLI = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 
 export interface ApiResponse {
   status: number;
@@ -157,31 +155,16 @@ export async function startTestStack(env: Record<string, string> = {}): Promise<
         .map((line) => JSON.parse(line) as Record<string, unknown>);
     },
     async reconcile() {
-      const run = spawn(process.execPath, [CLI, 'reconcile'], {
-        // Without DATABASE_URL, reconcile reads the stack's own settings from its stack.env.
-        env: {
-          ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'DATABASE_URL')),
-          STEADFAST_DATA_DIR: dataDir,
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stdout = '';
-      run.stdout.on('data', (chunk) => {
-        stdout += chunk;
-      });
-      run.stderr.on('data', (chunk) => {
-        stdout += chunk;
-      });
-      const [code] = await once(run, 'exit');
-      return { code: code as number, stdout };
+      // Without DATABASE_URL, reconcile reads the stack's own settings from its stack.env.
+      const run = await runCli(
+        ['reconcile'],
+        { STEADFAST_DATA_DIR: dataDir },
+        (name) => name === 'DATABASE_URL',
+      );
+      return { code: run.code, stdout: run.stdout + run.stderr };
     },
     async serve(extra = {}) {
-      const stackEnv = Object.fromEntries(
-        (await readFile(join(dataDir, 'stack.env'), 'utf8'))
-          .trim()
-          .split('\n')
-          .map((line) => line.split(/=(.*)/s).slice(0, 2)),
-      );
+      const stackEnv = await readStackEnv(dataDir);
       const instance = spawn(process.execPath, [CLI, 'serve'], {
         env: { ...process.env, ...env, ...stackEnv, PORT: '0', SHUTDOWN_DRAIN_DELAY_MS: '0', ...extra },
         stdio: ['ignore', 'pipe', 'pipe'],
@@ -211,6 +194,17 @@ export async function startTestStack(env: Record<string, string> = {}): Promise<
     },
   };
   return stack;
+}
+
+/** The settings a `steadfast serve` needs to join the stack (`<data dir>/stack.env`). */
+export async function readStackEnv(dataDir: string): Promise<Record<string, string>> {
+  const text = await readFile(join(dataDir, 'stack.env'), 'utf8');
+  return Object.fromEntries(
+    text
+      .trim()
+      .split('\n')
+      .map((line) => line.split(/=(.*)/s).slice(0, 2) as [string, string]),
+  );
 }
 
 async function waitForStackJson(
