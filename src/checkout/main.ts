@@ -25,4 +25,5 @@ export const checkoutService: ServiceSpec<typeof CheckoutSettings> = {
   }),
 };
 
-if (import.meta.main) await bootService(checkoutService);
+// Run as a program (by `steadfast start`), not imported.
+if (import.meta.filename === process.argv[1]) await bootService(checkoutService);

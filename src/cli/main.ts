@@ -10,7 +10,8 @@ import { parseArgs } from 'node:util';
 const USAGE = `Usage: steadfast <command> [options]
 
 Commands:
-  start [--quiet]              the whole stack on this machine (embedded PostgreSQL, sandboxes, checkout)
+  start [--quiet]              the whole stack on this machine (embedded PostgreSQL, or the server of
+                               DATABASE_URL when set; sandboxes; checkout)
   serve                        the checkout service alone, every setting from the environment
   preflight                    the startup validation alone: exit 0, or 1 with every problem listed
   migrate [--status] [--service checkout|inventory|payment]
@@ -36,6 +37,7 @@ switch (command) {
       inventoryPort: Number(env.INVENTORY_PORT ?? 3001),
       paymentPort: Number(env.PAYMENT_PORT ?? 3002),
       echo: !values.quiet,
+      databaseUrl: env.DATABASE_URL,
     });
     break;
   }

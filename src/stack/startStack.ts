@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { signToken } from '../checkout/auth.ts';
 import { CHECKOUT_MIGRATIONS } from '../checkout/main.ts';
 import { migrate } from '../platform/database/migrations.ts';
+import { describeDatabase } from '../platform/preflight/preflight.ts';
 import { INVENTORY_MIGRATIONS } from '../sandbox/inventory/main.ts';
 import { PAYMENT_MIGRATIONS } from '../sandbox/payment/main.ts';
 import { ensureDatabases } from './databases.ts';
@@ -19,6 +20,8 @@ export interface StackOptions {
   paymentPort: number;
   /** Echo every service's log lines on this terminal. */
   echo: boolean;
+  /** Use this PostgreSQL server (its databases are made on it) instead of the embedded one. */
+  databaseUrl?: string | undefined;
 }
 
 /** The facts a script needs to use a running stack: `<data dir>/stack.json` (DESIGN section 9). */
@@ -63,17 +66,25 @@ export async function startStack(options: StackOptions): Promise<void> {
     });
 
   const postgresPort = await freePort();
-  const postgres = managed(
-    'postgres',
-    './postgresProcess.ts',
-    {
-      PG_DATA_DIR: join(dataDir, 'pg'),
-      PG_PORT: String(postgresPort),
-      PG_PASSWORD: secrets.postgresPassword,
-    },
-    () => void writeInfo(),
-  );
-  const processes: ManagedProcess[] = [postgres];
+  const postgres = options.databaseUrl
+    ? undefined
+    : managed(
+        'postgres',
+        './postgresProcess.ts',
+        {
+          PG_DATA_DIR: join(dataDir, 'pg'),
+          PG_PORT: String(postgresPort),
+          PG_PASSWORD: secrets.postgresPassword,
+        },
+        () => void writeInfo(),
+      );
+  const pgUrl = (db: string) => {
+    const url = new URL(options.databaseUrl ?? `postgres://postgres@127.0.0.1:${postgresPort}/`);
+    if (!options.databaseUrl) url.password = secrets.postgresPassword;
+    url.pathname = `/${db}`;
+    return url.toString();
+  };
+  const processes: ManagedProcess[] = postgres ? [postgres] : [];
   let info: StackInfo | undefined;
   const writeInfo = async () => {
     if (!info) return;
@@ -81,7 +92,7 @@ export async function startStack(options: StackOptions): Promise<void> {
       checkout: checkout?.pid,
       inventory: inventory?.pid,
       payment: payment?.pid,
-      postgres: postgres.pid,
+      postgres: postgres?.pid,
       supervisor: process.pid,
     };
     await writeFile(join(dataDir, 'stack.json'), `${JSON.stringify(info, null, 2)}\n`);
@@ -98,7 +109,7 @@ export async function startStack(options: StackOptions): Promise<void> {
       say(`${signal}: stopping checkout, then inventory and payment sandbox, then PostgreSQL`);
       await checkout?.stop();
       await Promise.all([inventory?.stop(), payment?.stop()]);
-      await postgres.stop();
+      await postgres?.stop();
       say('stopped');
       process.exit(0);
     })();
@@ -107,11 +118,13 @@ export async function startStack(options: StackOptions): Promise<void> {
   process.on('SIGTERM', () => stop('SIGTERM'));
 
   try {
-    say(`starting PostgreSQL (data in ${join(dataDir, 'pg')})`);
-    await postgres.start();
-    const pgUrl = (db: string) =>
-      `postgres://postgres:${encodeURIComponent(secrets.postgresPassword)}@127.0.0.1:${postgresPort}/${db}`;
-    await ensureDatabases(pgUrl('postgres'), Object.values(DATABASES));
+    if (postgres) {
+      say(`starting PostgreSQL (data in ${join(dataDir, 'pg')})`);
+      await postgres.start();
+    } else {
+      say(`using the PostgreSQL server of DATABASE_URL (${describeDatabase(pgUrl('postgres'))})`);
+    }
+    await ensureDatabases(options.databaseUrl ?? pgUrl('postgres'), Object.values(DATABASES));
     await migrate(pgUrl(DATABASES.checkout), CHECKOUT_MIGRATIONS);
     await migrate(pgUrl(DATABASES.inventory), INVENTORY_MIGRATIONS);
     await migrate(pgUrl(DATABASES.payment), PAYMENT_MIGRATIONS);

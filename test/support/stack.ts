@@ -64,7 +64,8 @@ export async function startTestStack(env: Record<string, string> = {}): Promise<
   const dataDir = await mkdtemp(join(tmpdir(), 'steadfast-test-'));
   const child = spawn(process.execPath, [CLI, 'start', '--quiet'], {
     env: {
-      ...process.env,
+      // Each test stack has its own embedded PostgreSQL unless the test names a server.
+      ...Object.fromEntries(Object.entries(process.env).filter(([name]) => name !== 'DATABASE_URL')),
       STEADFAST_DATA_DIR: dataDir,
       PORT: '0',
       INVENTORY_PORT: '0',

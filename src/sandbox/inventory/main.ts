@@ -51,4 +51,5 @@ export const inventoryService: ServiceSpec<typeof InventorySettings> = {
   },
 };
 
-if (import.meta.main) await bootService(inventoryService);
+// Run as a program (by `steadfast start`), not imported.
+if (import.meta.filename === process.argv[1]) await bootService(inventoryService);

@@ -39,4 +39,5 @@ export const paymentSandbox: ServiceSpec<typeof PaymentSettings> = {
   },
 };
 
-if (import.meta.main) await bootService(paymentSandbox);
+// Run as a program (by `steadfast start`), not imported.
+if (import.meta.filename === process.argv[1]) await bootService(paymentSandbox);
