@@ -94,10 +94,8 @@ export class CheckoutService {
    */
   async recover(attempt: Attempt, log: Logger): Promise<RecoveryOutcome> {
     try {
-      if (attempt.phase === 'completed') {
-        await this.#commitStock(attempt, log);
-        return 'finished';
-      }
+      if (attempt.phase === 'completed')
+        return (await this.#commitStock(attempt, log)) ? 'finished' : 'deferred';
       let charged = attempt;
       if (attempt.phase === 'payment_pending') {
         const charges = await this.#deps.payment.chargesFor(attempt.id);
@@ -268,17 +266,19 @@ export class CheckoutService {
     return outcome;
   }
 
-  async #commitStock(attempt: Attempt, log: Logger): Promise<void> {
+  /** Sells the reserved stock; false when that must wait for recovery (the order stands either way). */
+  async #commitStock(attempt: Attempt, log: Logger): Promise<boolean> {
     try {
       await this.#deps.inventory.commit(attempt.id);
       failpoint('checkout.after_stock_commit_call');
       await this.#deps.attempts.markStockCommitted(attempt.id);
+      return true;
     } catch (error) {
-      // The order stands; recovery commits the reservation later.
       log.warn(
         { attemptId: attempt.id, dependency: 'inventoryService', reason: (error as Error).message },
         'stock_commit_deferred',
       );
+      return false;
     }
   }
 

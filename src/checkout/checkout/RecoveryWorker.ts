@@ -65,7 +65,17 @@ export class RecoveryWorker {
       ...(await attempts.claimUncommittedStock(BATCH)),
     ];
     for (const attempt of work) {
-      const outcome: RecoveryOutcome = await service.recover(attempt, logger);
+      let outcome: RecoveryOutcome = 'deferred';
+      try {
+        outcome = await service.recover(attempt, logger);
+      } catch (error) {
+        // A bug must not stop the round: the others are settled, this one is tried again next time.
+        const e = error as Error;
+        logger.error(
+          { attemptId: attempt.id, errorClass: e.constructor?.name, stack: e.stack },
+          `recovery failed: ${e.message}`,
+        );
+      }
       counts[outcome]++;
       logger[outcome === 'deferred' ? 'warn' : 'info'](
         {

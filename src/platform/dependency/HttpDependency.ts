@@ -50,8 +50,8 @@ const STATE_NAMES: Record<CircuitState, BreakerState> = {
 /** A 5xx answer: the dependency is sick. Thrown inside the policy so the breaker counts it. */
 class ServerErrorResponse extends Error {
   readonly status: number;
-  constructor(status: number) {
-    super(`answered ${status}`);
+  constructor(dependency: string, status: number) {
+    super(`${dependency} answered ${status}`);
     this.status = status;
   }
 }
@@ -130,7 +130,7 @@ export class HttpDependency {
           body: options.body === undefined ? undefined : JSON.stringify(options.body),
         });
         const text = await response.body.text();
-        if (response.statusCode >= 500) throw new ServerErrorResponse(response.statusCode);
+        if (response.statusCode >= 500) throw new ServerErrorResponse(this.name, response.statusCode);
         return { status: response.statusCode, body: (text ? JSON.parse(text) : undefined) as T };
       });
     } catch (error) {

@@ -85,7 +85,6 @@ export async function bootService<S extends TObject>(spec: ServiceSpec<S>, env =
   logger.info(
     {
       event: 'service_started',
-      version,
       commit,
       url: address,
       port: typeof port === 'object' && port ? port.port : config.PORT,
