@@ -278,6 +278,51 @@ describe('checkout: every status it returns is true', () => {
     assert.equal((await stack.api('GET', `/api/carts/${cartId}`, { token })).status, 200);
   });
 
+  test('odd bodies get a clear 4xx and change nothing', async () => {
+    const { cartId, token } = await stack.cart('usr_odd');
+    const before = await stack.stock('sku_mug');
+    const bodies = [
+      'null',
+      '[]',
+      '"x"',
+      '{"__proto__":{"a":1}}',
+      '{"constructor":{"prototype":{}}}',
+      '{"cartId":"","paymentToken":"tok_visa"}',
+    ];
+    for (const raw of [...bodies, JSON.stringify({ cartId, paymentToken: 'tok_visa', extra: 1 })]) {
+      const response = await stack.api('POST', '/api/checkout/complete', { token, raw });
+      assert.ok(response.status === 400, `${raw} -> ${response.status}`);
+      assert.match(String(response.body.error), /^(INVALID_JSON|VALIDATION_FAILED)$/);
+    }
+    assertProblem(
+      await stack.api('POST', '/api/checkout/complete', {
+        token,
+        body: { cartId, paymentToken: 'tok_nope' },
+      }),
+      400,
+      'PAYMENT_METHOD_INVALID',
+    );
+    assertProblem(
+      await stack.api('POST', `/api/carts/${cartId}/items`, {
+        token,
+        body: { sku: 'sku_nope', quantity: 1 },
+      }),
+      400,
+      'UNKNOWN_SKU',
+    );
+    assert.deepEqual(await stack.stock('sku_mug'), before);
+    assert.equal((await stack.api('GET', `/api/carts/${cartId}`, { token })).body.status, 'open');
+    assert.equal(
+      (
+        await stack.api('POST', '/api/checkout/complete', {
+          token,
+          body: { cartId, paymentToken: 'tok_visa' },
+        })
+      ).status,
+      201,
+    );
+  });
+
   test('X-Request-Id: echoed when sent, made when not', async () => {
     const given = await stack.api('GET', '/health/live', { headers: { 'x-request-id': 'req-abc.123' } });
     assert.equal(given.headers.get('x-request-id'), 'req-abc.123');
