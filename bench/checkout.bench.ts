@@ -7,6 +7,7 @@
  */
 import { fork } from 'node:child_process';
 import { once } from 'node:events';
+import { readFile } from 'node:fs/promises';
 import autocannon from 'autocannon';
 import pg from 'pg';
 import { readStackEnv, startTestStack } from '../test/support/stack.ts';
@@ -76,20 +77,30 @@ try {
   const [ready] = (await once(bare, 'message')) as [{ url: string }];
 
   // Warm both, then measure: the floor first, then the service.
-  const floor = await load(ready.url);
-  const service = await load(stack.info.checkoutUrl);
+  const floor = { ...(await load(ready.url)), peakRssMb: await peakRssMb(bare.pid) };
+  const service = {
+    ...(await load(stack.info.checkoutUrl)),
+    peakRssMb: await peakRssMb(stack.info.pids.checkout),
+  };
   bare.kill('SIGTERM');
   await db.end();
 
   const row = (name: string, r: typeof floor) =>
-    `${name.padEnd(28)} ${r.rps.toFixed(0).padStart(8)} req/s   p50 ${String(r.p50).padStart(5)} ms   p99 ${String(r.p99).padStart(5)} ms   non-2xx ${r.non2xx}`;
+    `${name.padEnd(28)} ${r.rps.toFixed(0).padStart(8)} req/s   p50 ${String(r.p50).padStart(5)} ms   p99 ${String(r.p99).padStart(5)} ms   peak RSS ${r.peakRssMb.toFixed(0).padStart(4)} MB   non-2xx ${r.non2xx}`;
   console.log(`\ncheckout under load: ${CONNECTIONS} connections, ${SECONDS} s each, 127.0.0.1`);
   console.log(row('floor (bare Fastify route)', floor));
   console.log(row('steadfast checkout', service));
   console.log(
     `ratio (steadfast / floor): throughput ${(service.rps / floor.rps).toFixed(2)}, ` +
-      `p50 ${(service.p50 / floor.p50).toFixed(2)}, p99 ${(service.p99 / floor.p99).toFixed(2)}`,
+      `p50 ${(service.p50 / floor.p50).toFixed(2)}, p99 ${(service.p99 / floor.p99).toFixed(2)}, ` +
+      `peak RSS ${(service.peakRssMb / floor.peakRssMb).toFixed(2)}`,
   );
 } finally {
   await stack.stop();
+}
+
+/** The process's peak resident memory so far (Linux: VmHWM), in MB. */
+async function peakRssMb(pid: number | undefined): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
+  return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? Number.NaN) / 1024;
 }

@@ -65,7 +65,15 @@ async function readiness(probePool: pg.Pool | undefined, options: HealthOptions)
     const db = await withinTime(probePool.query('SELECT 1'), timeoutMs);
     body.db = db.ok ? 'connected' : 'unreachable';
     body.dbLatencyMs = Date.now() - started;
-    if (!db.ok) problems.push(db.timedOut ? `Connection timeout after ${timeoutMs}ms` : 'Database error');
+    if (!db.ok) {
+      problems.push(
+        db.timedOut
+          ? `Connection timeout after ${timeoutMs}ms`
+          : db.refused
+            ? 'Connection refused'
+            : 'Database error',
+      );
+    }
   }
 
   const heap = process.memoryUsage().heapUsed / getHeapStatistics().heap_size_limit;
@@ -95,7 +103,10 @@ async function readiness(probePool: pg.Pool | undefined, options: HealthOptions)
   return body;
 }
 
-async function withinTime<T>(work: Promise<T>, ms: number): Promise<{ ok: boolean; timedOut: boolean }> {
+async function withinTime<T>(
+  work: Promise<T>,
+  ms: number,
+): Promise<{ ok: boolean; timedOut: boolean; refused?: boolean }> {
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<'timeout'>((resolve) => {
     timer = setTimeout(() => resolve('timeout'), ms);
@@ -103,8 +114,8 @@ async function withinTime<T>(work: Promise<T>, ms: number): Promise<{ ok: boolea
   try {
     const outcome = await Promise.race([work.then(() => 'ok' as const), deadline]);
     return { ok: outcome === 'ok', timedOut: outcome === 'timeout' };
-  } catch {
-    return { ok: false, timedOut: false };
+  } catch (error) {
+    return { ok: false, timedOut: false, refused: (error as { code?: string }).code === 'ECONNREFUSED' };
   } finally {
     clearTimeout(timer);
     work.catch(() => {});
