@@ -1,0 +1,75 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
+import { startTestStack, type TestStack } from './support/stack.ts';
+
+// A 5xx (here: the instance died) is not a final answer: the client's retry with the same key resumes
+// the attempt from its last recorded phase once the dead worker's lease has run out. Recovery is held
+// off (a long interval) so that the retry alone must do it.
+const LEASE_MS = 3000;
+
+describe('a retry with the same key resumes an abandoned attempt', () => {
+  let stack: TestStack;
+  let db: pg.Pool;
+  let users = 0;
+
+  before(async () => {
+    stack = await startTestStack({
+      CHECKOUT_RATE_LIMIT_PER_MINUTE: '100000',
+      CHECKOUT_ATTEMPT_LEASE_MS: String(LEASE_MS),
+      RECOVERY_INTERVAL_MS: '600000',
+    });
+    db = new pg.Pool({ connectionString: stack.info.databaseUrl, max: 2 });
+  });
+  after(async () => {
+    await db?.end();
+    await stack?.stop();
+  });
+
+  for (const point of [
+    'checkout.after_stock_reserved',
+    'checkout.after_charge_call',
+    'checkout.after_charged',
+  ]) {
+    test(`died at ${point}: in use while leased, then resumed to one order and one charge`, async () => {
+      const { cartId, token } = await stack.cart(`usr_resume_${users++}`);
+      const request = (baseUrl?: string) =>
+        stack.api('POST', '/api/checkout/complete', {
+          token,
+          baseUrl,
+          body: { cartId, paymentToken: 'tok_visa' },
+          headers: { 'idempotency-key': `resume-${point}` },
+        });
+      const doomed = await stack.serve({
+        STEADFAST_FAILPOINT: `${point}:kill`,
+        CHECKOUT_ATTEMPT_LEASE_MS: String(LEASE_MS),
+        RECOVERY_INTERVAL_MS: '600000',
+      });
+      await assert.rejects(request(doomed.url));
+      await doomed.exited;
+      const phase = (await db.query('SELECT phase FROM checkout_attempts WHERE cart_id = $1', [cartId]))
+        .rows[0]?.phase;
+      assert.notEqual(phase, 'completed');
+
+      const early = await request();
+      assert.equal(early.status, 409);
+      assert.equal(early.body.error, 'IDEMPOTENCY_KEY_IN_USE');
+
+      await sleep(LEASE_MS);
+      const resumed = await request();
+      assert.equal(resumed.status, 201, resumed.text);
+      const attempts = (
+        await db.query('SELECT phase, stock_committed FROM checkout_attempts WHERE cart_id = $1', [cartId])
+      ).rows;
+      assert.deepEqual(
+        attempts,
+        [{ phase: 'completed', stock_committed: true }],
+        'the same attempt, finished',
+      );
+      const reconciled = await stack.reconcile();
+      assert.equal(reconciled.code, 0, reconciled.stdout);
+      assert.equal((await request()).text, resumed.text, 'then replayed');
+    });
+  }
+});
