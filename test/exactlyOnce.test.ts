@@ -22,11 +22,14 @@ describe('exactly once: idempotent, crash-safe checkout', () => {
   const ordersOf = async (cartId: string) =>
     (await db.query('SELECT id, charge_id FROM orders WHERE cart_id = $1', [cartId])).rows;
   const settled = async (cartId: string) => {
-    const rows = await db.query<{ phase: string; stock_committed: boolean }>(
-      'SELECT phase, stock_committed FROM checkout_attempts WHERE cart_id = $1',
+    // Settled: completed with its stock sold, or failed with no second look for a late charge to come.
+    const rows = await db.query<{ phase: string; stock_committed: boolean; recheck: boolean }>(
+      'SELECT phase, stock_committed, recheck_charge_after IS NOT NULL AS recheck FROM checkout_attempts WHERE cart_id = $1',
       [cartId],
     );
-    return rows.rows.every((a) => a.phase === 'failed' || (a.phase === 'completed' && a.stock_committed));
+    return rows.rows.every(
+      (a) => (a.phase === 'failed' && !a.recheck) || (a.phase === 'completed' && a.stock_committed),
+    );
   };
   const assertReconciled = async () => {
     const result = await stack.reconcile();
@@ -40,6 +43,10 @@ describe('exactly once: idempotent, crash-safe checkout', () => {
       CHECKOUT_ATTEMPT_LEASE_MS: String(LEASE_MS),
       RECOVERY_INTERVAL_MS: '300',
       PAYMENT_TIMEOUT_MS: '1000',
+      LATE_CHARGE_RECHECK_MS: '4000',
+      // Short half-open delays: the sandboxes answer 5xx while PostgreSQL restarts, and the breakers open.
+      PAYMENT_BREAKER_HALF_OPEN_MS: '2000',
+      INVENTORY_BREAKER_HALF_OPEN_MS: '2000',
     });
     // A pool, not a client: it survives the PostgreSQL restart below.
     db = new pg.Pool({ connectionString: stack.info.databaseUrl, max: 2 });
@@ -121,6 +128,31 @@ describe('exactly once: idempotent, crash-safe checkout', () => {
     const [order] = await ordersOf(cartId);
     assert.equal(retry.body.orderId, order?.id);
     await eventually(() => settled(cartId), 20_000, 'stock committed');
+    await assertReconciled();
+  });
+
+  test('a charge that lands after recovery found none is refunded on the second look', async () => {
+    const { cartId, token } = await stack.cart(`usr_late_${users++}`);
+    // The gateway sits on the charge for 3.5 s: the call times out at 1 s, recovery looks at about
+    // 1.5-2 s and finds nothing, the charge lands at 3.5 s, the second look comes 4 s after the first.
+    await stack.fault('payment', { mode: 'latency', latencyMs: 3500 });
+    let first: Awaited<ReturnType<typeof checkout>>;
+    try {
+      first = await checkout(cartId, token, 'late-charge');
+    } finally {
+      await stack.fault('payment', { mode: 'none' });
+    }
+    assert.equal(first.status, 503);
+    await eventually(
+      async () => (await stack.log('checkout')).some((l) => l.msg === 'late_charge_refunded'),
+      20_000,
+      'the late charge refunded',
+    );
+    assert.equal((await ordersOf(cartId)).length, 0);
+    await assertReconciled();
+    const retry = await checkout(cartId, token, 'late-charge');
+    assert.equal(retry.status, 201, retry.text);
+    await eventually(() => settled(cartId), 20_000, 'settled');
     await assertReconciled();
   });
 

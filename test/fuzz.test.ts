@@ -65,6 +65,7 @@ describe('property: any sequence of checkouts, retries, crashes and faults keeps
       CHECKOUT_RATE_LIMIT_PER_MINUTE: '100000',
       CHECKOUT_ATTEMPT_LEASE_MS: String(LEASE_MS),
       RECOVERY_INTERVAL_MS: '300',
+      LATE_CHARGE_RECHECK_MS: '2000',
       PAYMENT_TIMEOUT_MS: '600',
       INVENTORY_TIMEOUT_MS: '400',
       PAYMENT_BREAKER_HALF_OPEN_MS: '1000',
@@ -170,7 +171,7 @@ describe('property: any sequence of checkouts, retries, crashes and faults keeps
         await eventually(
           async () => {
             const open = await db.query(
-              `SELECT 1 FROM checkout_attempts WHERE user_id = $1 AND (phase NOT IN ('completed', 'failed') OR NOT (phase = 'failed' OR stock_committed))`,
+              `SELECT 1 FROM checkout_attempts WHERE user_id = $1 AND (phase NOT IN ('completed', 'failed') OR NOT (phase = 'failed' OR stock_committed) OR recheck_charge_after IS NOT NULL)`,
               [user],
             );
             return open.rowCount === 0;

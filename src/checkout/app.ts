@@ -36,6 +36,7 @@ export async function buildCheckoutApp(
     inventory,
     payment,
     reservationTtlSeconds: config.RESERVATION_TTL_SECONDS,
+    lateChargeRecheckMs: config.LATE_CHARGE_RECHECK_MS,
   });
 
   const app = createHttpServer({

@@ -9,6 +9,8 @@ export interface Breach {
 
 export interface ReconcileReport {
   checked: { charges: number; orders: number; skus: number; attempts: number };
+  /** Failed attempts whose second look for a late charge is still to come: their charges are not judged yet. */
+  awaitingRecheck: number;
   breaches: Breach[];
 }
 
@@ -44,7 +46,12 @@ export async function reconcile(deps: {
        WHERE phase NOT IN ('completed', 'failed') OR (phase = 'completed' AND NOT stock_committed)`,
     )
   ).rows;
-  const inFlight = new Set(unsettled.filter((a) => a.in_lease).map((a) => a.id));
+  const awaitingRecheck = (
+    await deps.db.query<{ id: string }>(
+      'SELECT id FROM checkout_attempts WHERE recheck_charge_after IS NOT NULL',
+    )
+  ).rows.map((r) => r.id);
+  const inFlight = new Set([...unsettled.filter((a) => a.in_lease).map((a) => a.id), ...awaitingRecheck]);
 
   const paid = charges.filter((c) => c.status === 'succeeded');
   for (const charge of paid) {
@@ -118,5 +125,6 @@ export async function reconcile(deps: {
       attempts: unsettled.length,
     },
     breaches,
+    awaitingRecheck: awaitingRecheck.length,
   };
 }

@@ -140,6 +140,11 @@ async function runReconcile() {
     const { charges, orders, skus } = report.checked;
     process.stdout.write(`reconcile: ${charges} charges, ${orders} orders, ${skus} SKUs checked\n`);
     for (const breach of report.breaches) process.stdout.write(`BREACH ${breach.kind}: ${breach.detail}\n`);
+    if (report.awaitingRecheck > 0) {
+      process.stdout.write(
+        `pending: ${report.awaitingRecheck} unwound attempt(s) await a second look for a late charge\n`,
+      );
+    }
     process.stdout.write(report.breaches.length ? `${report.breaches.length} breach(es)\n` : 'clean\n');
     process.exitCode = report.breaches.length ? 1 : 0;
   } finally {

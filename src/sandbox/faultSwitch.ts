@@ -21,6 +21,13 @@ export const FaultSchema = Type.Object(
 );
 export type Fault = Static<typeof FaultSchema>;
 
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set by the fault switch: serve this request this much later. */
+    faultDelayMs?: number;
+  }
+}
+
 /**
  * The sandbox fault switch (`PUT /__sandbox/fault`): makes a share of requests slow, fail, hang or
  * drop their connection, so tests and demos can break a dependency for real. Refused in production.
@@ -68,7 +75,9 @@ export class FaultSwitch {
       if (mode === 'none' || mode === 'charge-then-hang') return;
       if (Math.random() >= rate) return;
       if (mode === 'latency') {
-        await sleep(latencyMs);
+        // Slow, not lost: the request is read first and then served late, even if its caller gave up
+        // waiting (as a gateway that queues work does). That is how a charge lands after a timeout.
+        request.faultDelayMs = latencyMs;
       } else if (mode === 'error') {
         return reply.code(500).send({ error: 'INJECTED_FAULT', message: 'The fault switch answered 500.' });
       } else if (mode === 'hang') {
@@ -77,6 +86,10 @@ export class FaultSwitch {
         reply.hijack();
         request.raw.socket.destroy();
       }
+    });
+
+    app.addHook('preHandler', async (request) => {
+      if (request.faultDelayMs) await sleep(request.faultDelayMs);
     });
 
     // Held connections would keep close() waiting forever.

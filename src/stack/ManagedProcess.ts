@@ -39,6 +39,7 @@ export class ManagedProcess {
   #ready: ReadyMessage | undefined;
   #stopping = false;
   #restarts: number[] = [];
+  #restartTimer: NodeJS.Timeout | undefined;
 
   constructor(options: ManagedProcessOptions) {
     this.name = options.name;
@@ -95,6 +96,7 @@ export class ManagedProcess {
 
   async stop(timeoutMs = 20000): Promise<void> {
     this.#stopping = true;
+    clearTimeout(this.#restartTimer);
     const child = this.#child;
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
     const exited = once(child, 'exit');
@@ -111,16 +113,24 @@ export class ManagedProcess {
     this.#restarts = this.#restarts.filter((t) => now - t < this.#options.restartWindowMs);
     if (this.#restarts.length >= this.#options.maxRestarts) {
       this.#options.onEvent(
-        `${this.name} exited (code ${code}, signal ${signal}) and restarted ${this.#restarts.length} times within a minute: leaving it down`,
+        `${this.name} exited (code ${code}, signal ${signal}) and was restarted ${this.#restarts.length} times within a minute: leaving it down`,
       );
       return;
     }
     this.#restarts.push(now);
-    this.#options.onEvent(`${this.name} exited (code ${code}, signal ${signal}): restarting`);
+    // Back off (0.5 s, 1 s, 2 s, ...) so that a dependency that is down for a while does not use up the restarts.
+    const delayMs = Math.min(500 * 2 ** (this.#restarts.length - 1), 8000);
+    this.#options.onEvent(
+      `${this.name} exited (code ${code}, signal ${signal}): restarting in ${delayMs} ms`,
+    );
     // Come back on the same port: the other services and stack.json point at it.
     const port = this.#ready ? new URL(this.#ready.url).port : undefined;
-    this.start(port ? { ...extraEnv, PORT: port } : extraEnv).catch((error: Error) =>
-      this.#options.onEvent(`${this.name} failed to restart: ${error.message}`),
-    );
+    const env = port ? { ...extraEnv, PORT: port } : extraEnv;
+    this.#restartTimer = setTimeout(() => {
+      this.start(env).catch((error: Error) => {
+        this.#options.onEvent(`${this.name} failed to restart: ${error.message}`);
+        this.#exited(this.#child?.exitCode ?? null, this.#child?.signalCode ?? null, env);
+      });
+    }, delayMs);
   }
 }

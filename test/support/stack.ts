@@ -191,7 +191,9 @@ export async function startTestStack(env: Record<string, string> = {}): Promise<
         child.kill('SIGTERM');
         await exited;
       }
-      await rm(dataDir, { recursive: true, force: true });
+      // KEEP_TEST_DATA=1 keeps the data directory (logs, stack.json) for a look after a failure.
+      if (process.env.KEEP_TEST_DATA) process.stderr.write(`test stack data kept in ${dataDir}\n`);
+      else await rm(dataDir, { recursive: true, force: true });
     },
   };
   return stack;

@@ -91,12 +91,13 @@ export class AttemptStore {
     id: string,
     from: Phase,
     to: Phase,
-    fields: { chargeId?: string; errorCode?: string } = {},
+    fields: { chargeId?: string; errorCode?: string; recheckChargeAfterMs?: number } = {},
   ): Promise<boolean> {
     const result = await this.#db.query(
       `UPDATE checkout_attempts SET phase = $3, charge_id = COALESCE($4, charge_id), error_code = COALESCE($5, error_code),
+       recheck_charge_after = COALESCE(now() + make_interval(secs => $6::double precision / 1000), recheck_charge_after),
        updated_at = now() WHERE id = $1 AND phase = $2`,
-      [id, from, to, fields.chargeId ?? null, fields.errorCode ?? null],
+      [id, from, to, fields.chargeId ?? null, fields.errorCode ?? null, fields.recheckChargeAfterMs ?? null],
     );
     return result.rowCount === 1;
   }
@@ -144,6 +145,22 @@ export class AttemptStore {
       [limit, this.#leaseMs],
     );
     return result.rows.map(fromRow);
+  }
+
+  /** Failed attempts due a second look for a charge that landed late; each leased to the caller. */
+  async claimChargeRechecks(limit: number): Promise<Attempt[]> {
+    const result = await this.#db.query<AttemptRow>(
+      `UPDATE checkout_attempts SET recheck_charge_after = now() + make_interval(secs => $2::double precision / 1000)
+       WHERE id IN (SELECT id FROM checkout_attempts WHERE recheck_charge_after < now()
+                    ORDER BY recheck_charge_after LIMIT $1 FOR UPDATE SKIP LOCKED)
+       RETURNING *`,
+      [limit, this.#leaseMs],
+    );
+    return result.rows.map(fromRow);
+  }
+
+  async chargeRechecked(id: string): Promise<void> {
+    await this.#db.query('UPDATE checkout_attempts SET recheck_charge_after = NULL WHERE id = $1', [id]);
   }
 
   /**

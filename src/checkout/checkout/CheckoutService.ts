@@ -36,6 +36,8 @@ interface Dependencies {
   inventory: InventoryClient;
   payment: PaymentGateway;
   reservationTtlSeconds: number;
+  /** When to look again for a charge that may land after recovery found none. */
+  lateChargeRecheckMs: number;
 }
 
 /** Seconds a client should wait before retrying a checkout that another request is still working on. */
@@ -109,12 +111,33 @@ export class CheckoutService {
         await this.#finish(charged, log);
         return 'finished';
       }
-      await this.#unwind(attempt, 'ABANDONED', { release: true });
+      // No charge now; the call's outcome was unknown, so one may still land: look again later.
+      const recheck = attempt.phase === 'payment_pending' ? this.#deps.lateChargeRecheckMs : undefined;
+      await this.#unwind(attempt, 'ABANDONED', { release: true, recheckChargeAfterMs: recheck });
       return 'unwound';
     } catch (error) {
       if (error instanceof DependencyUnavailableError || error instanceof Deferred) return 'deferred';
       throw error;
     }
+  }
+
+  /**
+   * The second look at an attempt that recovery unwound without finding a charge: a charge that landed
+   * since belongs to no order, so it is refunded. Returns how many were.
+   */
+  async refundLateCharges(attempt: Attempt, log: Logger): Promise<number> {
+    const late = (await this.#deps.payment.chargesFor(attempt.id)).filter(
+      (c) => c.status === 'succeeded' && !c.refunded,
+    );
+    for (const charge of late) {
+      await this.#deps.payment.refund(charge.id);
+      log.warn(
+        { attemptId: attempt.id, chargeId: charge.id, amountCents: charge.amount },
+        'late_charge_refunded',
+      );
+    }
+    await this.#deps.attempts.chargeRechecked(attempt.id);
+    return late.length;
   }
 
   /** Phase 1: in one transaction, claim the key (or replay, refuse, resume per section 4) and record the attempt. */
@@ -283,7 +306,11 @@ export class CheckoutService {
   }
 
   /** Gives the stock back (when some may have been taken) and marks the attempt failed, freeing the cart. */
-  async #unwind(attempt: Attempt, errorCode: string, options: { release: boolean }): Promise<void> {
+  async #unwind(
+    attempt: Attempt,
+    errorCode: string,
+    options: { release: boolean; recheckChargeAfterMs?: number | undefined },
+  ): Promise<void> {
     if (options.release) await this.#deps.inventory.release(attempt.id);
     const current = await this.#deps.db.query<{ phase: string }>(
       'SELECT phase FROM checkout_attempts WHERE id = $1',
@@ -291,7 +318,11 @@ export class CheckoutService {
     );
     const phase = current.rows[0]?.phase;
     if (phase === 'started' || phase === 'stock_reserved' || phase === 'payment_pending') {
-      await this.#record(attempt, phase, 'failed', { errorCode });
+      const recheck = options.recheckChargeAfterMs;
+      await this.#record(attempt, phase, 'failed', {
+        errorCode,
+        ...(recheck ? { recheckChargeAfterMs: recheck } : {}),
+      });
     }
   }
 

@@ -6,6 +6,7 @@ export interface RecoveryCounts {
   finished: number;
   unwound: number;
   deferred: number;
+  lateChargesRefunded: number;
   keysPurged: number;
 }
 
@@ -25,7 +26,13 @@ const BATCH = 20;
  * idempotency keys. Safe with many instances: claims use FOR UPDATE SKIP LOCKED and a lease.
  */
 export class RecoveryWorker {
-  readonly totals: RecoveryCounts = { finished: 0, unwound: 0, deferred: 0, keysPurged: 0 };
+  readonly totals: RecoveryCounts = {
+    finished: 0,
+    unwound: 0,
+    deferred: 0,
+    lateChargesRefunded: 0,
+    keysPurged: 0,
+  };
   readonly #options: RecoveryWorkerOptions;
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<unknown> | undefined;
@@ -59,7 +66,13 @@ export class RecoveryWorker {
   /** One round; returns what it did. */
   async runOnce(): Promise<RecoveryCounts> {
     const { service, attempts, logger } = this.#options;
-    const counts: RecoveryCounts = { finished: 0, unwound: 0, deferred: 0, keysPurged: 0 };
+    const counts: RecoveryCounts = {
+      finished: 0,
+      unwound: 0,
+      deferred: 0,
+      lateChargesRefunded: 0,
+      keysPurged: 0,
+    };
     const work = [
       ...(await attempts.claimAbandoned(BATCH)),
       ...(await attempts.claimUncommittedStock(BATCH)),
@@ -87,6 +100,12 @@ export class RecoveryWorker {
         },
         'attempt_recovered',
       );
+    }
+    for (const attempt of await attempts.claimChargeRechecks(BATCH)) {
+      counts.lateChargesRefunded += await service.refundLateCharges(attempt, logger).catch((error: Error) => {
+        logger.warn({ attemptId: attempt.id, reason: error.message }, 'late_charge_recheck_deferred');
+        return 0;
+      });
     }
     counts.keysPurged = await attempts.purgeKeys(this.#options.keyRetentionHours);
     for (const key of Object.keys(counts) as (keyof RecoveryCounts)[]) this.totals[key] += counts[key];

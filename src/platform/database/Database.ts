@@ -96,6 +96,10 @@ export class Database {
   async transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     return this.#guard(async () => {
       const client = await this.pool.connect();
+      // A checked-out client has no error listener: without one, a connection dropped between two
+      // statements would crash the process. The next statement fails and is classified instead.
+      const ignore = () => {};
+      client.on('error', ignore);
       try {
         await client.query('BEGIN');
         const result = await work(client);
@@ -113,6 +117,8 @@ export class Database {
           ));
         client.release(rolledBack ? undefined : true);
         throw error;
+      } finally {
+        client.removeListener('error', ignore);
       }
     });
   }

@@ -1,0 +1,95 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
+import { startTestPostgres, type TestPostgres } from '../../../test/support/postgres.ts';
+import { DependencyUnavailableError } from '../errors/DependencyUnavailableError.ts';
+import { Database } from './Database.ts';
+
+describe('Database: a pool that cannot hang and cannot crash the process', () => {
+  let postgres: TestPostgres;
+  let url: string;
+  const database = (overrides: Partial<ConstructorParameters<typeof Database>[0]> = {}) =>
+    new Database({
+      url,
+      applicationName: 'database-test',
+      poolMax: 2,
+      queueMax: 1,
+      connectTimeoutMs: 1000,
+      statementTimeoutMs: 500,
+      idleInTransactionTimeoutMs: 2000,
+      ...overrides,
+    });
+
+  before(async () => {
+    postgres = await startTestPostgres();
+    url = await postgres.createDatabase('database_test');
+  });
+  after(() => postgres?.stop());
+
+  test('a connection dropped between two statements of a transaction is a 503, not a crash', async () => {
+    const db = database();
+    const admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+    try {
+      await assert.rejects(
+        db.transaction(async (tx) => {
+          const { rows } = await tx.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+          await admin.query('SELECT pg_terminate_backend($1)', [rows[0]?.pid]);
+          // The dropped connection reports its error while the client is checked out and idle.
+          await sleep(300);
+          await tx.query('SELECT 1');
+        }),
+        (error) => error instanceof DependencyUnavailableError && error.dependency === 'database',
+      );
+      assert.equal(
+        (await db.query('SELECT 1 AS one')).rows[0]?.one,
+        1,
+        'the pool goes on with a new connection',
+      );
+    } finally {
+      await admin.end();
+      await db.close();
+    }
+  });
+
+  test('a statement past its timeout is a 503 (database timeout)', async () => {
+    const db = database();
+    try {
+      await assert.rejects(
+        db.query('SELECT pg_sleep(2)'),
+        (error) => error instanceof DependencyUnavailableError && error.reason === 'timeout',
+      );
+    } finally {
+      await db.close();
+    }
+  });
+
+  test('past the pool and its queue, a request is refused at once instead of waiting', async () => {
+    const db = database({ poolMax: 1, queueMax: 0, statementTimeoutMs: 2000 });
+    try {
+      const busy = db.query('SELECT pg_sleep(0.5)');
+      const started = performance.now();
+      await assert.rejects(
+        db.query('SELECT 1'),
+        (error) => error instanceof DependencyUnavailableError && error.reason === 'saturated',
+      );
+      assert.ok(performance.now() - started < 400);
+      await busy;
+    } finally {
+      await db.close();
+    }
+  });
+
+  test('a SQL error is not a 503: it is a bug, left for the 500 handler', async () => {
+    const db = database();
+    try {
+      await assert.rejects(
+        db.query('SELECT no_such_column FROM pg_class'),
+        (error) => !(error instanceof DependencyUnavailableError),
+      );
+    } finally {
+      await db.close();
+    }
+  });
+});
