@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { signToken } from '../checkout/auth.ts';
@@ -95,7 +95,7 @@ export async function startStack(options: StackOptions): Promise<void> {
       postgres: postgres?.pid,
       supervisor: process.pid,
     };
-    await writeFile(join(dataDir, 'stack.json'), `${JSON.stringify(info, null, 2)}\n`);
+    await writeAtomically(join(dataDir, 'stack.json'), `${JSON.stringify(info, null, 2)}\n`);
   };
   let checkout: ManagedProcess | undefined;
   let inventory: ManagedProcess | undefined;
@@ -181,7 +181,7 @@ export async function startStack(options: StackOptions): Promise<void> {
       demoCartId,
       pids: { supervisor: process.pid },
     };
-    await writeFile(
+    await writeAtomically(
       join(dataDir, 'stack.env'),
       `${Object.entries(serveEnv)
         .map(([k, v]) => `${k}=${v}`)
@@ -226,4 +226,17 @@ function printSummary(info: StackInfo, dataDir: string, elapsedMs: number) {
       '',
     ].join('\n'),
   );
+}
+
+let writes = 0;
+
+/** Readers (scripts, tests, operators) polling the file never see it half written. */
+async function writeAtomically(
+  path: string,
+  content: string,
+  options: { mode?: number } = {},
+): Promise<void> {
+  const temporary = `${path}.${process.pid}.${++writes}.tmp`;
+  await writeFile(temporary, content, options);
+  await rename(temporary, path);
 }
