@@ -120,39 +120,35 @@ export class AttemptStore {
     return row ? fromRow(row) : undefined;
   }
 
-  /**
-   * For recovery: unfinished attempts past their lease, each now leased to the caller. SKIP LOCKED lets
-   * the workers of many instances share the work without waiting on, or doubling, each other.
-   */
+  /** For recovery: unfinished attempts past their lease (their worker is gone). */
   async claimAbandoned(limit: number): Promise<Attempt[]> {
-    const result = await this.#db.query<AttemptRow>(
-      `UPDATE checkout_attempts SET locked_until = now() + make_interval(secs => $2::double precision / 1000)
-       WHERE id IN (SELECT id FROM checkout_attempts WHERE ${UNFINISHED} AND locked_until < now()
-                    ORDER BY locked_until LIMIT $1 FOR UPDATE SKIP LOCKED)
-       RETURNING *`,
-      [limit, this.#leaseMs],
-    );
-    return result.rows.map(fromRow);
+    return this.#claim('locked_until', UNFINISHED, limit);
   }
 
   /** Completed attempts whose reservation was not committed in their own time (the inventory was down). */
   async claimUncommittedStock(limit: number): Promise<Attempt[]> {
-    const result = await this.#db.query<AttemptRow>(
-      `UPDATE checkout_attempts SET locked_until = now() + make_interval(secs => $2::double precision / 1000)
-       WHERE id IN (SELECT id FROM checkout_attempts WHERE phase = 'completed' AND NOT stock_committed
-                    AND locked_until < now() ORDER BY locked_until LIMIT $1 FOR UPDATE SKIP LOCKED)
-       RETURNING *`,
-      [limit, this.#leaseMs],
-    );
-    return result.rows.map(fromRow);
+    return this.#claim('locked_until', `phase = 'completed' AND NOT stock_committed`, limit);
   }
 
-  /** Failed attempts due a second look for a charge that landed late; each leased to the caller. */
+  /** Failed attempts due a second look for a charge that landed late. */
   async claimChargeRechecks(limit: number): Promise<Attempt[]> {
+    return this.#claim('recheck_charge_after', 'TRUE', limit);
+  }
+
+  /**
+   * Leases up to `limit` attempts matching `condition` whose `due` time has passed, by moving that time
+   * one lease ahead. SKIP LOCKED lets the workers of many instances share the work without waiting on,
+   * or doubling, each other; a worker that dies leaves its claims to expire.
+   */
+  async #claim(
+    due: 'locked_until' | 'recheck_charge_after',
+    condition: string,
+    limit: number,
+  ): Promise<Attempt[]> {
     const result = await this.#db.query<AttemptRow>(
-      `UPDATE checkout_attempts SET recheck_charge_after = now() + make_interval(secs => $2::double precision / 1000)
-       WHERE id IN (SELECT id FROM checkout_attempts WHERE recheck_charge_after < now()
-                    ORDER BY recheck_charge_after LIMIT $1 FOR UPDATE SKIP LOCKED)
+      `UPDATE checkout_attempts SET ${due} = now() + make_interval(secs => $2::double precision / 1000)
+       WHERE id IN (SELECT id FROM checkout_attempts WHERE ${condition} AND ${due} < now()
+                    ORDER BY ${due} LIMIT $1 FOR UPDATE SKIP LOCKED)
        RETURNING *`,
       [limit, this.#leaseMs],
     );
