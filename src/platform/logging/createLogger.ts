@@ -54,13 +54,16 @@ export async function createLogger(options: LoggerOptions): Promise<Logger> {
 
 /** A logger for code paths that run before configuration is known (preflight, CLI). */
 export function createBootLogger(service: string, version: string): Logger {
-  return pino({
-    level: 'info',
-    base: { service, version },
-    timestamp: pino.stdTimeFunctions.isoTime,
-    formatters: { level: (label) => ({ level: label }) },
-    redact: { paths: REDACTED_PATHS, censor: '[REDACTED]' },
-  });
+  return pino(
+    {
+      level: 'info',
+      base: { service, version },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+      redact: { paths: REDACTED_PATHS, censor: '[REDACTED]' },
+    },
+    pino.destination({ dest: 1, sync: true }),
+  );
 }
 
 export type { Logger };

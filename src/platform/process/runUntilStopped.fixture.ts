@@ -2,7 +2,11 @@
 import pino from 'pino';
 import { runUntilStopped, type ShutdownState } from './runUntilStopped.ts';
 
-const logger = pino({ base: null, timestamp: false, formatters: { level: (label) => ({ level: label }) } });
+// Synchronous writes, as the services' own logger: the test reads the order of the lines.
+const logger = pino(
+  { base: null, timestamp: false, formatters: { level: (label) => ({ level: label }) } },
+  pino.destination({ dest: 1, sync: true }),
+);
 const state: ShutdownState = { draining: false };
 runUntilStopped({
   logger,
