@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import pg from 'pg';
+import type pg from 'pg';
 import { CHECKOUT_FAILPOINTS } from '../src/checkout/checkout/CheckoutService.ts';
 import { eventually, startTestStack, type TestStack } from './support/stack.ts';
 
@@ -21,16 +21,7 @@ describe('exactly once: idempotent, crash-safe checkout', () => {
     });
   const ordersOf = async (cartId: string) =>
     (await db.query('SELECT id, charge_id FROM orders WHERE cart_id = $1', [cartId])).rows;
-  const settled = async (cartId: string) => {
-    // Settled: completed with its stock sold, or failed with no second look for a late charge to come.
-    const rows = await db.query<{ phase: string; stock_committed: boolean; recheck: boolean }>(
-      'SELECT phase, stock_committed, recheck_charge_after IS NOT NULL AS recheck FROM checkout_attempts WHERE cart_id = $1',
-      [cartId],
-    );
-    return rows.rows.every(
-      (a) => (a.phase === 'failed' && !a.recheck) || (a.phase === 'completed' && a.stock_committed),
-    );
-  };
+  const settled = (cartId: string) => stack.settled({ cartId });
   const assertReconciled = async () => {
     const result = await stack.reconcile();
     assert.equal(result.code, 0, result.stdout);
@@ -48,14 +39,9 @@ describe('exactly once: idempotent, crash-safe checkout', () => {
       PAYMENT_BREAKER_HALF_OPEN_MS: '2000',
       INVENTORY_BREAKER_HALF_OPEN_MS: '2000',
     });
-    // A pool, not a client: it survives the PostgreSQL restart below.
-    db = new pg.Pool({ connectionString: stack.info.databaseUrl, max: 2 });
-    db.on('error', () => {});
+    db = stack.db;
   });
-  after(async () => {
-    await db?.end();
-    await stack?.stop();
-  });
+  after(() => stack?.stop());
 
   test('50 concurrent requests, same key and body: one charge, one order, every answer identical', async () => {
     const { cartId, token } = await stack.cart(`usr_herd_${users++}`);

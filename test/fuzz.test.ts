@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import fc from 'fast-check';
-import pg from 'pg';
+import type pg from 'pg';
 import { CHECKOUT_FAILPOINTS } from '../src/checkout/checkout/CheckoutService.ts';
 import { type ExtraInstance, eventually, startTestStack, type TestStack } from './support/stack.ts';
 
@@ -71,13 +71,9 @@ describe('property: any sequence of checkouts, retries, crashes and faults keeps
       PAYMENT_BREAKER_HALF_OPEN_MS: '1000',
       INVENTORY_BREAKER_HALF_OPEN_MS: '1000',
     });
-    db = new pg.Pool({ connectionString: stack.info.databaseUrl, max: 2 });
-    db.on('error', () => {});
+    db = stack.db;
   });
-  after(async () => {
-    await db?.end();
-    await stack?.stop();
-  });
+  after(() => stack?.stop());
 
   test(`${RUNS} random sequences`, async () => {
     await fc.assert(
@@ -168,17 +164,7 @@ describe('property: any sequence of checkouts, retries, crashes and faults keeps
           await instance.exited;
         }
         // Let the recovery workers settle whatever the sequence left behind, then check everything.
-        await eventually(
-          async () => {
-            const open = await db.query(
-              `SELECT 1 FROM checkout_attempts WHERE user_id = $1 AND (phase NOT IN ('completed', 'failed') OR NOT (phase = 'failed' OR stock_committed) OR recheck_charge_after IS NOT NULL)`,
-              [user],
-            );
-            return open.rowCount === 0;
-          },
-          30_000,
-          'all attempts settled',
-        );
+        await eventually(() => stack.settled({ userId: user }), 30_000, 'all attempts settled');
         for (const [cartId, orderId] of confirmed) {
           const orders = await db.query('SELECT id FROM orders WHERE cart_id = $1', [cartId]);
           assert.deepEqual(

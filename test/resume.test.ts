@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import pg from 'pg';
+import type pg from 'pg';
 import { startTestStack, type TestStack } from './support/stack.ts';
 
 // A 5xx (here: the instance died) is not a final answer: the client's retry with the same key resumes
@@ -20,12 +20,9 @@ describe('a retry with the same key resumes an abandoned attempt', () => {
       CHECKOUT_ATTEMPT_LEASE_MS: String(LEASE_MS),
       RECOVERY_INTERVAL_MS: '600000',
     });
-    db = new pg.Pool({ connectionString: stack.info.databaseUrl, max: 2 });
+    db = stack.db;
   });
-  after(async () => {
-    await db?.end();
-    await stack?.stop();
-  });
+  after(() => stack?.stop());
 
   for (const point of [
     'checkout.after_stock_reserved',

@@ -5,6 +5,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
 import type { StackInfo } from '../../src/stack/startStack.ts';
 import { CLI, runCli } from './processes.ts';
 import { assertSanitized } from './sanitized.ts';
@@ -44,6 +45,13 @@ export interface TestStack {
   ) => Promise<{ requestsSeen: number }>;
   stock: (sku: string) => Promise<{ available: number; reserved: number; sold: number }>;
   log: (service: string) => Promise<Record<string, unknown>[]>;
+  /** A small pool on the checkout database (it survives a PostgreSQL restart); closed by stop(). */
+  db: pg.Pool;
+  /**
+   * True when every checkout attempt matching `where` is settled: completed with its stock sold, or
+   * failed with no second look for a late charge still to come.
+   */
+  settled: (where: { cartId: string } | { userId: string }) => Promise<boolean>;
   /** Runs `steadfast reconcile` against this stack. */
   reconcile: () => Promise<{ code: number; stdout: string }>;
   /** Starts one more checkout instance (`steadfast serve`) joined to this stack, with extra settings. */
@@ -84,10 +92,22 @@ export async function startTestStack(env: Record<string, string> = {}): Promise<
   });
   const info = await waitForStackJson(dataDir, child, () => output);
   const tokens = new Map<string, string>();
+  const db = new pg.Pool({ connectionString: info.databaseUrl, max: 2 });
+  db.on('error', () => {});
 
   const stack: TestStack = {
     info,
     dataDir,
+    db,
+    async settled(where) {
+      const [column, value] = 'cartId' in where ? ['cart_id', where.cartId] : ['user_id', where.userId];
+      const open = await db.query(
+        `SELECT 1 FROM checkout_attempts WHERE ${column} = $1 AND NOT (
+           (phase = 'failed' AND recheck_charge_after IS NULL) OR (phase = 'completed' AND stock_committed))`,
+        [value],
+      );
+      return open.rowCount === 0;
+    },
     async api(method, path, options = {}) {
       const headers: Record<string, string> = { ...options.headers };
       if (options.token !== null) headers.authorization = `Bearer ${options.token ?? info.demoToken}`;
@@ -186,6 +206,7 @@ export async function startTestStack(env: Record<string, string> = {}): Promise<
       return { url, child: instance, exited, output: () => text };
     },
     async stop() {
+      await db.end();
       if (child.exitCode === null) {
         const exited = once(child, 'exit');
         child.kill('SIGTERM');
