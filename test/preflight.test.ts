@@ -103,13 +103,13 @@ describe('preflight: fail loudly before the port opens', () => {
     assert.equal(result.code, 1);
     assert.match(
       result.stderr,
-      /^STARTUP_FAILURE: database schema is at version 1, this build expects 3: run 'steadfast migrate'$/m,
+      /^STARTUP_FAILURE: database schema is at version 1, this build expects 4: run 'steadfast migrate'$/m,
     );
     const status = await steadfast(['migrate', '--status'], { DATABASE_URL: behind });
     assert.match(status.stdout, /\[ \] 0002_checkout_attempts_and_orders/);
     const migrated = await steadfast(['migrate'], { DATABASE_URL: behind });
     assert.equal(migrated.code, 0, migrated.stderr);
-    assert.match(migrated.stdout, /schema version 3, this build expects 3/);
+    assert.match(migrated.stdout, /schema version 3, this build expects 4/);
     assert.equal((await steadfast(['preflight'], production({ DATABASE_URL: behind }))).code, 0);
   });
 

@@ -1,12 +1,11 @@
 import swagger from '@fastify/swagger';
-import type { Logger } from 'pino';
 import type { Static } from 'typebox';
 import { databaseFromSettings } from '../platform/database/Database.ts';
 import { registerHealthRoutes } from '../platform/health/healthRoutes.ts';
 import { createHttpServer } from '../platform/http/createHttpServer.ts';
 import { registerLoadShedding } from '../platform/http/loadShedding.ts';
+import type { ServiceContext } from '../platform/process/bootService.ts';
 import { buildInfo } from '../platform/process/buildInfo.ts';
-import type { ShutdownState } from '../platform/process/runUntilStopped.ts';
 import { bearerAuth } from './auth.ts';
 import { CartStore } from './carts/CartStore.ts';
 import { registerCartRoutes } from './carts/cartRoutes.ts';
@@ -14,6 +13,7 @@ import { AttemptStore } from './checkout/AttemptStore.ts';
 import { CheckoutService } from './checkout/CheckoutService.ts';
 import { registerCheckoutRoutes } from './checkout/checkoutRoutes.ts';
 import { RecoveryWorker } from './checkout/RecoveryWorker.ts';
+import { CheckoutMetrics } from './checkoutMetrics.ts';
 import type { CheckoutSettings } from './config.ts';
 import { createGateways } from './gateways/createGateways.ts';
 import { registerOrderRoutes } from './orders/orderRoutes.ts';
@@ -21,14 +21,17 @@ import { registerOrderRoutes } from './orders/orderRoutes.ts';
 /** Wires the checkout service: one database pool, one guarded client per dependency, the routes. */
 export async function buildCheckoutApp(
   config: Static<typeof CheckoutSettings>,
-  logger: Logger,
-  state: ShutdownState,
+  { logger, state, metrics }: ServiceContext,
 ) {
-  const db = databaseFromSettings(config, 'checkout');
-  const gateways = createGateways(config, logger);
+  const db = databaseFromSettings(config, 'checkout', metrics);
+  const gateways = createGateways(config, logger, metrics);
   const { inventoryHttp, paymentHttp, inventory, payment } = gateways;
+  metrics.watchPool(db);
+  metrics.watchBreaker(paymentHttp);
+  metrics.watchBreaker(inventoryHttp);
   const carts = new CartStore(db);
   const attempts = new AttemptStore(db, config.CHECKOUT_ATTEMPT_LEASE_MS);
+  const checkoutMetrics = new CheckoutMetrics(metrics.registry, () => attempts.countUnsettled());
   const service = new CheckoutService({
     db,
     carts,
@@ -41,6 +44,7 @@ export async function buildCheckoutApp(
 
   const app = createHttpServer({
     logger,
+    metrics,
     bodyLimit: config.BODY_LIMIT_BYTES,
     isDraining: () => state.draining,
   });
@@ -66,12 +70,14 @@ export async function buildCheckoutApp(
     service,
     db,
     authenticate,
+    metrics: checkoutMetrics,
     ratePerMinute: config.CHECKOUT_RATE_LIMIT_PER_MINUTE,
   });
 
   const recovery = new RecoveryWorker({
     service,
     attempts,
+    metrics: checkoutMetrics,
     logger: logger.child({ component: 'recovery' }),
     intervalMs: config.RECOVERY_INTERVAL_MS,
     keyRetentionHours: config.IDEMPOTENCY_KEY_RETENTION_HOURS,

@@ -15,8 +15,8 @@ export const checkoutService: ServiceSpec<typeof CheckoutSettings> = {
     databaseCheck(config.DATABASE_URL, CHECKOUT_MIGRATIONS, config.DB_CONNECT_TIMEOUT_MS),
     pathsCheck({ LOG_FILE: config.LOG_FILE ? { path: config.LOG_FILE, kind: 'file-to-write' } : undefined }),
   ],
-  build: async (config, logger, state) => ({
-    ...(await buildCheckoutApp(config, logger, state)),
+  build: async (config, context) => ({
+    ...(await buildCheckoutApp(config, context)),
     startedFields: {
       schemaVersion: (await migrationStatus(config.DATABASE_URL, CHECKOUT_MIGRATIONS)).version,
       paymentApiUrl: config.PAYMENT_API_URL,

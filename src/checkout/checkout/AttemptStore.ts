@@ -155,6 +155,17 @@ export class AttemptStore {
     return result.rows.map(fromRow);
   }
 
+  /** Attempts not settled (completed with their stock sold, or failed) whose phase has not moved for a lease. */
+  async countUnsettled(): Promise<number> {
+    const result = await this.#db.query<{ count: string }>(
+      `SELECT count(*) FROM checkout_attempts
+       WHERE (${UNFINISHED} OR (phase = 'completed' AND NOT stock_committed))
+         AND updated_at < now() - make_interval(secs => $1::double precision / 1000)`,
+      [this.#leaseMs],
+    );
+    return Number(result.rows[0]?.count ?? 0);
+  }
+
   async chargeRechecked(id: string): Promise<void> {
     await this.#db.query('UPDATE checkout_attempts SET recheck_charge_after = NULL WHERE id = $1', [id]);
   }

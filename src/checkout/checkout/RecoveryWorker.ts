@@ -1,4 +1,6 @@
 import type { Logger } from 'pino';
+import { runInTrace, traceFrom } from '../../platform/tracing/traceContext.ts';
+import type { CheckoutMetrics } from '../checkoutMetrics.ts';
 import type { AttemptStore } from './AttemptStore.ts';
 import type { CheckoutService, RecoveryOutcome } from './CheckoutService.ts';
 
@@ -13,6 +15,7 @@ export interface RecoveryCounts {
 export interface RecoveryWorkerOptions {
   service: CheckoutService;
   attempts: AttemptStore;
+  metrics: CheckoutMetrics;
   logger: Logger;
   intervalMs: number;
   keyRetentionHours: number;
@@ -65,7 +68,7 @@ export class RecoveryWorker {
 
   /** One round; returns what it did. */
   async runOnce(): Promise<RecoveryCounts> {
-    const { service, attempts, logger } = this.#options;
+    const { service, attempts, metrics } = this.#options;
     const counts: RecoveryCounts = {
       finished: 0,
       unwound: 0,
@@ -78,9 +81,12 @@ export class RecoveryWorker {
       ...(await attempts.claimUncommittedStock(BATCH)),
     ];
     for (const attempt of work) {
+      // Each settlement is a trace of its own: its calls to the gateway and the inventory can be followed.
+      const trace = traceFrom(undefined);
+      const logger = this.#options.logger.child({ traceId: trace.traceId });
       let outcome: RecoveryOutcome = 'deferred';
       try {
-        outcome = await service.recover(attempt, logger);
+        outcome = await runInTrace(trace, () => service.recover(attempt, logger));
       } catch (error) {
         // A bug must not stop the round: the others are settled, this one is tried again next time.
         const e = error as Error;
@@ -90,6 +96,7 @@ export class RecoveryWorker {
         );
       }
       counts[outcome]++;
+      metrics.recovered(outcome);
       logger[outcome === 'deferred' ? 'warn' : 'info'](
         {
           attemptId: attempt.id,
@@ -101,11 +108,14 @@ export class RecoveryWorker {
         'attempt_recovered',
       );
     }
+    const { logger } = this.#options;
     for (const attempt of await attempts.claimChargeRechecks(BATCH)) {
-      counts.lateChargesRefunded += await service.refundLateCharges(attempt, logger).catch((error: Error) => {
+      const refunded = await service.refundLateCharges(attempt, logger).catch((error: Error) => {
         logger.warn({ attemptId: attempt.id, reason: error.message }, 'late_charge_recheck_deferred');
         return 0;
       });
+      counts.lateChargesRefunded += refunded;
+      metrics.lateChargesRefunded(refunded);
     }
     counts.keysPurged = await attempts.purgeKeys(this.#options.keyRetentionHours);
     for (const key of Object.keys(counts) as (keyof RecoveryCounts)[]) this.totals[key] += counts[key];

@@ -7,6 +7,7 @@ import { PlatformErrors } from '../../platform/errors/codes.ts';
 import { errorResponses } from '../../platform/errors/problem.ts';
 import type { HttpServer } from '../../platform/http/createHttpServer.ts';
 import type { Authenticate } from '../auth.ts';
+import type { CheckoutMetrics } from '../checkoutMetrics.ts';
 import { CheckoutErrors } from '../errors.ts';
 import { type KeyScope, storeOutcome } from './AttemptStore.ts';
 import type { CheckoutService } from './CheckoutService.ts';
@@ -41,7 +42,13 @@ const KEY_ERRORS = new Set<string>([
 
 export async function registerCheckoutRoutes(
   app: HttpServer,
-  options: { service: CheckoutService; db: Database; authenticate: Authenticate; ratePerMinute: number },
+  options: {
+    service: CheckoutService;
+    db: Database;
+    authenticate: Authenticate;
+    metrics: CheckoutMetrics;
+    ratePerMinute: number;
+  },
 ) {
   await app.register(rateLimit, { global: false });
 
@@ -88,6 +95,15 @@ export async function registerCheckoutRoutes(
           );
         }
         return payload;
+      },
+      onResponse: async (request, reply) => {
+        const replayed = reply.getHeader('idempotent-replayed') === 'true';
+        const error = request.logContext.error as string | undefined;
+        options.metrics.checkoutAnswered(
+          replayed
+            ? 'replayed'
+            : (error ?? (reply.statusCode === 201 ? 'completed' : String(reply.statusCode))),
+        );
       },
     },
     async (request, reply) => {

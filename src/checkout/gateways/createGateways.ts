@@ -1,12 +1,17 @@
 import type { Logger } from 'pino';
 import type { Static } from 'typebox';
 import { HttpDependency } from '../../platform/dependency/HttpDependency.ts';
+import type { CallRecorder } from '../../platform/metrics/PlatformMetrics.ts';
 import type { CheckoutSettings } from '../config.ts';
 import { InventoryClient } from './InventoryClient.ts';
 import { PaymentGateway } from './PaymentGateway.ts';
 
 /** The checkout's two dependencies, each behind its own breaker, timeout and bulkhead (section 6). */
-export function createGateways(config: Static<typeof CheckoutSettings>, logger: Logger) {
+export function createGateways(
+  config: Static<typeof CheckoutSettings>,
+  logger: Logger,
+  metrics?: CallRecorder,
+) {
   const inventoryHttp = new HttpDependency({
     name: 'inventoryService',
     baseUrl: config.INVENTORY_API_URL,
@@ -16,6 +21,7 @@ export function createGateways(config: Static<typeof CheckoutSettings>, logger: 
     maxConcurrent: config.INVENTORY_MAX_CONCURRENT,
     maxQueue: config.INVENTORY_MAX_QUEUE,
     logger,
+    metrics,
   });
   const paymentHttp = new HttpDependency({
     name: 'paymentGateway',
@@ -27,6 +33,7 @@ export function createGateways(config: Static<typeof CheckoutSettings>, logger: 
     maxQueue: config.PAYMENT_MAX_QUEUE,
     headers: { authorization: `Bearer ${config.PAYMENT_API_KEY}` },
     logger,
+    metrics,
   });
   return {
     inventoryHttp,

@@ -37,6 +37,13 @@ export const logSettings = {
     description: 'a size such as 500k or 10m',
   }),
   LOG_FILE_RETENTION: Type.Integer({ minimum: 1, default: 5 }),
+  // Logs that fill a disk make every write fail, the logging of the failure included (the article's mistake 5).
+  METRICS_DISK_PATHS: Type.String({
+    default: '.',
+    minLength: 1,
+    description:
+      'comma-separated paths whose filesystems `disk_free_bytes` reports (the log file directory is added)',
+  }),
 };
 
 export const databaseSettings = {

@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { startTestPostgres, type TestPostgres } from '../../../test/support/postgres.ts';
 import { DependencyUnavailableError } from '../errors/DependencyUnavailableError.ts';
+import { PlatformMetrics } from '../metrics/PlatformMetrics.ts';
 import { Database } from './Database.ts';
 
 describe('Database: a pool that cannot hang and cannot crash the process', () => {
@@ -65,8 +66,9 @@ describe('Database: a pool that cannot hang and cannot crash the process', () =>
     }
   });
 
-  test('past the pool and its queue, a request is refused at once instead of waiting', async () => {
-    const db = database({ poolMax: 1, queueMax: 0, statementTimeoutMs: 2000 });
+  test('past the pool and its queue, a request is refused at once instead of waiting, and counted', async () => {
+    const metrics = new PlatformMetrics('test');
+    const db = database({ poolMax: 1, queueMax: 0, statementTimeoutMs: 2000, metrics });
     try {
       const busy = db.query('SELECT pg_sleep(0.5)');
       const started = performance.now();
@@ -76,6 +78,12 @@ describe('Database: a pool that cannot hang and cannot crash the process', () =>
       );
       assert.ok(performance.now() - started < 400);
       await busy;
+      await assert.rejects(db.query('SELECT no_such_column FROM pg_class'));
+      assert.equal(await metrics.valueOf('db_pool_rejected_total'), 1);
+      const calls = (outcome: string) =>
+        metrics.valueOf('dependency_calls_total', { dependency: 'database', outcome });
+      assert.equal(await calls('rejected_bulkhead'), 1);
+      assert.equal(await calls('success'), 2, 'an SQL error is an answer of a working database');
     } finally {
       await db.close();
     }

@@ -4,6 +4,7 @@ import type { Static } from 'typebox';
 import Type from 'typebox';
 import { databaseSettings } from '../config/settings.ts';
 import { DependencyUnavailableError } from '../errors/DependencyUnavailableError.ts';
+import { type CallRecorder, callOutcome } from '../metrics/PlatformMetrics.ts';
 
 export interface DatabaseOptions {
   url: string;
@@ -14,6 +15,8 @@ export interface DatabaseOptions {
   connectTimeoutMs: number;
   statementTimeoutMs: number;
   idleInTransactionTimeoutMs: number;
+  /** Told the outcome and duration of every query and transaction, and of every call the full pool refused. */
+  metrics?: CallRecorder;
 }
 
 export interface PoolStats {
@@ -36,8 +39,13 @@ const DatabaseSettings = Type.Object(databaseSettings);
 export type DatabaseSettings = Static<typeof DatabaseSettings>;
 
 /** A Database configured from the platform's `DB_*` settings. */
-export function databaseFromSettings(settings: DatabaseSettings, applicationName: string): Database {
+export function databaseFromSettings(
+  settings: DatabaseSettings,
+  applicationName: string,
+  metrics?: CallRecorder,
+): Database {
   return new Database({
+    metrics,
     url: settings.DATABASE_URL,
     applicationName,
     poolMax: settings.DB_POOL_MAX,
@@ -139,10 +147,18 @@ export class Database {
   }
 
   async #guard<T>(work: () => Promise<T>): Promise<T> {
+    const started = performance.now();
+    const metrics = this.#options.metrics;
     try {
-      return await this.#gate.execute(work);
+      const result = await this.#gate.execute(work);
+      metrics?.recordCall(DATABASE, 'success', (performance.now() - started) / 1000);
+      return result;
     } catch (error) {
-      throw classifyDatabaseError(error);
+      const classified = classifyDatabaseError(error);
+      const outcome = callOutcome(classified);
+      metrics?.recordCall(DATABASE, outcome, (performance.now() - started) / 1000);
+      if (outcome === 'rejected_bulkhead') metrics?.recordPoolRejection();
+      throw classified;
     }
   }
 }

@@ -3,6 +3,8 @@ import { createServer, type Server } from 'node:http';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DependencyUnavailableError } from '../errors/DependencyUnavailableError.ts';
+import { PlatformMetrics } from '../metrics/PlatformMetrics.ts';
+import { runInTrace, traceFrom } from '../tracing/traceContext.ts';
 import { HttpDependency } from './HttpDependency.ts';
 
 // A real HTTP server on loopback whose behaviour each test sets.
@@ -13,10 +15,12 @@ describe('HttpDependency: breaker, timeout and bulkhead around one dependency', 
   let baseUrl: string;
   let behaviour: Behaviour = 'ok';
   let calls = 0;
+  let traceparents: (string | undefined)[] = [];
 
   before(async () => {
-    server = createServer((_req, res) => {
+    server = createServer((req, res) => {
       calls++;
+      traceparents.push(req.headers.traceparent as string | undefined);
       if (behaviour === 'hang') return;
       const status = { ok: 200, declined: 402, error: 500 }[behaviour];
       res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ behaviour }));
@@ -32,6 +36,7 @@ describe('HttpDependency: breaker, timeout and bulkhead around one dependency', 
   beforeEach(() => {
     behaviour = 'ok';
     calls = 0;
+    traceparents = [];
   });
 
   const dependency = (overrides: Partial<ConstructorParameters<typeof HttpDependency>[0]> = {}) =>
@@ -113,6 +118,42 @@ describe('HttpDependency: breaker, timeout and bulkhead around one dependency', 
     const error = await failure(http.request('POST', '/charge'));
     assert.equal(error.reason, 'unreachable');
     assert.equal(error.outcomeUnknown, false);
+    await http.close();
+  });
+
+  test('every call is counted by outcome and timed', async () => {
+    const metrics = new PlatformMetrics('test');
+    const http = dependency({ metrics, maxConcurrent: 1 });
+    const count = (outcome: string) =>
+      metrics.valueOf('dependency_calls_total', { dependency: 'gateway', outcome });
+    behaviour = 'declined';
+    await http.request('POST', '/charge');
+    behaviour = 'hang';
+    const hung = http.request('POST', '/charge').catch(() => {});
+    await failure(http.request('POST', '/charge'));
+    await hung;
+    behaviour = 'error';
+    await failure(http.request('POST', '/charge'));
+    await failure(http.request('POST', '/charge'));
+    await failure(http.request('POST', '/charge'));
+    assert.deepEqual(
+      await Promise.all(
+        ['success', 'timeout', 'rejected_bulkhead', 'failure', 'rejected_breaker'].map(count),
+      ),
+      [1, 1, 1, 2, 1],
+    );
+    const text = await metrics.scrape();
+    assert.match(text, /^dependency_call_duration_seconds_count\{service="test",dependency="gateway"\} 6$/m);
+    await http.close();
+  });
+
+  test('a call made inside a trace carries it as traceparent; one made outside carries none', async () => {
+    const http = dependency();
+    const trace = traceFrom(undefined);
+    await runInTrace(trace, () => http.request('GET', '/stock'));
+    await http.request('GET', '/stock');
+    assert.match(String(traceparents[0]), new RegExp(`^00-${trace.traceId}-[0-9a-f]{16}-01$`));
+    assert.equal(traceparents[1], undefined);
     await http.close();
   });
 });

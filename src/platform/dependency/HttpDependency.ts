@@ -15,6 +15,8 @@ import {
 import type { Logger } from 'pino';
 import { Pool } from 'undici';
 import { DependencyUnavailableError, type UnavailableReason } from '../errors/DependencyUnavailableError.ts';
+import { type CallRecorder, callOutcome } from '../metrics/PlatformMetrics.ts';
+import { outgoingTraceparent } from '../tracing/traceContext.ts';
 
 export interface HttpDependencyOptions {
   /** The dependency's name in logs, metrics, health bodies and errors, e.g. `payment`. */
@@ -31,6 +33,8 @@ export interface HttpDependencyOptions {
   maxQueue: number;
   headers?: Record<string, string>;
   logger?: Logger;
+  /** Told the outcome and duration of every call. */
+  metrics?: CallRecorder;
 }
 
 export interface DependencyResponse<T = unknown> {
@@ -115,8 +119,10 @@ export class HttpDependency {
     path: string,
     options: { body?: unknown; headers?: Record<string, string> } = {},
   ): Promise<DependencyResponse<T>> {
+    const started = performance.now();
+    const traceparent = outgoingTraceparent();
     try {
-      return await this.#policy.execute(async ({ signal }) => {
+      const answer = await this.#policy.execute(async ({ signal }) => {
         const response = await this.#pool.request({
           method,
           path,
@@ -124,6 +130,7 @@ export class HttpDependency {
           headers: {
             accept: 'application/json',
             ...(options.body === undefined ? {} : { 'content-type': 'application/json' }),
+            ...(traceparent ? { traceparent } : {}),
             ...this.#options.headers,
             ...options.headers,
           },
@@ -133,9 +140,17 @@ export class HttpDependency {
         if (response.statusCode >= 500) throw new ServerErrorResponse(this.name, response.statusCode);
         return { status: response.statusCode, body: (text ? JSON.parse(text) : undefined) as T };
       });
+      this.#record('success', started);
+      return answer;
     } catch (error) {
-      throw this.#unavailable(error);
+      const unavailable = this.#unavailable(error);
+      this.#record(callOutcome(unavailable), started);
+      throw unavailable;
     }
+  }
+
+  #record(outcome: ReturnType<typeof callOutcome>, started: number): void {
+    this.#options.metrics?.recordCall(this.name, outcome, (performance.now() - started) / 1000);
   }
 
   async close(): Promise<void> {

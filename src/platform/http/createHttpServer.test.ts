@@ -6,6 +6,7 @@ import Type from 'typebox';
 import { AppError } from '../errors/AppError.ts';
 import { PlatformErrors } from '../errors/codes.ts';
 import { DependencyUnavailableError } from '../errors/DependencyUnavailableError.ts';
+import { PlatformMetrics } from '../metrics/PlatformMetrics.ts';
 import { createHttpServer } from './createHttpServer.ts';
 
 function serverWithLogs() {
@@ -16,7 +17,8 @@ function serverWithLogs() {
       done();
     },
   });
-  const app = createHttpServer({ logger: pino(sink), bodyLimit: 1024 });
+  const metrics = new PlatformMetrics('test');
+  const app = createHttpServer({ logger: pino(sink), metrics, bodyLimit: 1024 });
   app.get('/bug', async () => {
     const user = undefined as unknown as { balance: number };
     return user.balance;
@@ -29,7 +31,7 @@ function serverWithLogs() {
     if (request.body.n < 0) throw new AppError(PlatformErrors.RATE_LIMITED, { retryAfterSeconds: 5 });
     return request.body;
   });
-  return { app, lines };
+  return { app, lines, metrics };
 }
 
 test('a bug: 500 with an errorId; one error line with that id and the stack; one request line', async () => {
@@ -88,5 +90,47 @@ test('an unsafe X-Request-Id is replaced, never echoed', async () => {
   assert.equal(response.statusCode, 404);
   assert.equal(response.json().error, 'ROUTE_NOT_FOUND');
   assert.match(String(response.headers['x-request-id']), /^[0-9a-f-]{36}$/);
+  await app.close();
+});
+
+test('GET /metrics counts every request by route pattern, never by raw URL', async () => {
+  const { app, metrics } = serverWithLogs();
+  await app.inject({ method: 'POST', url: '/echo', payload: { n: 1 } });
+  await app.inject({ method: 'GET', url: '/bug' });
+  await app.inject({ method: 'GET', url: '/no/such/path/123' });
+  const response = await app.inject({ method: 'GET', url: '/metrics' });
+  assert.equal(response.statusCode, 200);
+  assert.match(String(response.headers['content-type']), /^text\/plain; version=0\.0\.4/);
+  assert.match(
+    response.body,
+    /^http_requests_total\{method="POST",route="\/echo",status_code="200",service="test"\} 1$/m,
+  );
+  assert.match(
+    response.body,
+    /^http_requests_total\{method="GET",route="\/bug",status_code="500",service="test"\} 1$/m,
+  );
+  assert.match(response.body, /route="unmatched",status_code="404"/);
+  assert.doesNotMatch(response.body, /no\/such\/path/);
+  assert.equal(await metrics.valueOf('http_requests_total', { route: '/bug', status_code: 500 }), 1);
+  await app.close();
+});
+
+test("a request's log lines carry the trace id of its traceparent, or of a new trace", async () => {
+  const { app, lines } = serverWithLogs();
+  const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+  await app.inject({
+    method: 'GET',
+    url: '/bug',
+    headers: { traceparent: `00-${traceId}-00f067aa0ba902b7-01` },
+  });
+  const own = lines.filter((l) => l.traceId === traceId);
+  assert.deepEqual(own.map((l) => l.msg).sort(), [
+    "Cannot read properties of undefined (reading 'balance')",
+    'request_completed',
+  ]);
+  await app.inject({ method: 'GET', url: '/bug', headers: { traceparent: 'not-a-traceparent' } });
+  const fresh = lines.at(-1)?.traceId;
+  assert.match(String(fresh), /^[0-9a-f]{32}$/);
+  assert.notEqual(fresh, traceId);
   await app.close();
 });

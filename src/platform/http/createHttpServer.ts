@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 // Brings the `hide` schema option (routes left out of the OpenAPI document).
 import type {} from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -15,6 +16,8 @@ import { DependencyUnavailableError } from '../errors/DependencyUnavailableError
 import { newErrorId } from '../errors/errorId.ts';
 import { mapError } from '../errors/mapError.ts';
 import { PROBLEM_CONTENT_TYPE, toProblem } from '../errors/problem.ts';
+import type { PlatformMetrics } from '../metrics/PlatformMetrics.ts';
+import { runInTrace, type TraceContext, traceFrom } from '../tracing/traceContext.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -31,6 +34,8 @@ export type ErrorRenderer = (
 
 export interface HttpServerOptions {
   logger: Logger;
+  /** Every request is counted and timed here; `GET /metrics` serves it. */
+  metrics: PlatformMetrics;
   bodyLimit: number;
   /** True while the instance drains for shutdown: new requests are turned away with 503. */
   isDraining?: () => boolean;
@@ -47,6 +52,11 @@ export type HttpServer = FastifyInstance<
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
+/** Routes an operator or a load balancer polls: answered while draining or overloaded. */
+export function isOperationalRoute(url: string): boolean {
+  return url.startsWith('/health') || url.startsWith('/metrics');
+}
+
 const renderProblem: ErrorRenderer = (error, errorId) => ({
   contentType: PROBLEM_CONTENT_TYPE,
   body: toProblem(error, errorId),
@@ -59,6 +69,7 @@ const renderProblem: ErrorRenderer = (error, errorId) => ({
  */
 export function createHttpServer(options: HttpServerOptions): HttpServer {
   const renderError = options.renderError ?? renderProblem;
+  const traces = new WeakMap<IncomingMessage, TraceContext>();
   const app = Fastify({
     loggerInstance: options.logger,
     // Fastify's two lines per request give way to ours: one line, with the business context.
@@ -67,6 +78,12 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
+    // Every log line of a request carries its trace id, the caller's when it sent a traceparent.
+    childLoggerFactory: (logger, bindings, childOptions, rawRequest) => {
+      const trace = traceFrom(rawRequest.headers.traceparent);
+      traces.set(rawRequest as IncomingMessage, trace);
+      return logger.child({ ...bindings, traceId: trace.traceId }, childOptions);
+    },
     bodyLimit: options.bodyLimit,
     // Fastify's own 503 while closing has neither our body nor Retry-After; the drain hook answers instead.
     return503OnClosing: false,
@@ -74,16 +91,28 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.decorateRequest('logContext', null as unknown as Record<string, unknown>);
+  // The rest of the request runs in its trace: the calls it makes to other services carry it.
+  app.addHook('onRequest', (request, _reply, done) => {
+    const trace = traces.get(request.raw);
+    if (trace) runInTrace(trace, done);
+    else done();
+  });
   app.addHook('onRequest', async (request, reply) => {
     request.logContext = {};
     reply.header('x-request-id', request.id);
-    if (options.isDraining?.() && !request.url.startsWith('/health')) {
+    if (options.isDraining?.() && !isOperationalRoute(request.url)) {
       reply.header('connection', 'close');
       throw new AppError(PlatformErrors.SHUTTING_DOWN, { retryAfterSeconds: 1 });
     }
   });
 
   app.addHook('onResponse', async (request, reply) => {
+    options.metrics.recordRequest(
+      request.method,
+      request.routeOptions.url ?? 'unmatched',
+      reply.statusCode,
+      reply.elapsedTime / 1000,
+    );
     request.log.info(
       {
         endpoint: endpointOf(request),
@@ -104,6 +133,11 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
       logServerError(request, error, errorId);
     }
     sendError(reply, error, errorId, renderError);
+  });
+
+  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
+    reply.type(options.metrics.contentType).header('cache-control', 'no-store');
+    return options.metrics.scrape();
   });
 
   app.setNotFoundHandler(async (_request, reply) => {

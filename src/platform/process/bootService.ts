@@ -1,7 +1,9 @@
+import { dirname } from 'node:path';
 import type { Static, TObject } from 'typebox';
 import { loadConfig } from '../config/loadConfig.ts';
 import type { HttpServer } from '../http/createHttpServer.ts';
 import { createBootLogger, createLogger, type Logger } from '../logging/createLogger.ts';
+import { PlatformMetrics } from '../metrics/PlatformMetrics.ts';
 import { type PreflightCheck, reportStartupFailure, runPreflight } from '../preflight/preflight.ts';
 import { buildInfo } from './buildInfo.ts';
 import { runUntilStopped, type ShutdownState } from './runUntilStopped.ts';
@@ -13,6 +15,7 @@ interface BaseSettings {
   LOG_FILE?: string | undefined;
   LOG_FILE_MAX_SIZE: string;
   LOG_FILE_RETENTION: number;
+  METRICS_DISK_PATHS: string;
   SHUTDOWN_DRAIN_DELAY_MS: number;
   SHUTDOWN_TIMEOUT_MS: number;
 }
@@ -25,12 +28,20 @@ export interface RunningService {
   startedFields?: Record<string, unknown>;
 }
 
+/** What the platform hands a service to build itself with. */
+export interface ServiceContext {
+  logger: Logger;
+  state: ShutdownState;
+  /** The service's metrics, served at `GET /metrics`; the service passes it to its server, pools and clients. */
+  metrics: PlatformMetrics;
+}
+
 export interface ServiceSpec<S extends TObject> {
   service: string;
   schema: S;
   requiredInProduction?: readonly (keyof Static<S> & string)[];
   preflight: (config: Static<S>) => PreflightCheck[];
-  build: (config: Static<S>, logger: Logger, state: ShutdownState) => Promise<RunningService>;
+  build: (config: Static<S>, context: ServiceContext) => Promise<RunningService>;
 }
 
 export type PreflightOutcome<S extends TObject> =
@@ -69,7 +80,14 @@ export async function bootService<S extends TObject>(spec: ServiceSpec<S>, env =
       : undefined,
   });
   const state: ShutdownState = { draining: false };
-  const running = await spec.build(config, logger, state);
+  const metrics = new PlatformMetrics(spec.service);
+  metrics.watchDisk(
+    ...config.METRICS_DISK_PATHS.split(',')
+      .map((path) => path.trim())
+      .filter(Boolean),
+  );
+  if (config.LOG_FILE) metrics.watchDisk(dirname(config.LOG_FILE));
+  const running = await spec.build(config, { logger, state, metrics });
   runUntilStopped({
     logger,
     state,

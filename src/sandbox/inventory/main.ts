@@ -17,11 +17,13 @@ export const inventoryService: ServiceSpec<typeof InventorySettings> = {
   preflight: (config) => [
     databaseCheck(config.DATABASE_URL, INVENTORY_MIGRATIONS, config.DB_CONNECT_TIMEOUT_MS),
   ],
-  build: async (config, logger, state) => {
-    const db = databaseFromSettings(config, 'inventory');
+  build: async (config, { logger, state, metrics }) => {
+    const db = databaseFromSettings(config, 'inventory', metrics);
+    metrics.watchPool(db);
     const store = new StockStore(db);
     const app = createHttpServer({
       logger,
+      metrics,
       bodyLimit: config.BODY_LIMIT_BYTES,
       isDraining: () => state.draining,
     });

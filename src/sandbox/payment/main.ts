@@ -17,10 +17,12 @@ export const paymentSandbox: ServiceSpec<typeof PaymentSettings> = {
   preflight: (config) => [
     databaseCheck(config.DATABASE_URL, PAYMENT_MIGRATIONS, config.DB_CONNECT_TIMEOUT_MS),
   ],
-  build: async (config, logger, state) => {
-    const db = databaseFromSettings(config, 'payment-sandbox');
+  build: async (config, { logger, state, metrics }) => {
+    const db = databaseFromSettings(config, 'payment-sandbox', metrics);
+    metrics.watchPool(db);
     const app = createHttpServer({
       logger,
+      metrics,
       bodyLimit: config.BODY_LIMIT_BYTES,
       isDraining: () => state.draining,
       renderError: renderStripeError,

@@ -1,0 +1,74 @@
+import { Counter, Gauge, type Registry } from 'prom-client';
+import type { RecoveryOutcome } from './checkout/CheckoutService.ts';
+
+/** How long a scrape may wait for the count of unsettled attempts before it reports the last one. */
+const UNSETTLED_READ_BUDGET_MS = 50;
+
+/**
+ * The checkout's own metrics, beside the platform's: what became of each checkout, what recovery
+ * settled, and how many attempts are stuck (money or stock may be held by them).
+ */
+export class CheckoutMetrics {
+  readonly #outcomes: Counter<'outcome'>;
+  readonly #recoveries: Counter<'result'>;
+  readonly #lateChargesRefunded: Counter;
+
+  constructor(registry: Registry, countUnsettled: () => Promise<number>) {
+    const registers = [registry];
+    this.#outcomes = new Counter({
+      name: 'checkout_outcomes_total',
+      help: 'Checkout requests by outcome: completed, replayed, or the error code answered.',
+      labelNames: ['outcome'],
+      registers,
+    });
+    this.#recoveries = new Counter({
+      name: 'checkout_recoveries_total',
+      help: 'Abandoned attempts recovery took up, by result: finished, unwound, or deferred to a later round.',
+      labelNames: ['result'],
+      registers,
+    });
+    this.#lateChargesRefunded = new Counter({
+      name: 'checkout_late_charges_refunded_total',
+      help: 'Charges that landed after recovery had unwound their attempt, found on the second look and refunded.',
+      registers,
+    });
+    let last = 0;
+    let reading: Promise<void> | undefined;
+    new Gauge({
+      name: 'checkout_attempts_unsettled',
+      help: 'Attempts neither completed with their stock sold nor failed, untouched for longer than a lease.',
+      registers,
+      // Read from the database at scrape time, but never waited on for long: a hung database must not
+      // hang the scrape, so the last value read stands until a read comes back.
+      async collect() {
+        reading ??= countUnsettled()
+          .then((count) => {
+            last = count;
+          })
+          .catch(() => {})
+          .finally(() => {
+            reading = undefined;
+          });
+        let timer: NodeJS.Timeout | undefined;
+        const budget = new Promise((resolve) => {
+          timer = setTimeout(resolve, UNSETTLED_READ_BUDGET_MS);
+        });
+        await Promise.race([reading, budget]);
+        clearTimeout(timer);
+        this.set(last);
+      },
+    });
+  }
+
+  checkoutAnswered(outcome: string): void {
+    this.#outcomes.inc({ outcome });
+  }
+
+  recovered(result: RecoveryOutcome): void {
+    this.#recoveries.inc({ result });
+  }
+
+  lateChargesRefunded(count: number): void {
+    if (count > 0) this.#lateChargesRefunded.inc(count);
+  }
+}

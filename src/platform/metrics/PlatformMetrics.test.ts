@@ -1,0 +1,65 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { test } from 'node:test';
+import { DependencyUnavailableError } from '../errors/DependencyUnavailableError.ts';
+import { callOutcome, PlatformMetrics } from './PlatformMetrics.ts';
+
+test('a dependency that could not serve the call is its failure; any answer is a success of the call', () => {
+  const unavailable = (reason: ConstructorParameters<typeof DependencyUnavailableError>[1]) =>
+    callOutcome(new DependencyUnavailableError('db', reason, { retryAfterSeconds: 1 }));
+  assert.equal(unavailable('circuit_open'), 'rejected_breaker');
+  assert.equal(unavailable('saturated'), 'rejected_bulkhead');
+  assert.equal(unavailable('timeout'), 'timeout');
+  assert.equal(unavailable('unreachable'), 'failure');
+  assert.equal(unavailable('server_error'), 'failure');
+  assert.equal(callOutcome(Object.assign(new Error('duplicate key'), { code: '23505' })), 'success');
+});
+
+test('breakers, pool, memory and disks are read when scraped; every sample carries the service', async () => {
+  const metrics = new PlatformMetrics('checkout');
+  const breaker = { name: 'paymentGateway', breakerState: 'CLOSED' as 'CLOSED' | 'OPEN' };
+  metrics.watchBreaker(breaker);
+  metrics.watchPool({ stats: () => ({ max: 10, active: 7, idle: 3, waiting: 2 }) });
+  metrics.watchDisk(tmpdir());
+  assert.equal(await metrics.valueOf('circuit_breaker_state', { dependency: 'paymentGateway' }), 0);
+  breaker.breakerState = 'OPEN';
+  assert.equal(await metrics.valueOf('circuit_breaker_state', { dependency: 'paymentGateway' }), 2);
+  assert.equal(await metrics.valueOf('db_pool_connections', { state: 'active' }), 7);
+  assert.equal(await metrics.valueOf('db_pool_connections', { state: 'waiting' }), 2);
+  assert.equal(await metrics.valueOf('db_pool_max_connections'), 10);
+  const free = await metrics.valueOf('disk_free_bytes', { path: tmpdir() });
+  const size = await metrics.valueOf('disk_size_bytes', { path: tmpdir() });
+  assert.ok(free !== undefined && size !== undefined && free > 0 && free <= size);
+  const available = await metrics.valueOf('host_memory_available_bytes');
+  const total = await metrics.valueOf('host_memory_total_bytes');
+  assert.ok(available !== undefined && total !== undefined && available > 0 && available <= total);
+  const text = await metrics.scrape();
+  assert.match(text, /^circuit_breaker_state\{dependency="paymentGateway",service="checkout"\} 2$/m);
+  assert.match(text, /^process_resident_memory_bytes\{service="checkout"\} \d+/m, "prom-client's defaults");
+});
+
+test('requests are counted by route pattern and status, timed by status class', async () => {
+  const metrics = new PlatformMetrics('inventory');
+  metrics.recordRequest('POST', '/reservations/:id/commit', 200, 0.012);
+  metrics.recordRequest('POST', '/reservations/:id/commit', 503, 1.2);
+  assert.equal(
+    await metrics.valueOf('http_requests_total', { route: '/reservations/:id/commit', status_code: 503 }),
+    1,
+  );
+  const text = await metrics.scrape();
+  assert.match(text, /http_request_duration_seconds_bucket\{le="0.025",.*status_class="2xx".*\} 1/);
+  assert.match(text, /http_request_duration_seconds_bucket\{le="1",.*status_class="5xx".*\} 0/);
+});
+
+test('the exposition passes `promtool check metrics`', async () => {
+  const metrics = new PlatformMetrics('payment-sandbox');
+  metrics.recordCall('database', 'success', 0.002);
+  metrics.recordPoolRejection();
+  const check = spawnSync('promtool', ['check', 'metrics'], {
+    input: await metrics.scrape(),
+    encoding: 'utf8',
+  });
+  assert.equal(check.error, undefined, 'promtool (Debian package prometheus) must be installed');
+  assert.equal(check.status, 0, check.stdout + check.stderr);
+});

@@ -1,0 +1,240 @@
+import { statfs } from 'node:fs/promises';
+import { totalmem } from 'node:os';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { DependencyUnavailableError, type UnavailableReason } from '../errors/DependencyUnavailableError.ts';
+
+/** How one call to a dependency ended, as `dependency_calls_total{outcome}` counts it. */
+export type CallOutcome = 'success' | 'failure' | 'timeout' | 'rejected_breaker' | 'rejected_bulkhead';
+
+const OUTCOME_OF_REASON: Record<UnavailableReason, CallOutcome> = {
+  circuit_open: 'rejected_breaker',
+  saturated: 'rejected_bulkhead',
+  timeout: 'timeout',
+  unreachable: 'failure',
+  server_error: 'failure',
+  connection_lost: 'failure',
+};
+
+/**
+ * The outcome of a call that threw. Only an unavailable dependency is a failure of the call: any other
+ * error (an SQL error, a refusal the caller must interpret) means the dependency answered.
+ */
+export function callOutcome(error: unknown): CallOutcome {
+  return error instanceof DependencyUnavailableError ? OUTCOME_OF_REASON[error.reason] : 'success';
+}
+
+/** What a dependency client reports of each of its calls. */
+export interface CallRecorder {
+  recordCall(dependency: string, outcome: CallOutcome, seconds: number): void;
+  /** Counts a call refused because the database pool and its wait queue were full. */
+  recordPoolRejection(): void;
+}
+
+export interface BreakerSource {
+  readonly name: string;
+  readonly breakerState: 'CLOSED' | 'OPEN' | 'HALF_OPEN' | 'ISOLATED';
+}
+
+export interface PoolSource {
+  stats(): { max: number; active: number; idle: number; waiting: number };
+}
+
+const BREAKER_VALUE = { CLOSED: 0, HALF_OPEN: 1, OPEN: 2, ISOLATED: 2 } as const;
+
+/** Seconds; from a fast cached read to a request that waited on a slow dependency. */
+const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/**
+ * The metrics every service on the platform exposes at `GET /metrics` (DESIGN section 7), under the
+ * names that alert rules, dashboards and triage rely on. Domains add their own to `registry`.
+ * Sources (breakers, the pool, disks) are read when scraped, so a scrape always tells the present.
+ */
+export class PlatformMetrics implements CallRecorder {
+  readonly registry = new Registry();
+  readonly #requests: Counter<'method' | 'route' | 'status_code'>;
+  readonly #requestDuration: Histogram<'method' | 'route' | 'status_class'>;
+  readonly #calls: Counter<'dependency' | 'outcome'>;
+  readonly #callDuration: Histogram<'dependency'>;
+  readonly #poolRejected: Counter;
+  readonly #breakers: BreakerSource[] = [];
+  readonly #diskPaths = new Set<string>();
+  #pool: PoolSource | undefined;
+
+  constructor(service: string) {
+    const registers = [this.registry];
+    this.registry.setDefaultLabels({ service });
+    collectDefaultMetrics({ register: this.registry });
+    // prom-client names three gauges `*_total`, a suffix Prometheus keeps for counters (promtool refuses
+    // them); one gauge under a lint-clean name takes their place.
+    for (const kind of ['handles', 'requests', 'resources']) {
+      this.registry.removeSingleMetric(`nodejs_active_${kind}_total`);
+      this.registry.removeSingleMetric(`nodejs_active_${kind}`);
+    }
+    new Gauge({
+      name: 'nodejs_active_resources',
+      help: 'Resources (sockets, timers, file handles, ...) keeping the event loop alive.',
+      registers,
+      collect() {
+        this.set(process.getActiveResourcesInfo().length);
+      },
+    });
+    this.#requests = new Counter({
+      name: 'http_requests_total',
+      help: 'HTTP requests answered, by route pattern and status code.',
+      labelNames: ['method', 'route', 'status_code'],
+      registers,
+    });
+    this.#requestDuration = new Histogram({
+      name: 'http_request_duration_seconds',
+      help: 'Time from request to response, by route pattern and status class (2xx, 4xx, 5xx).',
+      labelNames: ['method', 'route', 'status_class'],
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
+    this.#calls = new Counter({
+      name: 'dependency_calls_total',
+      help: 'Calls to a dependency, by outcome: success, failure, timeout, rejected_breaker, rejected_bulkhead.',
+      labelNames: ['dependency', 'outcome'],
+      registers,
+    });
+    this.#callDuration = new Histogram({
+      name: 'dependency_call_duration_seconds',
+      help: 'Time of one call to a dependency, queueing in its bulkhead included.',
+      labelNames: ['dependency'],
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
+    this.#poolRejected = new Counter({
+      name: 'db_pool_rejected_total',
+      help: 'Database calls refused at once because every connection was busy and the wait queue full.',
+      registers,
+    });
+    const breakers = this.#breakers;
+    new Gauge({
+      name: 'circuit_breaker_state',
+      help: 'State of the circuit breaker of each dependency: 0 closed, 1 half-open, 2 open.',
+      labelNames: ['dependency'],
+      registers,
+      collect() {
+        for (const breaker of breakers)
+          this.set({ dependency: breaker.name }, BREAKER_VALUE[breaker.breakerState]);
+      },
+    });
+    const pool = () => this.#pool?.stats();
+    new Gauge({
+      name: 'db_pool_connections',
+      help: 'Database pool connections: active (checked out), idle, and calls waiting for one.',
+      labelNames: ['state'],
+      registers,
+      collect() {
+        const stats = pool();
+        if (!stats) return;
+        for (const state of ['active', 'idle', 'waiting'] as const) this.set({ state }, stats[state]);
+      },
+    });
+    new Gauge({
+      name: 'db_pool_max_connections',
+      help: 'The most connections the database pool opens.',
+      registers,
+      collect() {
+        const stats = pool();
+        if (stats) this.set(stats.max);
+      },
+    });
+    new Gauge({
+      name: 'host_memory_available_bytes',
+      help: 'Memory available to this process on its host or container (MemAvailable, or the cgroup limit left).',
+      registers,
+      collect() {
+        this.set(process.availableMemory());
+      },
+    });
+    new Gauge({
+      name: 'host_memory_total_bytes',
+      help: 'Memory of the host, or the cgroup limit when one is set.',
+      registers,
+      collect() {
+        this.set(Math.min(process.constrainedMemory() || Number.POSITIVE_INFINITY, totalmem()));
+      },
+    });
+    const diskPaths = this.#diskPaths;
+    const disk = (
+      name: string,
+      help: string,
+      read: (s: { bsize: number; bavail: number; blocks: number }) => number,
+    ) =>
+      new Gauge({
+        name,
+        help,
+        labelNames: ['path'],
+        registers,
+        async collect() {
+          await Promise.all(
+            [...diskPaths].map(async (path) => {
+              const stats = await statfs(path).catch(() => undefined);
+              if (stats) this.set({ path }, read(stats));
+            }),
+          );
+        },
+      });
+    disk(
+      'disk_free_bytes',
+      'Bytes free to unprivileged users on the filesystem of a data or log path.',
+      (s) => s.bavail * s.bsize,
+    );
+    disk(
+      'disk_size_bytes',
+      'Size in bytes of the filesystem of a data or log path.',
+      (s) => s.blocks * s.bsize,
+    );
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  recordRequest(method: string, route: string, statusCode: number, seconds: number): void {
+    this.#requests.inc({ method, route, status_code: statusCode });
+    this.#requestDuration.observe(
+      { method, route, status_class: `${Math.floor(statusCode / 100)}xx` },
+      seconds,
+    );
+  }
+
+  recordCall(dependency: string, outcome: CallOutcome, seconds: number): void {
+    this.#calls.inc({ dependency, outcome });
+    this.#callDuration.observe({ dependency }, seconds);
+  }
+
+  recordPoolRejection(): void {
+    this.#poolRejected.inc();
+  }
+
+  watchBreaker(breaker: BreakerSource): void {
+    this.#breakers.push(breaker);
+  }
+
+  watchPool(pool: PoolSource): void {
+    this.#pool = pool;
+  }
+
+  /** Reports free and total space of the filesystem each path is on. */
+  watchDisk(...paths: string[]): void {
+    for (const path of paths) this.#diskPaths.add(path);
+  }
+
+  /** The value of the first sample of `name` whose labels include `labels`; undefined when there is none. */
+  async valueOf(name: string, labels: Record<string, string | number> = {}): Promise<number | undefined> {
+    const metric = await this.registry.getSingleMetric(name)?.get();
+    const wanted = Object.entries(labels);
+    return metric?.values.find((v) => {
+      const actual = v.labels as Record<string, string | number | undefined>;
+      return wanted.every(([key, value]) => actual[key] === value);
+    })?.value;
+  }
+
+  /** The Prometheus text exposition of every metric. */
+  scrape(): Promise<string> {
+    return this.registry.metrics();
+  }
+}

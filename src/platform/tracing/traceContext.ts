@@ -1,0 +1,39 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { randomBytes } from 'node:crypto';
+
+/** A W3C trace context: the trace a unit of work belongs to, and its own span in it. */
+export interface TraceContext {
+  traceId: string;
+  spanId: string;
+}
+
+const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}$/;
+const ALL_ZEROS = /^0+$/;
+const storage = new AsyncLocalStorage<TraceContext>();
+
+const hex = (bytes: number) => randomBytes(bytes).toString('hex');
+
+/**
+ * The context of work that a `traceparent` header (W3C Trace Context) says it continues, or of a new
+ * trace when the header is absent or malformed: one checkout can be followed across every service's log.
+ */
+export function traceFrom(traceparent: string | string[] | undefined): TraceContext {
+  const match = typeof traceparent === 'string' ? TRACEPARENT.exec(traceparent) : null;
+  const traceId = match?.[1] && !ALL_ZEROS.test(match[1]) ? match[1] : hex(16);
+  return { traceId, spanId: hex(8) };
+}
+
+/** Runs `work` inside `context`: calls it makes to other services carry the trace. */
+export function runInTrace<T>(context: TraceContext, work: () => T): T {
+  return storage.run(context, work);
+}
+
+export function currentTrace(): TraceContext | undefined {
+  return storage.getStore();
+}
+
+/** The `traceparent` header for an outgoing call of the current trace, or undefined outside one. */
+export function outgoingTraceparent(): string | undefined {
+  const context = storage.getStore();
+  return context ? `00-${context.traceId}-${context.spanId}-01` : undefined;
+}
