@@ -1,0 +1,277 @@
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parse, stringify } from 'yaml';
+import {
+  ALERTMANAGER_CONFIG,
+  alertmanagerArgs,
+  prometheusArgs,
+  prometheusConfig,
+  RULES_FILE,
+} from '../src/stack/monitoring.ts';
+import { freePort } from './support/postgres.ts';
+import { eventually, startTestStack, type TestStack } from './support/stack.ts';
+
+// "See it fail": the services' metrics as Prometheus reads them, and an alert that travels for real
+// from a fault through Prometheus and Alertmanager to a receiver, with its symptom held back.
+
+/** The shipped rules with every `for:` ten times shorter, so that the test takes seconds, not minutes. */
+async function fasterRules(dir: string): Promise<string> {
+  const rules = parse(await readFile(RULES_FILE, 'utf8')) as { groups: { rules: { for?: string }[] }[] };
+  for (const rule of rules.groups.flatMap((group) => group.rules)) {
+    if (!rule.for) continue;
+    const [, amount, unit] = /^(\d+)([smh])$/.exec(rule.for) ?? [];
+    const seconds = Number(amount) * { s: 1, m: 60, h: 3600 }[unit as 's' | 'm' | 'h'];
+    rule.for = `${Math.max(1, Math.round(seconds / 10))}s`;
+  }
+  const path = join(dir, 'rules.yml');
+  await writeFile(path, stringify(rules));
+  return path;
+}
+
+/** The shipped Alertmanager configuration, its receivers pointed at this test, its waits at a second. */
+async function alertmanagerConfigFor(dir: string, receiverUrl: string): Promise<string> {
+  const config = parse(await readFile(ALERTMANAGER_CONFIG, 'utf8')) as {
+    route: Record<string, unknown> & { routes: Record<string, unknown>[] };
+    receivers: { name: string; webhook_configs: { url: string }[] }[];
+  };
+  for (const route of [config.route, ...config.route.routes]) {
+    route.group_wait = '1s';
+    route.group_interval = '1s';
+  }
+  for (const receiver of config.receivers) {
+    for (const webhook of receiver.webhook_configs) webhook.url = `${receiverUrl}/${receiver.name}`;
+  }
+  const path = join(dir, 'alertmanager.yml');
+  await writeFile(path, stringify(config));
+  return path;
+}
+
+async function startServer(command: string, args: string[], readyUrl: string): Promise<ChildProcess> {
+  const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr?.on('data', (chunk) => {
+    stderr = (stderr + chunk).slice(-4000);
+  });
+  const spawned = await Promise.race([
+    once(child, 'spawn').then(() => true),
+    once(child, 'error').then(() => false),
+  ]);
+  assert.ok(spawned, `${command} must be installed (Debian packages prometheus, prometheus-alertmanager)`);
+  await eventually(async () => (await fetch(readyUrl)).ok, 30_000, `${command} ready: ${stderr}`);
+  return child;
+}
+
+interface Notification {
+  receiver: string;
+  status: string;
+  alerts: { status: string; labels: Record<string, string> }[];
+}
+
+describe('monitoring: metrics, alert rules, Alertmanager', () => {
+  let stack: TestStack;
+  let prometheus: ChildProcess;
+  let alertmanager: ChildProcess;
+  let receiver: Server;
+  let prometheusUrl: string;
+  let alertmanagerUrl: string;
+  const notifications: Notification[] = [];
+  let users = 0;
+
+  before(async () => {
+    stack = await startTestStack({ CHECKOUT_RATE_LIMIT_PER_MINUTE: '100000' });
+    const dir = join(stack.dataDir, 'monitoring-test');
+    await mkdir(dir, { recursive: true });
+
+    receiver = createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk) => {
+        body += chunk;
+      });
+      request.on('end', () => {
+        notifications.push(JSON.parse(body) as Notification);
+        response.end();
+      });
+    });
+    receiver.listen(0, '127.0.0.1');
+    await once(receiver, 'listening');
+    const address = receiver.address();
+    const receiverUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+
+    const alertmanagerPort = await freePort();
+    alertmanagerUrl = `http://127.0.0.1:${alertmanagerPort}`;
+    alertmanager = await startServer(
+      'prometheus-alertmanager',
+      alertmanagerArgs(await alertmanagerConfigFor(dir, receiverUrl), join(dir, 'am'), alertmanagerPort),
+      `${alertmanagerUrl}/-/ready`,
+    );
+
+    const prometheusPort = await freePort();
+    prometheusUrl = `http://127.0.0.1:${prometheusPort}`;
+    const configFile = join(dir, 'prometheus.yml');
+    await writeFile(
+      configFile,
+      prometheusConfig({
+        targets: [
+          { service: 'checkout', url: stack.info.checkoutUrl },
+          { service: 'inventory', url: stack.info.inventoryUrl },
+          { service: 'payment-sandbox', url: stack.info.paymentUrl },
+        ],
+        ruleFiles: [await fasterRules(dir)],
+        alertmanagerUrl,
+        interval: '1s',
+      }),
+    );
+    prometheus = await startServer(
+      'prometheus',
+      prometheusArgs(configFile, join(dir, 'tsdb'), prometheusPort),
+      `${prometheusUrl}/-/ready`,
+    );
+  });
+
+  after(async () => {
+    for (const child of [prometheus, alertmanager]) {
+      if (child && child.exitCode === null) {
+        child.kill('SIGTERM');
+        await once(child, 'exit');
+      }
+    }
+    receiver?.close();
+    await stack?.stop();
+  });
+
+  const checkoutOnce = async () => {
+    const { cartId, token } = await stack.cart(`usr_monitoring_${users++}`);
+    return stack.api('POST', '/api/checkout/complete', { token, body: { cartId, paymentToken: 'tok_visa' } });
+  };
+
+  test('each service serves /metrics that promtool accepts, with the names rules rely on', async () => {
+    assert.equal((await checkoutOnce()).status, 201);
+    for (const url of [stack.info.checkoutUrl, stack.info.inventoryUrl, stack.info.paymentUrl]) {
+      const scrape = await fetch(`${url}/metrics`);
+      assert.equal(scrape.status, 200);
+      const text = await scrape.text();
+      const check = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
+      assert.equal(check.status, 0, `${url}: ${check.stdout}${check.stderr}`);
+      for (const name of [
+        'http_requests_total',
+        'http_request_duration_seconds_bucket',
+        'db_pool_connections',
+        'db_pool_max_connections',
+        'disk_free_bytes',
+        'process_open_fds',
+        'nodejs_eventloop_lag_seconds',
+      ]) {
+        assert.match(text, new RegExp(`^${name}\\{`, 'm'), `${url} exposes ${name}`);
+      }
+    }
+    const text = await (await fetch(`${stack.info.checkoutUrl}/metrics`)).text();
+    assert.match(
+      text,
+      /^http_requests_total\{method="POST",route="\/api\/checkout\/complete",status_code="201",service="checkout"\} [1-9]/m,
+    );
+    assert.match(text, /^checkout_outcomes_total\{outcome="completed",service="checkout"\} [1-9]/m);
+    assert.match(
+      text,
+      /^dependency_calls_total\{dependency="paymentGateway",outcome="success",service="checkout"\} [1-9]/m,
+    );
+    assert.match(
+      text,
+      /^dependency_calls_total\{dependency="database",outcome="success",service="checkout"\} [1-9]/m,
+    );
+    assert.match(text, /^circuit_breaker_state\{dependency="inventoryService",service="checkout"\} 0$/m);
+    assert.match(text, /^checkout_attempts_unsettled\{service="checkout"\} 0$/m);
+    assert.match(
+      text,
+      new RegExp(
+        `^disk_free_bytes\\{path="${stack.dataDir.replaceAll('/', '\\/')}",service="checkout"\\} \\d+`,
+        'm',
+      ),
+    );
+  });
+
+  test('one checkout can be followed across the three logs by its trace id', async () => {
+    const traceId = '0af7651916cd43dd8448eb211c80319c';
+    const { cartId, token } = await stack.cart(`usr_trace_${users++}`);
+    const response = await stack.api('POST', '/api/checkout/complete', {
+      token,
+      body: { cartId, paymentToken: 'tok_visa' },
+      headers: { traceparent: `00-${traceId}-b7ad6b7169203331-01` },
+    });
+    assert.equal(response.status, 201);
+    const endpoints = async (service: string) =>
+      (await stack.log(service)).filter((line) => line.traceId === traceId).map((line) => line.endpoint);
+    await eventually(
+      async () => (await endpoints('payment')).includes('POST /v1/charges'),
+      5_000,
+      'the charge in the payment log',
+    );
+    assert.ok((await endpoints('checkout')).includes('POST /api/checkout/complete'));
+    const inventory = await endpoints('inventory');
+    assert.ok(inventory.includes('POST /reservations'), `inventory: ${inventory}`);
+    assert.ok(inventory.includes('POST /reservations/:id/commit'), `inventory: ${inventory}`);
+  });
+
+  test('payment gateway fails: the breaker page reaches the receiver, the checkout 5xx symptom is held back', async () => {
+    let load = true;
+    const statuses: number[] = [];
+    const driver = (async () => {
+      while (load) {
+        statuses.push((await checkoutOnce()).status);
+        await sleep(50);
+      }
+    })();
+    try {
+      await eventually(
+        async () => {
+          const up = (await (
+            await fetch(`${prometheusUrl}/api/v1/query?query=sum(up{job="steadfast"})`)
+          ).json()) as { data: { result: { value: [number, string] }[] } };
+          return Number(up.data.result[0]?.value[1]) === 3 && statuses.filter((s) => s === 201).length >= 3;
+        },
+        20_000,
+        'three targets scraped and checkouts succeeding',
+      );
+      await stack.fault('payment', { mode: 'error' });
+
+      const delivered = (alertname: string) =>
+        notifications.filter((n) =>
+          n.alerts.some((a) => a.labels.alertname === alertname && a.status === 'firing'),
+        );
+      await eventually(
+        async () => delivered('CircuitBreakerOpen').length > 0,
+        30_000,
+        'the breaker page delivered',
+      );
+      const page = delivered('CircuitBreakerOpen')[0];
+      assert.equal(page?.receiver, 'pager');
+      assert.equal(page?.alerts[0]?.labels.dependency, 'paymentGateway');
+      assert.equal(page?.alerts[0]?.labels.severity, 'page');
+
+      // The symptom fires in Prometheus, reaches Alertmanager, and is held back there by its cause.
+      await eventually(
+        async () => {
+          const alerts = (await (
+            await fetch(`${alertmanagerUrl}/api/v2/alerts?filter=alertname%3D%22CheckoutErrorRateHigh%22`)
+          ).json()) as { status: { state: string; inhibitedBy: string[] } }[];
+          return alerts.some((a) => a.status.state === 'suppressed' && a.status.inhibitedBy.length > 0);
+        },
+        30_000,
+        'CheckoutErrorRateHigh firing and inhibited',
+      );
+      await sleep(3000);
+      assert.deepEqual(delivered('CheckoutErrorRateHigh'), [], 'the inhibited symptom was not delivered');
+      assert.ok(statuses.includes(503), 'checkouts answered 503 while the gateway failed');
+      assert.ok(!statuses.includes(500), 'and never 500');
+    } finally {
+      load = false;
+      await driver;
+      await stack.fault('payment', { mode: 'none' });
+    }
+  });
+});
