@@ -46,6 +46,16 @@ describe('PostgreSQL hung or stopped mid-run', () => {
       const live = await stack.api('GET', '/health/live', { token: null });
       assert.equal(live.status, 200, 'the process itself is alive');
       assertProblem(await checkout(cart), 503, 'SERVICE_TEMPORARILY_UNAVAILABLE');
+      // The scrape reads the unsettled attempts from the database, time-boxed: a hung database costs it nothing.
+      const scrapes: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        const scrape = await stack.api('GET', '/metrics', { token: null });
+        assert.equal(scrape.status, 200);
+        assert.match(scrape.text, /^checkout_attempts_unsettled\{service="checkout"\} \d+$/m);
+        scrapes.push(scrape.elapsedMs);
+      }
+      const median = scrapes.sort((a, b) => a - b)[2] ?? Number.POSITIVE_INFINITY;
+      assert.ok(median < 100, `/metrics answered in ${scrapes.map(Math.round).join(', ')} ms`);
     } finally {
       for (const pid of frozen) process.kill(pid, 'SIGCONT');
     }

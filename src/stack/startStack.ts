@@ -55,7 +55,7 @@ export async function startStack(options: StackOptions): Promise<void> {
     new ManagedProcess({
       name,
       entry: entry(path),
-      env: { METRICS_DISK_PATHS: `${dataDir},${logsDir}`, ...process.env, ...env },
+      env: { METRICS_DISK_PATHS: `data=${dataDir},logs=${logsDir}`, ...process.env, ...env },
       logFile: join(logsDir, `${name}.log`),
       echo: options.echo,
       startTimeoutMs: 60000,

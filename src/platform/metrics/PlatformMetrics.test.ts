@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { test } from 'node:test';
 import { DependencyUnavailableError } from '../errors/DependencyUnavailableError.ts';
-import { callOutcome, PlatformMetrics } from './PlatformMetrics.ts';
+import { callOutcome, diskPathsFrom, PlatformMetrics } from './PlatformMetrics.ts';
 
 test('a dependency that could not serve the call is its failure; any answer is a success of the call', () => {
   const unavailable = (reason: ConstructorParameters<typeof DependencyUnavailableError>[1]) =>
@@ -21,15 +21,15 @@ test('breakers, pool, memory and disks are read when scraped; every sample carri
   const breaker = { name: 'paymentGateway', breakerState: 'CLOSED' as 'CLOSED' | 'OPEN' };
   metrics.watchBreaker(breaker);
   metrics.watchPool({ stats: () => ({ max: 10, active: 7, idle: 3, waiting: 2 }) });
-  metrics.watchDisk(tmpdir());
+  metrics.watchDisk('data', tmpdir());
   assert.equal(await metrics.valueOf('circuit_breaker_state', { dependency: 'paymentGateway' }), 0);
   breaker.breakerState = 'OPEN';
   assert.equal(await metrics.valueOf('circuit_breaker_state', { dependency: 'paymentGateway' }), 2);
   assert.equal(await metrics.valueOf('db_pool_connections', { state: 'active' }), 7);
   assert.equal(await metrics.valueOf('db_pool_connections', { state: 'waiting' }), 2);
   assert.equal(await metrics.valueOf('db_pool_max_connections'), 10);
-  const free = await metrics.valueOf('disk_free_bytes', { path: tmpdir() });
-  const size = await metrics.valueOf('disk_size_bytes', { path: tmpdir() });
+  const free = await metrics.valueOf('disk_free_bytes', { path: 'data' });
+  const size = await metrics.valueOf('disk_size_bytes', { path: 'data' });
   assert.ok(free !== undefined && size !== undefined && free > 0 && free <= size);
   const available = await metrics.valueOf('host_memory_available_bytes');
   const total = await metrics.valueOf('host_memory_total_bytes');
@@ -62,4 +62,12 @@ test('the exposition passes `promtool check metrics`', async () => {
   });
   assert.equal(check.error, undefined, 'promtool (Debian package prometheus) must be installed');
   assert.equal(check.status, 0, check.stdout + check.stderr);
+});
+
+test('disk paths are named, so that no path reaches a response', () => {
+  assert.deepEqual(diskPathsFrom('data=/var/lib/steadfast, logs=/var/log/steadfast'), [
+    ['data', '/var/lib/steadfast'],
+    ['logs', '/var/log/steadfast'],
+  ]);
+  assert.deepEqual(diskPathsFrom('/srv/orders'), [['orders', '/srv/orders']]);
 });

@@ -1,5 +1,6 @@
 import { statfs } from 'node:fs/promises';
 import { totalmem } from 'node:os';
+import { basename, resolve } from 'node:path';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import { DependencyUnavailableError, type UnavailableReason } from '../errors/DependencyUnavailableError.ts';
 
@@ -21,6 +22,20 @@ const OUTCOME_OF_REASON: Record<UnavailableReason, CallOutcome> = {
  */
 export function callOutcome(error: unknown): CallOutcome {
   return error instanceof DependencyUnavailableError ? OUTCOME_OF_REASON[error.reason] : 'success';
+}
+
+/** `METRICS_DISK_PATHS` (`data=/var/lib/x,logs=/var/log/x`; a bare path is named after its last part) as [name, path] pairs. */
+export function diskPathsFrom(setting: string): [string, string][] {
+  return setting
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean)
+    .map((entry) => {
+      const at = entry.indexOf('=');
+      return at > 0
+        ? [entry.slice(0, at).trim(), entry.slice(at + 1).trim()]
+        : [basename(resolve(entry)), entry];
+    });
 }
 
 /** What a dependency client reports of each of its calls. */
@@ -57,7 +72,8 @@ export class PlatformMetrics implements CallRecorder {
   readonly #callDuration: Histogram<'dependency'>;
   readonly #poolRejected: Counter;
   readonly #breakers: BreakerSource[] = [];
-  readonly #diskPaths = new Set<string>();
+  /** Disk label (`data`, `logs`) → the path whose filesystem it reports. */
+  readonly #diskPaths = new Map<string, string>();
   #pool: PoolSource | undefined;
 
   constructor(service: string) {
@@ -170,9 +186,9 @@ export class PlatformMetrics implements CallRecorder {
         registers,
         async collect() {
           await Promise.all(
-            [...diskPaths].map(async (path) => {
+            [...diskPaths].map(async ([label, path]) => {
               const stats = await statfs(path).catch(() => undefined);
-              if (stats) this.set({ path }, read(stats));
+              if (stats) this.set({ path: label }, read(stats));
             }),
           );
         },
@@ -218,9 +234,12 @@ export class PlatformMetrics implements CallRecorder {
     this.#pool = pool;
   }
 
-  /** Reports free and total space of the filesystem each path is on. */
-  watchDisk(...paths: string[]): void {
-    for (const path of paths) this.#diskPaths.add(path);
+  /**
+   * Reports free and total space of the filesystem of `path`, under the label `path="<name>"`: a name,
+   * not the path itself, since no response of a service carries a file path.
+   */
+  watchDisk(name: string, path: string): void {
+    this.#diskPaths.set(name, path);
   }
 
   /** The value of the first sample of `name` whose labels include `labels`; undefined when there is none. */

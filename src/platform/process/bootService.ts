@@ -3,7 +3,7 @@ import type { Static, TObject } from 'typebox';
 import { loadConfig } from '../config/loadConfig.ts';
 import type { HttpServer } from '../http/createHttpServer.ts';
 import { createBootLogger, createLogger, type Logger } from '../logging/createLogger.ts';
-import { PlatformMetrics } from '../metrics/PlatformMetrics.ts';
+import { diskPathsFrom, PlatformMetrics } from '../metrics/PlatformMetrics.ts';
 import { type PreflightCheck, reportStartupFailure, runPreflight } from '../preflight/preflight.ts';
 import { buildInfo } from './buildInfo.ts';
 import { runUntilStopped, type ShutdownState } from './runUntilStopped.ts';
@@ -81,12 +81,8 @@ export async function bootService<S extends TObject>(spec: ServiceSpec<S>, env =
   });
   const state: ShutdownState = { draining: false };
   const metrics = new PlatformMetrics(spec.service);
-  metrics.watchDisk(
-    ...config.METRICS_DISK_PATHS.split(',')
-      .map((path) => path.trim())
-      .filter(Boolean),
-  );
-  if (config.LOG_FILE) metrics.watchDisk(dirname(config.LOG_FILE));
+  for (const [name, path] of diskPathsFrom(config.METRICS_DISK_PATHS)) metrics.watchDisk(name, path);
+  if (config.LOG_FILE) metrics.watchDisk('logs', dirname(config.LOG_FILE));
   const running = await spec.build(config, { logger, state, metrics });
   runUntilStopped({
     logger,
