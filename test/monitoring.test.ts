@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { gunzipSync } from 'node:zlib';
 import { parse, stringify } from 'yaml';
 import {
   ALERTMANAGER_CONFIG,
@@ -180,16 +181,16 @@ describe('monitoring: metrics, alert rules, Alertmanager', () => {
       text,
       /^http_requests_total\{method="POST",route="\/api\/checkout\/complete",status_code="201",service="checkout"\} [1-9]/m,
     );
-    assert.match(text, /^checkout_outcomes_total\{outcome="completed",service="checkout"\} [1-9]/m);
+    assertLine(text, /^checkout_outcomes_total\{outcome="completed",service="checkout"\} [1-9]/m);
     assertLine(
       text,
       /^dependency_calls_total\{dependency="paymentGateway",outcome="success",service="checkout"\} [1-9]/m,
     );
-    assert.match(
+    assertLine(
       text,
       /^dependency_calls_total\{dependency="database",outcome="success",service="checkout"\} [1-9]/m,
     );
-    assert.match(text, /^circuit_breaker_state\{dependency="inventoryService",service="checkout"\} 0$/m);
+    assertLine(text, /^circuit_breaker_state\{dependency="inventoryService",service="checkout"\} 0$/m);
     assertLine(text, /^checkout_attempts_unsettled\{service="checkout"\} 0$/m);
     assertLine(text, /^disk_free_bytes\{path="data",service="checkout"\} \d+/m);
     assertLine(text, /^disk_size_bytes\{path="logs",service="checkout"\} \d+/m);
@@ -273,5 +274,74 @@ describe('monitoring: metrics, alert rules, Alertmanager', () => {
       await driver;
       await stack.fault('payment', { mode: 'none' });
     }
+  });
+});
+
+describe('steadfast start --monitoring; rotated stack logs', () => {
+  let stack: TestStack;
+
+  before(async () => {
+    stack = await startTestStack(
+      {
+        PROMETHEUS_PORT: '0',
+        ALERTMANAGER_PORT: '0',
+        CHECKOUT_RATE_LIMIT_PER_MINUTE: '100000',
+        LOG_FILE_MAX_SIZE: '16k',
+        LOG_FILE_RETENTION: '2',
+      },
+      ['--monitoring'],
+    );
+  });
+  after(() => stack?.stop());
+
+  test('Prometheus scrapes the three services with the shipped rules; Alertmanager is its receiver', async () => {
+    const { prometheusUrl, alertmanagerUrl, pids } = stack.info;
+    assert.ok(prometheusUrl && alertmanagerUrl, 'stack.json names both');
+    assert.ok(pids.prometheus && pids.alertmanager, 'and their pids');
+    assert.equal((await fetch(`${alertmanagerUrl}/-/ready`)).status, 200);
+    const rules = (await (await fetch(`${prometheusUrl}/api/v1/rules`)).json()) as {
+      data: { groups: { name: string }[] };
+    };
+    assert.deepEqual(rules.data.groups.map((g) => g.name).sort(), [
+      'steadfast-alerts',
+      'steadfast-recording',
+    ]);
+    await eventually(
+      async () => {
+        const targets = (await (await fetch(`${prometheusUrl}/api/v1/targets`)).json()) as {
+          data: { activeTargets: { health: string; labels: { service: string } }[] };
+        };
+        const up = targets.data.activeTargets.filter((t) => t.health === 'up').map((t) => t.labels.service);
+        return up.sort().join() === 'checkout,inventory,payment-sandbox';
+      },
+      30_000,
+      'three targets up',
+    );
+    const alertmanagers = (await (await fetch(`${prometheusUrl}/api/v1/alertmanagers`)).json()) as {
+      data: { activeAlertmanagers: { url: string }[] };
+    };
+    assert.match(
+      alertmanagers.data.activeAlertmanagers[0]?.url ?? '',
+      new RegExp(new URL(alertmanagerUrl).host),
+    );
+  });
+
+  test('each service log under <data dir>/logs rotates by size, compressed, keeping the retention count', async () => {
+    const token = await stack.token('usr_rotation');
+    for (let i = 0; i < 150; i++)
+      await stack.api('GET', '/api/carts/00000000-0000-0000-0000-000000000000', { token });
+    const logs = join(stack.dataDir, 'logs');
+    await eventually(
+      async () => (await readdir(logs)).includes('checkout.2.log.gz'),
+      10_000,
+      'checkout.log rotated twice',
+    );
+    const files = await readdir(logs);
+    assert.ok(!files.includes('checkout.3.log.gz'), `at most two old files: ${files}`);
+    const old = gunzipSync(await readFile(join(logs, 'checkout.1.log.gz'))).toString('utf8');
+    const lines = old.trim().split('\n');
+    assert.ok(lines.length > 10);
+    assert.equal(JSON.parse(lines.at(-1) ?? '').msg, 'request_completed', 'whole JSON lines');
+    assert.ok((await stat(join(logs, 'checkout.log'))).size < 16 * 1024 + 4096);
   });
 });

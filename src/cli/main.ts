@@ -10,8 +10,10 @@ import { parseArgs } from 'node:util';
 const USAGE = `Usage: steadfast <command> [options]
 
 Commands:
-  start [--quiet]              the whole stack on this machine (embedded PostgreSQL, or the server of
-                               DATABASE_URL when set; sandboxes; checkout)
+  start [--monitoring] [--quiet|--verbose]
+                               the whole stack on this machine (embedded PostgreSQL, or the server of
+                               DATABASE_URL when set; sandboxes; checkout); --monitoring adds Prometheus
+                               and Alertmanager; the terminal shows warnings and errors (--verbose: all)
   serve                        the checkout service alone, every setting from the environment
   preflight                    the startup validation alone: exit 0, or 1 with every problem listed
   migrate [--status] [--service checkout|inventory|payment]
@@ -28,7 +30,14 @@ if (existsSync('.env')) process.loadEnvFile('.env');
 
 switch (command) {
   case 'start': {
-    const { values } = parseArgs({ args: rest, options: { quiet: { type: 'boolean', default: false } } });
+    const { values } = parseArgs({
+      args: rest,
+      options: {
+        quiet: { type: 'boolean', default: false },
+        verbose: { type: 'boolean', default: false },
+        monitoring: { type: 'boolean', default: false },
+      },
+    });
     const { startStack } = await import('../stack/startStack.ts');
     const env = process.env;
     await startStack({
@@ -36,8 +45,16 @@ switch (command) {
       checkoutPort: Number(env.PORT ?? 3000),
       inventoryPort: Number(env.INVENTORY_PORT ?? 3001),
       paymentPort: Number(env.PAYMENT_PORT ?? 3002),
-      echo: !values.quiet,
+      echo: values.quiet ? 'quiet' : values.verbose ? 'verbose' : 'problems',
+      logMaxSize: env.LOG_FILE_MAX_SIZE ?? '10m',
+      logRetention: Number(env.LOG_FILE_RETENTION ?? 5),
       databaseUrl: env.DATABASE_URL,
+      monitoring: values.monitoring
+        ? {
+            prometheusPort: Number(env.PROMETHEUS_PORT ?? 9090),
+            alertmanagerPort: Number(env.ALERTMANAGER_PORT ?? 9093),
+          }
+        : undefined,
     });
     break;
   }

@@ -1,16 +1,21 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { basename, dirname } from 'node:path';
+import { createInterface } from 'node:readline';
+import { createStream, type RotatingFileStream } from 'rotating-file-stream';
 
 export interface ManagedProcessOptions {
   name: string;
   /** The module to run with this Node.js. */
   entry: string;
   env: NodeJS.ProcessEnv;
-  /** Appends the process's output here as well as to the terminal. */
+  /** Appends the process's output here, rotated by size; `<name>.1.log.gz` is the newest old one. */
   logFile: string;
-  /** Echo the process's output on the terminal. */
-  echo: boolean;
+  /** Size past which the log file is rotated (`10m`, `500k`), and how many old files are kept. */
+  logMaxSize: string;
+  logRetention: number;
+  /** What of the process's output the terminal shows: a line to print, or undefined. */
+  echo: (line: string) => string | undefined;
   startTimeoutMs: number;
   /** At most this many restarts within `restartWindowMs`; then the process is left down. */
   maxRestarts: number;
@@ -34,7 +39,7 @@ export interface ReadyMessage {
 export class ManagedProcess {
   readonly name: string;
   readonly #options: ManagedProcessOptions;
-  readonly #log: WriteStream;
+  readonly #log: RotatingFileStream;
   #child: ChildProcess | undefined;
   #ready: ReadyMessage | undefined;
   #stopping = false;
@@ -44,7 +49,13 @@ export class ManagedProcess {
   constructor(options: ManagedProcessOptions) {
     this.name = options.name;
     this.#options = options;
-    this.#log = createWriteStream(options.logFile, { flags: 'a' });
+    const name = basename(options.logFile, '.log');
+    this.#log = createStream((index) => (index ? `${name}.${index}.log.gz` : `${name}.log`), {
+      path: dirname(options.logFile),
+      size: rotationSize(options.logMaxSize),
+      rotate: options.logRetention,
+      compress: 'gzip',
+    });
   }
 
   get pid(): number | undefined {
@@ -64,9 +75,11 @@ export class ManagedProcess {
     });
     this.#child = child;
     for (const stream of [child.stdout, child.stderr]) {
-      stream?.on('data', (chunk: Buffer) => {
-        this.#log.write(chunk);
-        if (this.#options.echo) process.stdout.write(chunk);
+      if (!stream) continue;
+      createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY }).on('line', (line) => {
+        this.#log.write(`${line}\n`);
+        const shown = this.#options.echo(line);
+        if (shown !== undefined) process.stdout.write(`${shown}\n`);
       });
     }
     const ready = new Promise<ReadyMessage>((resolve, reject) => {
@@ -133,4 +146,11 @@ export class ManagedProcess {
       });
     }, delayMs);
   }
+}
+
+/** `LOG_FILE_MAX_SIZE` (`10m`, `500k`, bytes when bare) in the notation of rotating-file-stream. */
+function rotationSize(size: string): string {
+  const match = /^(\d+)([kmg]?)$/i.exec(size.trim());
+  if (!match) throw new Error(`not a log size: ${size}`);
+  return `${match[1]}${match[2] ? match[2].toUpperCase() : 'B'}`;
 }

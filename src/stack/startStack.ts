@@ -1,4 +1,4 @@
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, rename, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { signToken } from '../checkout/auth.ts';
@@ -11,17 +11,32 @@ import { ensureDatabases } from './databases.ts';
 import { DEMO_USER_ID, seedDemoData } from './demoData.ts';
 import { freePort } from './freePort.ts';
 import { ManagedProcess } from './ManagedProcess.ts';
+import {
+  ALERTMANAGER_CONFIG,
+  alertmanagerArgs,
+  BINARIES,
+  findBinary,
+  prometheusArgs,
+  prometheusConfig,
+  RULES_FILE,
+} from './monitoring.ts';
 import { loadOrCreateSecrets } from './secrets.ts';
+import { type EchoMode, terminalLine } from './terminalEcho.ts';
 
 export interface StackOptions {
   dataDir: string;
   checkoutPort: number;
   inventoryPort: number;
   paymentPort: number;
-  /** Echo every service's log lines on this terminal. */
-  echo: boolean;
+  /** What the terminal shows of the services' output: nothing, their warnings and errors, or everything. */
+  echo: EchoMode;
+  /** Size past which each service's log file under `<data dir>/logs` is rotated, and old files kept. */
+  logMaxSize: string;
+  logRetention: number;
   /** Use this PostgreSQL server (its databases are made on it) instead of the embedded one. */
   databaseUrl?: string | undefined;
+  /** Also run Prometheus and Alertmanager (when installed) with the shipped rules and routes; 0 picks a free port. */
+  monitoring?: { prometheusPort: number; alertmanagerPort: number } | undefined;
 }
 
 /** The facts a script needs to use a running stack: `<data dir>/stack.json` (DESIGN section 9). */
@@ -33,7 +48,18 @@ export interface StackInfo {
   demoUserId: string;
   demoToken: string;
   demoCartId: string;
-  pids: { checkout?: number; inventory?: number; payment?: number; postgres?: number; supervisor: number };
+  /** With `--monitoring`, when Prometheus and Alertmanager are installed. */
+  prometheusUrl?: string;
+  alertmanagerUrl?: string;
+  pids: {
+    checkout?: number;
+    inventory?: number;
+    payment?: number;
+    postgres?: number;
+    prometheus?: number;
+    alertmanager?: number;
+    supervisor: number;
+  };
 }
 
 const DATABASES = { checkout: 'checkout', inventory: 'inventory', payment: 'payment_sandbox' } as const;
@@ -57,7 +83,9 @@ export async function startStack(options: StackOptions): Promise<void> {
       entry: entry(path),
       env: { METRICS_DISK_PATHS: `data=${dataDir},logs=${logsDir}`, ...process.env, ...env },
       logFile: join(logsDir, `${name}.log`),
-      echo: options.echo,
+      logMaxSize: options.logMaxSize,
+      logRetention: options.logRetention,
+      echo: (line: string) => terminalLine(name, line, options.echo),
       startTimeoutMs: 60000,
       maxRestarts: 5,
       restartWindowMs: 60000,
@@ -93,6 +121,8 @@ export async function startStack(options: StackOptions): Promise<void> {
       inventory: inventory?.pid,
       payment: payment?.pid,
       postgres: postgres?.pid,
+      prometheus: prometheus?.pid,
+      alertmanager: alertmanager?.pid,
       supervisor: process.pid,
     };
     await writeAtomically(join(dataDir, 'stack.json'), `${JSON.stringify(info, null, 2)}\n`);
@@ -100,6 +130,8 @@ export async function startStack(options: StackOptions): Promise<void> {
   let checkout: ManagedProcess | undefined;
   let inventory: ManagedProcess | undefined;
   let payment: ManagedProcess | undefined;
+  let prometheus: ManagedProcess | undefined;
+  let alertmanager: ManagedProcess | undefined;
 
   let stopping = false;
   const stop = (signal: string) => {
@@ -107,6 +139,7 @@ export async function startStack(options: StackOptions): Promise<void> {
     stopping = true;
     void (async () => {
       say(`${signal}: stopping checkout, then inventory and payment sandbox, then PostgreSQL`);
+      await Promise.all([prometheus?.stop(), alertmanager?.stop()]);
       await checkout?.stop();
       await Promise.all([inventory?.stop(), payment?.stop()]);
       await postgres?.stop();
@@ -119,7 +152,9 @@ export async function startStack(options: StackOptions): Promise<void> {
 
   try {
     if (postgres) {
-      say(`starting PostgreSQL (data in ${join(dataDir, 'pg')})`);
+      say(
+        `starting PostgreSQL (data in ${join(dataDir, 'pg')}, its output in ${join(logsDir, 'postgres.log')})`,
+      );
       await postgres.start();
     } else {
       say(`using the PostgreSQL server of DATABASE_URL (${describeDatabase(pgUrl('postgres'))})`);
@@ -128,10 +163,12 @@ export async function startStack(options: StackOptions): Promise<void> {
     await migrate(pgUrl(DATABASES.checkout), CHECKOUT_MIGRATIONS);
     await migrate(pgUrl(DATABASES.inventory), INVENTORY_MIGRATIONS);
     await migrate(pgUrl(DATABASES.payment), PAYMENT_MIGRATIONS);
+    say('databases migrated');
     const { demoCartId } = await seedDemoData({
       checkout: pgUrl(DATABASES.checkout),
       inventory: pgUrl(DATABASES.inventory),
     });
+    say('demo data loaded; starting the inventory service and the payment sandbox');
 
     // Sandboxes drain at once; only the checkout, behind a load balancer in production, waits for it.
     const sandboxEnv = { SHUTDOWN_DRAIN_DELAY_MS: process.env.SHUTDOWN_DRAIN_DELAY_MS ?? '0' };
@@ -167,9 +204,74 @@ export async function startStack(options: StackOptions): Promise<void> {
       INVENTORY_API_URL: inventoryReady.url,
       JWT_SECRET: secrets.jwtSecret,
     };
+    say('starting the checkout service');
     checkout = managed('checkout', '../checkout/main.ts', serveEnv, () => void writeInfo());
     processes.push(checkout);
     const checkoutReady = await checkout.start({ PORT: String(options.checkoutPort) });
+
+    let monitoringUrls: { prometheusUrl?: string; alertmanagerUrl?: string } = {};
+    if (options.monitoring) {
+      const prometheusBinary = findBinary(BINARIES.prometheus);
+      const alertmanagerBinary = findBinary(BINARIES.alertmanager);
+      if (!prometheusBinary || !alertmanagerBinary) {
+        say(
+          'monitoring: Prometheus and Alertmanager are not installed; on Debian or Ubuntu: ' +
+            'sudo apt-get install prometheus prometheus-alertmanager (elsewhere: prometheus.io/download), then start again',
+        );
+      } else {
+        const dir = join(dataDir, 'monitoring');
+        await mkdir(dir, { recursive: true });
+        const port = async (wanted: number) => (wanted === 0 ? freePort() : wanted);
+        const alertmanagerUrl = `http://127.0.0.1:${await port(options.monitoring.alertmanagerPort)}`;
+        const prometheusUrl = `http://127.0.0.1:${await port(options.monitoring.prometheusPort)}`;
+        const binary = (name: string, command: string, args: string[], url: string) =>
+          managed(name, './binaryProcess.ts', {
+            BINARY_COMMAND: command,
+            BINARY_ARGS: JSON.stringify(args),
+            BINARY_READY_URL: `${url}/-/ready`,
+          });
+        const alertmanagerConfig = join(dir, 'alertmanager.yml');
+        await copyFile(ALERTMANAGER_CONFIG, alertmanagerConfig);
+        const prometheusConfigFile = join(dir, 'prometheus.yml');
+        await writeFile(
+          prometheusConfigFile,
+          prometheusConfig({
+            targets: [
+              { service: 'checkout', url: checkoutReady.url },
+              { service: 'inventory', url: inventoryReady.url },
+              { service: 'payment-sandbox', url: paymentReady.url },
+            ],
+            ruleFiles: [RULES_FILE],
+            alertmanagerUrl,
+            interval: '15s',
+          }),
+        );
+        say('starting Prometheus and Alertmanager');
+        alertmanager = binary(
+          'alertmanager',
+          alertmanagerBinary,
+          alertmanagerArgs(
+            alertmanagerConfig,
+            join(dir, 'alertmanager-data'),
+            Number(new URL(alertmanagerUrl).port),
+          ),
+          alertmanagerUrl,
+        );
+        prometheus = binary(
+          'prometheus',
+          prometheusBinary,
+          prometheusArgs(
+            prometheusConfigFile,
+            join(dir, 'prometheus-data'),
+            Number(new URL(prometheusUrl).port),
+          ),
+          prometheusUrl,
+        );
+        processes.push(alertmanager, prometheus);
+        await Promise.all([alertmanager.start(), prometheus.start()]);
+        monitoringUrls = { prometheusUrl, alertmanagerUrl };
+      }
+    }
 
     info = {
       checkoutUrl: checkoutReady.url,
@@ -179,6 +281,7 @@ export async function startStack(options: StackOptions): Promise<void> {
       demoUserId: DEMO_USER_ID,
       demoToken: await signToken(secrets.jwtSecret, DEMO_USER_ID, '30d'),
       demoCartId,
+      ...monitoringUrls,
       pids: { supervisor: process.pid },
     };
     await writeAtomically(
@@ -213,6 +316,10 @@ function printSummary(info: StackInfo, dataDir: string, elapsedMs: number) {
       `  inventory        ${info.inventoryUrl}`,
       `  payment sandbox  ${info.paymentUrl}`,
       `  PostgreSQL       ${info.databaseUrl.replace(/:[^:@/]+@/, ':***@')}`,
+      ...(info.prometheusUrl
+        ? [`  Prometheus       ${info.prometheusUrl}   (alerts: ${info.prometheusUrl}/alerts)`]
+        : []),
+      ...(info.alertmanagerUrl ? [`  Alertmanager     ${info.alertmanagerUrl}`] : []),
       `  logs             ${join(dataDir, 'logs')}`,
       `  stack facts      ${join(dataDir, 'stack.json')}, ${join(dataDir, 'stack.env')}`,
       '',

@@ -68,9 +68,12 @@ export interface ExtraInstance {
 }
 
 /** Runs `steadfast start` in a fresh data directory, on free ports, exactly as an operator would. */
-export async function startTestStack(env: Record<string, string> = {}): Promise<TestStack> {
+export async function startTestStack(
+  env: Record<string, string> = {},
+  args: string[] = [],
+): Promise<TestStack> {
   const dataDir = await mkdtemp(join(tmpdir(), 'steadfast-test-'));
-  const child = spawn(process.execPath, [CLI, 'start', '--quiet'], {
+  const child = spawn(process.execPath, [CLI, 'start', '--quiet', ...args], {
     env: {
       // Each test stack has its own embedded PostgreSQL unless the test names a server.
       ...Object.fromEntries(Object.entries(process.env).filter(([name]) => name !== 'DATABASE_URL')),
