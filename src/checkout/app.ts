@@ -1,5 +1,7 @@
 import swagger from '@fastify/swagger';
 import type { Static } from 'typebox';
+import { registerDashboard } from '../platform/dashboard/dashboardRoutes.ts';
+import { RecentErrors } from '../platform/dashboard/RecentErrors.ts';
 import { databaseFromSettings } from '../platform/database/Database.ts';
 import { registerHealthRoutes } from '../platform/health/healthRoutes.ts';
 import { createHttpServer } from '../platform/http/createHttpServer.ts';
@@ -42,9 +44,11 @@ export async function buildCheckoutApp(
     lateChargeRecheckMs: config.LATE_CHARGE_RECHECK_MS,
   });
 
+  const recentErrors = new RecentErrors();
   const app = createHttpServer({
     logger,
     metrics,
+    onServerError: (note) => recentErrors.add(note),
     bodyLimit: config.BODY_LIMIT_BYTES,
     isDraining: () => state.draining,
   });
@@ -57,6 +61,12 @@ export async function buildCheckoutApp(
     },
   });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  registerDashboard(app, {
+    title: 'Steadfast checkout',
+    metrics,
+    recentErrors,
+    gauges: ['checkout_attempts_unsettled'],
+  });
   registerHealthRoutes(app, {
     databaseUrl: config.DATABASE_URL,
     dependencies: [paymentHttp, inventoryHttp],

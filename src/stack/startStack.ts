@@ -313,6 +313,7 @@ function printSummary(info: StackInfo, dataDir: string, elapsedMs: number) {
       '',
       `Steadfast is up (${(elapsedMs / 1000).toFixed(1)} s).`,
       `  checkout         ${info.checkoutUrl}   (health: ${info.checkoutUrl}/health, API: ${info.checkoutUrl}/openapi.json)`,
+      `  dashboard        ${info.checkoutUrl}/dashboard`,
       `  inventory        ${info.inventoryUrl}`,
       `  payment sandbox  ${info.paymentUrl}`,
       `  PostgreSQL       ${info.databaseUrl.replace(/:[^:@/]+@/, ':***@')}`,

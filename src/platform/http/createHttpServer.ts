@@ -10,6 +10,7 @@ import Fastify, {
   LogController,
 } from 'fastify';
 import type { Logger } from 'pino';
+import type { ServerErrorNote } from '../dashboard/RecentErrors.ts';
 import { AppError } from '../errors/AppError.ts';
 import { PlatformErrors } from '../errors/codes.ts';
 import { DependencyUnavailableError } from '../errors/DependencyUnavailableError.ts';
@@ -40,6 +41,8 @@ export interface HttpServerOptions {
   /** True while the instance drains for shutdown: new requests are turned away with 503. */
   isDraining?: () => boolean;
   renderError?: ErrorRenderer;
+  /** Told of every 5xx answered, with its errorId (the dashboard lists the latest). */
+  onServerError?: (note: ServerErrorNote) => void;
 }
 
 export type HttpServer = FastifyInstance<
@@ -131,6 +134,13 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     if (errorId) {
       request.logContext.errorId = errorId;
       logServerError(request, error, errorId);
+      options.onServerError?.({
+        time: new Date().toISOString(),
+        errorId,
+        statusCode: error.status,
+        error: error.code,
+        endpoint: endpointOf(request),
+      });
     }
     sendError(reply, error, errorId, renderError);
   });

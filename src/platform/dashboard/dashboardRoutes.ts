@@ -1,0 +1,92 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import type { HttpServer } from '../http/createHttpServer.ts';
+import type { PlatformMetrics } from '../metrics/PlatformMetrics.ts';
+import type { RecentErrors } from './RecentErrors.ts';
+
+const UPLOT_DIST = dirname(createRequire(import.meta.url).resolve('uplot'));
+const asset = (name: string) => readFileSync(join(UPLOT_DIST, name));
+const PAGE = readFileSync(new URL('./dashboard.html', import.meta.url));
+
+/** Routes that watch the service itself are left out of its traffic. */
+const OWN = /^\/(health|metrics|dashboard)/;
+
+interface Sample {
+  value: number;
+  metricName?: string;
+  labels: Record<string, string | number | undefined>;
+}
+
+/**
+ * `GET /dashboard`: request rate, 5xx rate, p50/p99, breakers, pool, and the latest 5xx with their
+ * errorIds, drawn with uPlot from the service's own metrics (no Prometheus needed). The page polls
+ * `GET /dashboard/data`, cumulative counts it turns into rates itself.
+ */
+export function registerDashboard(
+  app: HttpServer,
+  options: {
+    title: string;
+    metrics: PlatformMetrics;
+    recentErrors: RecentErrors;
+    gauges?: readonly string[];
+  },
+): void {
+  const hide = { schema: { hide: true } };
+  const uplotJs = asset('uPlot.iife.min.js');
+  const uplotCss = asset('uPlot.min.css');
+  app.get('/dashboard', hide, async (_request, reply) => reply.type('text/html; charset=utf-8').send(PAGE));
+  app.get('/dashboard/uplot.js', hide, async (_request, reply) =>
+    reply.type('text/javascript; charset=utf-8').header('cache-control', 'max-age=86400').send(uplotJs),
+  );
+  app.get('/dashboard/uplot.css', hide, async (_request, reply) =>
+    reply.type('text/css; charset=utf-8').header('cache-control', 'max-age=86400').send(uplotCss),
+  );
+  app.get('/dashboard/data', hide, async (_request, reply) => {
+    reply.header('cache-control', 'no-store');
+    return snapshot(options);
+  });
+}
+
+async function samples(metrics: PlatformMetrics, name: string): Promise<Sample[]> {
+  return ((await metrics.registry.getSingleMetric(name)?.get())?.values ?? []) as Sample[];
+}
+
+async function snapshot(options: Parameters<typeof registerDashboard>[1]) {
+  const { metrics } = options;
+  const traffic = (s: Sample) => !OWN.test(String(s.labels.route));
+  const requests = (await samples(metrics, 'http_requests_total')).filter(traffic);
+  // Cumulative bucket counts of all traffic, by upper bound: the page takes p50/p99 from their deltas.
+  const buckets = new Map<number, number>();
+  for (const s of await samples(metrics, 'http_request_duration_seconds')) {
+    if (s.metricName !== 'http_request_duration_seconds_bucket' || !traffic(s)) continue;
+    const le = s.labels.le === '+Inf' ? Number.POSITIVE_INFINITY : Number(s.labels.le);
+    buckets.set(le, (buckets.get(le) ?? 0) + s.value);
+  }
+  const gauge = async (name: string) => (await samples(metrics, name))[0]?.value;
+  return {
+    title: options.title,
+    time: Date.now(),
+    requests: requests.reduce((sum, s) => sum + s.value, 0),
+    errors5xx: requests
+      .filter((s) => String(s.labels.status_code).startsWith('5'))
+      .reduce((sum, s) => sum + s.value, 0),
+    buckets: [...buckets]
+      .sort(([a], [b]) => a - b)
+      .map(([le, count]) => [Number.isFinite(le) ? le : null, count]),
+    breakers: Object.fromEntries(
+      (await samples(metrics, 'circuit_breaker_state')).map((s) => [
+        s.labels.dependency,
+        ['CLOSED', 'HALF_OPEN', 'OPEN'][s.value],
+      ]),
+    ),
+    pool: Object.fromEntries([
+      ...(await samples(metrics, 'db_pool_connections')).map((s) => [s.labels.state, s.value] as const),
+      ['max', await gauge('db_pool_max_connections')] as const,
+    ]),
+    gauges: Object.fromEntries(
+      await Promise.all((options.gauges ?? []).map(async (name) => [name, await gauge(name)] as const)),
+    ),
+    recentErrors: options.recentErrors.list(),
+  };
+}
