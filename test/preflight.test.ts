@@ -109,7 +109,7 @@ describe('preflight: fail loudly before the port opens', () => {
     assert.match(status.stdout, /\[ \] 0002_checkout_attempts_and_orders/);
     const migrated = await steadfast(['migrate'], { DATABASE_URL: behind });
     assert.equal(migrated.code, 0, migrated.stderr);
-    assert.match(migrated.stdout, /schema version 3, this build expects 4/);
+    assert.match(migrated.stdout, /schema version 4, this build expects 4/);
     assert.equal((await steadfast(['preflight'], production({ DATABASE_URL: behind }))).code, 0);
   });
 
