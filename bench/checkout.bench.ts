@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: the checkout of the local stack under a bounded load, beside a floor measured in
  * the same run on the same machine (bench/bareCheckout.ts). Prints requests/s and p50/p99 of both and
- * their ratios. No target yet: this is the baseline later work keeps.
+ * their ratios. Then prices the metrics: two more instances joined to the stack, one with
+ * METRICS_ENABLED=false, loaded one after the other.
  *
  * BENCH_SECONDS (default 10) and BENCH_CONNECTIONS (default 16) size the load.
  */
@@ -83,10 +84,18 @@ try {
     peakRssMb: await peakRssMb(stack.info.pids.checkout),
   };
   bare.kill('SIGTERM');
+  const withMetrics = await stack.serve();
+  const withoutMetrics = await stack.serve({ METRICS_ENABLED: 'false' });
+  const metricsOn = { ...(await load(withMetrics.url)), peakRssMb: await peakRssMb(withMetrics.child.pid) };
+  const metricsOff = {
+    ...(await load(withoutMetrics.url)),
+    peakRssMb: await peakRssMb(withoutMetrics.child.pid),
+  };
+  for (const instance of [withMetrics, withoutMetrics]) instance.child.kill('SIGTERM');
   await db.end();
 
   const row = (name: string, r: typeof floor) =>
-    `${name.padEnd(28)} ${r.rps.toFixed(0).padStart(8)} req/s   p50 ${String(r.p50).padStart(5)} ms   p99 ${String(r.p99).padStart(5)} ms   peak RSS ${r.peakRssMb.toFixed(0).padStart(4)} MB   non-2xx ${r.non2xx}`;
+    `${name.padEnd(32)} ${r.rps.toFixed(0).padStart(8)} req/s   p50 ${String(r.p50).padStart(5)} ms   p99 ${String(r.p99).padStart(5)} ms   peak RSS ${r.peakRssMb.toFixed(0).padStart(4)} MB   non-2xx ${r.non2xx}`;
   console.log(`\ncheckout under load: ${CONNECTIONS} connections, ${SECONDS} s each, 127.0.0.1`);
   console.log(row('floor (bare Fastify route)', floor));
   console.log(row('steadfast checkout', service));
@@ -94,6 +103,12 @@ try {
     `ratio (steadfast / floor): throughput ${(service.rps / floor.rps).toFixed(2)}, ` +
       `p50 ${(service.p50 / floor.p50).toFixed(2)}, p99 ${(service.p99 / floor.p99).toFixed(2)}, ` +
       `peak RSS ${(service.peakRssMb / floor.peakRssMb).toFixed(2)}`,
+  );
+  console.log(row('instance, metrics on', metricsOn));
+  console.log(row('instance, METRICS_ENABLED=false', metricsOff));
+  console.log(
+    `cost of the metrics (on / off): throughput ${(metricsOn.rps / metricsOff.rps).toFixed(2)}, ` +
+      `p50 ${(metricsOn.p50 / metricsOff.p50).toFixed(2)}, p99 ${(metricsOn.p99 / metricsOff.p99).toFixed(2)}`,
   );
 } finally {
   await stack.stop();

@@ -1,5 +1,11 @@
 import Type from 'typebox';
-import { databaseSettings, healthSettings, httpSettings, logSettings } from '../platform/config/settings.ts';
+import {
+  databaseSettings,
+  healthSettings,
+  httpSettings,
+  logSettings,
+  metricsSettings,
+} from '../platform/config/settings.ts';
 
 const ms = (defaultMs: number) => Type.Integer({ minimum: 1, default: defaultMs });
 const count = (defaultCount: number) => Type.Integer({ minimum: 1, default: defaultCount });
@@ -8,6 +14,7 @@ const count = (defaultCount: number) => Type.Integer({ minimum: 1, default: defa
 export const CheckoutSettings = Type.Object({
   ...httpSettings,
   ...logSettings,
+  ...metricsSettings,
   ...databaseSettings,
   ...healthSettings,
   // Development defaults point at the local sandbox; production must name the real thing.

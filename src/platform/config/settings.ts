@@ -37,13 +37,6 @@ export const logSettings = {
     description: 'a size such as 500k or 10m',
   }),
   LOG_FILE_RETENTION: Type.Integer({ minimum: 1, default: 5 }),
-  // Logs that fill a disk make every write fail, the logging of the failure included (the article's mistake 5).
-  METRICS_DISK_PATHS: Type.String({
-    default: '.',
-    minLength: 1,
-    description:
-      'comma-separated paths whose filesystems `disk_free_bytes` reports (the log file directory is added)',
-  }),
 };
 
 export const databaseSettings = {
@@ -63,4 +56,18 @@ export const healthSettings = {
   HEALTH_CHECK_TIMEOUT_MS: ms(400, 'the time box of each health check; the answer comes within it'),
   HEALTH_MEMORY_MAX_PCT: Type.Integer({ minimum: 1, maximum: 100, default: 90 }),
   HEALTH_BREAKER_STUCK_MS: ms(300000, 'how long a breaker may stay open before readiness fails'),
+};
+
+export const metricsSettings = {
+  // Logs that fill a disk make every write fail, the logging of the failure included (the article's mistake 5).
+  METRICS_DISK_PATHS: Type.String({
+    default: 'data=.',
+    minLength: 1,
+    description:
+      'comma-separated name=path entries whose filesystems `disk_free_bytes{path="<name>"}` reports (LOG_FILE\'s directory is added as `logs`)',
+  }),
+  METRICS_ENABLED: Type.Boolean({
+    default: true,
+    description: 'true or false: false leaves out request and call metrics (the bench prices them this way)',
+  }),
 };

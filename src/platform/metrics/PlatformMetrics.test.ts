@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { test } from 'node:test';
+import { metricsSettings } from '../config/settings.ts';
 import { DependencyUnavailableError } from '../errors/DependencyUnavailableError.ts';
 import { callOutcome, diskPathsFrom, PlatformMetrics } from './PlatformMetrics.ts';
 
@@ -70,4 +71,18 @@ test('disk paths are named, so that no path reaches a response', () => {
     ['logs', '/var/log/steadfast'],
   ]);
   assert.deepEqual(diskPathsFrom('/srv/orders'), [['orders', '/srv/orders']]);
+  assert.deepEqual(
+    diskPathsFrom((metricsSettings.METRICS_DISK_PATHS as unknown as { default: string }).default),
+    [['data', '.']],
+    'the default',
+  );
+});
+
+test('METRICS_ENABLED=false: requests and calls are not recorded, /metrics still answers', async () => {
+  const metrics = new PlatformMetrics('checkout', { recording: false });
+  metrics.recordRequest('GET', '/x', 200, 0.01);
+  metrics.recordCall('database', 'success', 0.001);
+  assert.equal(await metrics.valueOf('http_requests_total'), undefined);
+  assert.equal(await metrics.valueOf('dependency_calls_total'), undefined);
+  assert.doesNotMatch(await metrics.scrape(), /process_cpu/);
 });

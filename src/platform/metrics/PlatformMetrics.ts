@@ -74,12 +74,18 @@ export class PlatformMetrics implements CallRecorder {
   readonly #breakers: BreakerSource[] = [];
   /** Disk label (`data`, `logs`) → the path whose filesystem it reports. */
   readonly #diskPaths = new Map<string, string>();
+  readonly #recording: boolean;
   #pool: PoolSource | undefined;
 
-  constructor(service: string) {
+  /**
+   * `recording: false` (METRICS_ENABLED=false) leaves out the per-request and per-call work and
+   * prom-client's collectors: what `npm run bench` compares against to price the metrics.
+   */
+  constructor(service: string, options: { recording?: boolean } = {}) {
     const registers = [this.registry];
+    this.#recording = options.recording ?? true;
     this.registry.setDefaultLabels({ service });
-    collectDefaultMetrics({ register: this.registry });
+    if (this.#recording) collectDefaultMetrics({ register: this.registry });
     // prom-client names three gauges `*_total`, a suffix Prometheus keeps for counters (promtool refuses
     // them); one gauge under a lint-clean name takes their place.
     for (const kind of ['handles', 'requests', 'resources']) {
@@ -210,6 +216,7 @@ export class PlatformMetrics implements CallRecorder {
   }
 
   recordRequest(method: string, route: string, statusCode: number, seconds: number): void {
+    if (!this.#recording) return;
     this.#requests.inc({ method, route, status_code: statusCode });
     this.#requestDuration.observe(
       { method, route, status_class: `${Math.floor(statusCode / 100)}xx` },
@@ -218,11 +225,13 @@ export class PlatformMetrics implements CallRecorder {
   }
 
   recordCall(dependency: string, outcome: CallOutcome, seconds: number): void {
+    if (!this.#recording) return;
     this.#calls.inc({ dependency, outcome });
     this.#callDuration.observe({ dependency }, seconds);
   }
 
   recordPoolRejection(): void {
+    if (!this.#recording) return;
     this.#poolRejected.inc();
   }
 

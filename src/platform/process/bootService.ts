@@ -16,6 +16,7 @@ interface BaseSettings {
   LOG_FILE_MAX_SIZE: string;
   LOG_FILE_RETENTION: number;
   METRICS_DISK_PATHS: string;
+  METRICS_ENABLED: boolean;
   SHUTDOWN_DRAIN_DELAY_MS: number;
   SHUTDOWN_TIMEOUT_MS: number;
 }
@@ -80,7 +81,7 @@ export async function bootService<S extends TObject>(spec: ServiceSpec<S>, env =
       : undefined,
   });
   const state: ShutdownState = { draining: false };
-  const metrics = new PlatformMetrics(spec.service);
+  const metrics = new PlatformMetrics(spec.service, { recording: config.METRICS_ENABLED });
   for (const [name, path] of diskPathsFrom(config.METRICS_DISK_PATHS)) metrics.watchDisk(name, path);
   if (config.LOG_FILE) metrics.watchDisk('logs', dirname(config.LOG_FILE));
   const running = await spec.build(config, { logger, state, metrics });

@@ -4,12 +4,14 @@ import {
   healthSettings,
   httpSettings,
   logSettings,
+  metricsSettings,
 } from '../../platform/config/settings.ts';
 
 export const InventorySettings = Type.Object({
   ...httpSettings,
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3001 }),
   ...logSettings,
+  ...metricsSettings,
   ...databaseSettings,
   ...healthSettings,
   RESERVATION_SWEEP_INTERVAL_MS: Type.Integer({ minimum: 100, default: 5000 }),
