@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import type { HttpServer } from '../http/createHttpServer.ts';
+import { type HttpServer, isOperationalRoute } from '../http/createHttpServer.ts';
 import type { PlatformMetrics } from '../metrics/PlatformMetrics.ts';
 import type { RecentErrors } from './RecentErrors.ts';
 
@@ -9,8 +9,8 @@ const UPLOT_DIST = dirname(createRequire(import.meta.url).resolve('uplot'));
 const asset = (name: string) => readFileSync(join(UPLOT_DIST, name));
 const PAGE = readFileSync(new URL('./dashboard.html', import.meta.url));
 
-/** Routes that watch the service itself are left out of its traffic. */
-const OWN = /^\/(health|metrics|dashboard)/;
+/** Requests that watch the service itself (probes, scrapes, this page) are left out of its traffic. */
+const watching = (route: string) => isOperationalRoute(route) || route.startsWith('/dashboard');
 
 interface Sample {
   value: number;
@@ -54,7 +54,7 @@ async function samples(metrics: PlatformMetrics, name: string): Promise<Sample[]
 
 async function snapshot(options: Parameters<typeof registerDashboard>[1]) {
   const { metrics } = options;
-  const traffic = (s: Sample) => !OWN.test(String(s.labels.route));
+  const traffic = (s: Sample) => !watching(String(s.labels.route));
   const requests = (await samples(metrics, 'http_requests_total')).filter(traffic);
   // Cumulative bucket counts of all traffic, by upper bound: the page takes p50/p99 from their deltas.
   const buckets = new Map<number, number>();

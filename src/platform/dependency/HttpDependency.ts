@@ -15,7 +15,7 @@ import {
 import type { Logger } from 'pino';
 import { Pool } from 'undici';
 import { DependencyUnavailableError, type UnavailableReason } from '../errors/DependencyUnavailableError.ts';
-import { type CallRecorder, callOutcome } from '../metrics/PlatformMetrics.ts';
+import { type CallOutcome, type CallRecorder, callOutcome } from '../metrics/PlatformMetrics.ts';
 import { outgoingTraceparent } from '../tracing/traceContext.ts';
 
 export interface HttpDependencyOptions {
@@ -149,7 +149,7 @@ export class HttpDependency {
     }
   }
 
-  #record(outcome: ReturnType<typeof callOutcome>, started: number): void {
+  #record(outcome: CallOutcome, started: number): void {
     this.#options.metrics?.recordCall(this.name, outcome, (performance.now() - started) / 1000);
   }
 
