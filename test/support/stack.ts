@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
+import { freePort } from '../../src/stack/freePort.ts';
 import type { StackInfo } from '../../src/stack/startStack.ts';
 import { CLI, runCli } from './processes.ts';
 import { assertSanitized } from './sanitized.ts';
@@ -189,23 +190,40 @@ export async function startTestStack(
     },
     async serve(extra = {}) {
       const stackEnv = await readStackEnv(dataDir);
+      const port = await freePort();
       const instance = spawn(process.execPath, [CLI, 'serve'], {
-        env: { ...process.env, ...env, ...stackEnv, PORT: '0', SHUTDOWN_DRAIN_DELAY_MS: '0', ...extra },
+        env: {
+          ...process.env,
+          ...env,
+          ...stackEnv,
+          PORT: String(port),
+          SHUTDOWN_DRAIN_DELAY_MS: '0',
+          ...extra,
+        },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       let text = '';
+      for (const stream of [instance.stdout, instance.stderr]) {
+        stream.on('data', (chunk) => {
+          text += chunk;
+        });
+      }
       const exited = once(instance, 'exit').then(([code]) => code as number | null);
-      const url = await new Promise<string>((resolve, reject) => {
-        instance.stdout.on('data', (chunk) => {
-          text += chunk;
-          const started = text.split('\n').find((line) => line.includes('"service_started"'));
-          if (started) resolve(JSON.parse(started).url);
-        });
-        instance.stderr.on('data', (chunk) => {
-          text += chunk;
-        });
-        exited.then((code) => reject(new Error(`serve exited with ${code}: ${text}`)));
+      const url = `http://127.0.0.1:${port}`;
+      // Ready when it answers, whatever its log level lets it say.
+      let gone = false;
+      void exited.then(() => {
+        gone = true;
       });
+      while (
+        !(await fetch(`${url}/health/live`).then(
+          (r) => r.ok,
+          () => false,
+        ))
+      ) {
+        if (gone) throw new Error(`serve exited with ${instance.exitCode}: ${text}`);
+        await sleep(50);
+      }
       return { url, child: instance, exited, output: () => text };
     },
     async stop() {
