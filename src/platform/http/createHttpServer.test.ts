@@ -134,3 +134,16 @@ test("a request's log lines carry the trace id of its traceparent, or of a new t
   assert.notEqual(fresh, traceId);
   await app.close();
 });
+
+test('a body sent as text/plain is 415 UNSUPPORTED_MEDIA_TYPE, like any body not sent as JSON', async () => {
+  const { app } = serverWithLogs();
+  const response = await app.inject({
+    method: 'POST',
+    url: '/echo',
+    headers: { 'content-type': 'text/plain' },
+    payload: '{"n":1}',
+  });
+  assert.equal(response.statusCode, 415);
+  assert.equal(response.json().error, 'UNSUPPORTED_MEDIA_TYPE');
+  await app.close();
+});

@@ -93,6 +93,9 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     ajv: { customOptions: { coerceTypes: false, allErrors: true, removeAdditional: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  // JSON in, JSON out: a body sent as text is refused with 415, not parsed into a string and then
+  // refused as a body of the wrong shape.
+  app.removeContentTypeParser('text/plain');
   app.decorateRequest('logContext', null as unknown as Record<string, unknown>);
   // The rest of the request runs in its trace: the calls it makes to other services carry it.
   app.addHook('onRequest', (request, _reply, done) => {
