@@ -3,7 +3,7 @@ import { mkdir, stat } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { type Browser, chromium } from 'playwright-core';
-import { findBinary } from '../src/stack/monitoring.ts';
+import { findBinary } from '../src/stack/binaries.ts';
 import { startTestStack, type TestStack } from './support/stack.ts';
 
 // The dashboard as a person sees it: Debian's Chromium, headless, driven by playwright-core.

@@ -10,9 +10,10 @@ import { parseArgs } from 'node:util';
 const USAGE = `Usage: steadfast <command> [options]
 
 Commands:
-  start [--monitoring] [--quiet|--verbose]
+  start [--instances N] [--monitoring] [--quiet|--verbose]
                                the whole stack on this machine (embedded PostgreSQL, or the server of
-                               DATABASE_URL when set; sandboxes; checkout); --monitoring adds Prometheus
+                               DATABASE_URL when set; sandboxes; checkout, N instances behind HAProxy
+                               with --instances); --monitoring adds Prometheus
                                and Alertmanager; the terminal shows warnings and errors (--verbose: all)
   serve                        the checkout service alone, every setting from the environment
   preflight                    the startup validation alone: exit 0, or 1 with every problem listed
@@ -36,8 +37,14 @@ switch (command) {
         quiet: { type: 'boolean', default: false },
         verbose: { type: 'boolean', default: false },
         monitoring: { type: 'boolean', default: false },
+        instances: { type: 'string', default: '1' },
       },
     });
+    const instances = Number(values.instances);
+    if (!Number.isInteger(instances) || instances < 1 || instances > 32) {
+      process.stderr.write('steadfast start: --instances takes a whole number from 1 to 32\n');
+      process.exit(2);
+    }
     const { startStack } = await import('../stack/startStack.ts');
     const env = process.env;
     await startStack({
@@ -45,6 +52,8 @@ switch (command) {
       checkoutPort: Number(env.PORT ?? 3000),
       inventoryPort: Number(env.INVENTORY_PORT ?? 3001),
       paymentPort: Number(env.PAYMENT_PORT ?? 3002),
+      instances,
+      haproxyStatsPort: Number(env.HAPROXY_STATS_PORT ?? 8404),
       echo: values.quiet ? 'quiet' : values.verbose ? 'verbose' : 'problems',
       logMaxSize: env.LOG_FILE_MAX_SIZE ?? '10m',
       logRetention: Number(env.LOG_FILE_RETENTION ?? 5),

@@ -1,7 +1,10 @@
-import { accessSync, constants } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { copyFile, mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
+import { findBinary, type Supervise, superviseBinary } from './binaries.ts';
+import { freePort } from './freePort.ts';
+import type { ManagedProcess } from './ManagedProcess.ts';
 
 /** The shipped monitoring configuration (ops/). */
 export const RULES_FILE = fileURLToPath(
@@ -71,16 +74,63 @@ export const BINARIES = {
   alertmanager: ['prometheus-alertmanager', 'alertmanager'],
 } as const;
 
-/** The first of `names` found on PATH, as an absolute path; undefined when none is installed. */
-export function findBinary(names: readonly string[]): string | undefined {
-  for (const name of names) {
-    for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-      const candidate = join(dir, name);
-      try {
-        accessSync(candidate, constants.X_OK);
-        return candidate;
-      } catch {}
-    }
+export interface RunningMonitoring {
+  prometheusUrl: string;
+  alertmanagerUrl: string;
+  processes: { prometheus: ManagedProcess; alertmanager: ManagedProcess };
+}
+
+/**
+ * `steadfast start --monitoring`: Prometheus with the shipped rules, scraping `targets`, and Alertmanager
+ * with the shipped routes; configuration and data under `dir`. Undefined when they are not installed
+ * (`say` tells how to install them).
+ */
+export async function startMonitoring(options: {
+  dir: string;
+  targets: readonly ScrapeTarget[];
+  prometheusPort: number;
+  alertmanagerPort: number;
+  supervise: Supervise;
+  say: (message: string) => void;
+}): Promise<RunningMonitoring | undefined> {
+  const prometheusBinary = findBinary(BINARIES.prometheus);
+  const alertmanagerBinary = findBinary(BINARIES.alertmanager);
+  if (!prometheusBinary || !alertmanagerBinary) {
+    options.say(
+      'monitoring: Prometheus and Alertmanager are not installed; on Debian or Ubuntu: ' +
+        'sudo apt-get install prometheus prometheus-alertmanager (elsewhere: prometheus.io/download), then start again',
+    );
+    return undefined;
   }
-  return undefined;
+  const { dir } = options;
+  await mkdir(dir, { recursive: true });
+  const port = async (wanted: number) => (wanted === 0 ? freePort() : wanted);
+  const alertmanagerPort = await port(options.alertmanagerPort);
+  const prometheusPort = await port(options.prometheusPort);
+  const alertmanagerUrl = `http://127.0.0.1:${alertmanagerPort}`;
+  const prometheusUrl = `http://127.0.0.1:${prometheusPort}`;
+  const alertmanagerConfig = join(dir, 'alertmanager.yml');
+  await copyFile(ALERTMANAGER_CONFIG, alertmanagerConfig);
+  const prometheusConfigFile = join(dir, 'prometheus.yml');
+  await writeFile(
+    prometheusConfigFile,
+    prometheusConfig({ targets: options.targets, ruleFiles: [RULES_FILE], alertmanagerUrl, interval: '15s' }),
+  );
+  options.say('starting Prometheus and Alertmanager');
+  const alertmanager = superviseBinary(
+    options.supervise,
+    'alertmanager',
+    alertmanagerBinary,
+    alertmanagerArgs(alertmanagerConfig, join(dir, 'alertmanager-data'), alertmanagerPort),
+    `${alertmanagerUrl}/-/ready`,
+  );
+  const prometheus = superviseBinary(
+    options.supervise,
+    'prometheus',
+    prometheusBinary,
+    prometheusArgs(prometheusConfigFile, join(dir, 'prometheus-data'), prometheusPort),
+    `${prometheusUrl}/-/ready`,
+  );
+  await Promise.all([alertmanager.start(), prometheus.start()]);
+  return { prometheusUrl, alertmanagerUrl, processes: { prometheus, alertmanager } };
 }

@@ -1,4 +1,4 @@
-import { copyFile, mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { signToken } from '../checkout/auth.ts';
@@ -10,16 +10,9 @@ import { PAYMENT_MIGRATIONS } from '../sandbox/payment/main.ts';
 import { ensureDatabases } from './databases.ts';
 import { DEMO_USER_ID, seedDemoData } from './demoData.ts';
 import { freePort } from './freePort.ts';
+import { startLoadBalancer } from './loadBalancer.ts';
 import { ManagedProcess } from './ManagedProcess.ts';
-import {
-  ALERTMANAGER_CONFIG,
-  alertmanagerArgs,
-  BINARIES,
-  findBinary,
-  prometheusArgs,
-  prometheusConfig,
-  RULES_FILE,
-} from './monitoring.ts';
+import { startMonitoring } from './monitoring.ts';
 import { loadOrCreateSecrets } from './secrets.ts';
 import { type EchoMode, terminalLine } from './terminalEcho.ts';
 
@@ -35,6 +28,10 @@ export interface StackOptions {
   logRetention: number;
   /** Use this PostgreSQL server (its databases are made on it) instead of the embedded one. */
   databaseUrl?: string | undefined;
+  /** Checkout instances; more than one run behind HAProxy on `checkoutPort`, each on a port of its own. */
+  instances: number;
+  /** HAProxy's stats page, with several instances; 0 picks a free port. */
+  haproxyStatsPort: number;
   /** Also run Prometheus and Alertmanager (when installed) with the shipped rules and routes; 0 picks a free port. */
   monitoring?: { prometheusPort: number; alertmanagerPort: number } | undefined;
 }
@@ -48,11 +45,17 @@ export interface StackInfo {
   demoUserId: string;
   demoToken: string;
   demoCartId: string;
+  /** Every checkout instance; `checkoutUrl` is HAProxy in front of them when there are several. */
+  instances: { name: string; url: string; pid?: number }[];
+  /** With several instances. */
+  haproxyStatsUrl?: string;
   /** With `--monitoring`, when Prometheus and Alertmanager are installed. */
   prometheusUrl?: string;
   alertmanagerUrl?: string;
   pids: {
+    /** The first checkout instance (each one's pid is in `instances`). */
     checkout?: number;
+    haproxy?: number;
     inventory?: number;
     payment?: number;
     postgres?: number;
@@ -116,8 +119,10 @@ export async function startStack(options: StackOptions): Promise<void> {
   let info: StackInfo | undefined;
   const writeInfo = async () => {
     if (!info) return;
+    info.instances = checkouts.map((c) => ({ name: c.name, url: c.ready?.url ?? '', pid: c.pid }));
     info.pids = {
-      checkout: checkout?.pid,
+      checkout: checkouts[0]?.pid,
+      haproxy: haproxy?.pid,
       inventory: inventory?.pid,
       payment: payment?.pid,
       postgres: postgres?.pid,
@@ -127,7 +132,8 @@ export async function startStack(options: StackOptions): Promise<void> {
     };
     await writeAtomically(join(dataDir, 'stack.json'), `${JSON.stringify(info, null, 2)}\n`);
   };
-  let checkout: ManagedProcess | undefined;
+  const checkouts: ManagedProcess[] = [];
+  let haproxy: ManagedProcess | undefined;
   let inventory: ManagedProcess | undefined;
   let payment: ManagedProcess | undefined;
   let prometheus: ManagedProcess | undefined;
@@ -140,7 +146,8 @@ export async function startStack(options: StackOptions): Promise<void> {
     void (async () => {
       say(`${signal}: stopping checkout, then inventory and payment sandbox, then PostgreSQL`);
       await Promise.all([prometheus?.stop(), alertmanager?.stop()]);
-      await checkout?.stop();
+      await Promise.all(checkouts.map((c) => c.stop()));
+      await haproxy?.stop();
       await Promise.all([inventory?.stop(), payment?.stop()]);
       await postgres?.stop();
       say('stopped');
@@ -204,84 +211,66 @@ export async function startStack(options: StackOptions): Promise<void> {
       INVENTORY_API_URL: inventoryReady.url,
       JWT_SECRET: secrets.jwtSecret,
     };
-    say('starting the checkout service');
-    checkout = managed('checkout', '../checkout/main.ts', serveEnv, () => void writeInfo());
-    processes.push(checkout);
-    const checkoutReady = await checkout.start({ PORT: String(options.checkoutPort) });
+    const several = options.instances > 1;
+    say(several ? `starting ${options.instances} checkout instances` : 'starting the checkout service');
+    const names = several
+      ? Array.from({ length: options.instances }, (_, i) => `checkout-${i + 1}`)
+      : ['checkout'];
+    for (const name of names)
+      checkouts.push(managed(name, '../checkout/main.ts', serveEnv, () => void writeInfo()));
+    processes.push(...checkouts);
+    const ready = await Promise.all(
+      checkouts.map((c) => c.start({ PORT: several ? '0' : String(options.checkoutPort) })),
+    );
+    const instances = checkouts.map((c, i) => ({ name: c.name, url: ready[i]?.url ?? '' }));
+    let checkoutUrl = instances[0]?.url ?? '';
+    let haproxyStatsUrl: string | undefined;
+    if (several) {
+      say('starting HAProxy in front of them');
+      const balancer = await startLoadBalancer({
+        dir: join(dataDir, 'haproxy'),
+        port: options.checkoutPort,
+        statsPort: options.haproxyStatsPort,
+        instances,
+        supervise: (name, path, env) => managed(name, path, env, () => void writeInfo()),
+      });
+      haproxy = balancer.process;
+      processes.push(haproxy);
+      checkoutUrl = balancer.url;
+      haproxyStatsUrl = balancer.statsUrl;
+    }
 
-    let monitoringUrls: { prometheusUrl?: string; alertmanagerUrl?: string } = {};
-    if (options.monitoring) {
-      const prometheusBinary = findBinary(BINARIES.prometheus);
-      const alertmanagerBinary = findBinary(BINARIES.alertmanager);
-      if (!prometheusBinary || !alertmanagerBinary) {
-        say(
-          'monitoring: Prometheus and Alertmanager are not installed; on Debian or Ubuntu: ' +
-            'sudo apt-get install prometheus prometheus-alertmanager (elsewhere: prometheus.io/download), then start again',
-        );
-      } else {
-        const dir = join(dataDir, 'monitoring');
-        await mkdir(dir, { recursive: true });
-        const port = async (wanted: number) => (wanted === 0 ? freePort() : wanted);
-        const alertmanagerUrl = `http://127.0.0.1:${await port(options.monitoring.alertmanagerPort)}`;
-        const prometheusUrl = `http://127.0.0.1:${await port(options.monitoring.prometheusPort)}`;
-        const binary = (name: string, command: string, args: string[], url: string) =>
-          managed(name, './binaryProcess.ts', {
-            BINARY_COMMAND: command,
-            BINARY_ARGS: JSON.stringify(args),
-            BINARY_READY_URL: `${url}/-/ready`,
-          });
-        const alertmanagerConfig = join(dir, 'alertmanager.yml');
-        await copyFile(ALERTMANAGER_CONFIG, alertmanagerConfig);
-        const prometheusConfigFile = join(dir, 'prometheus.yml');
-        await writeFile(
-          prometheusConfigFile,
-          prometheusConfig({
-            targets: [
-              { service: 'checkout', url: checkoutReady.url },
-              { service: 'inventory', url: inventoryReady.url },
-              { service: 'payment-sandbox', url: paymentReady.url },
-            ],
-            ruleFiles: [RULES_FILE],
-            alertmanagerUrl,
-            interval: '15s',
-          }),
-        );
-        say('starting Prometheus and Alertmanager');
-        alertmanager = binary(
-          'alertmanager',
-          alertmanagerBinary,
-          alertmanagerArgs(
-            alertmanagerConfig,
-            join(dir, 'alertmanager-data'),
-            Number(new URL(alertmanagerUrl).port),
-          ),
-          alertmanagerUrl,
-        );
-        prometheus = binary(
-          'prometheus',
-          prometheusBinary,
-          prometheusArgs(
-            prometheusConfigFile,
-            join(dir, 'prometheus-data'),
-            Number(new URL(prometheusUrl).port),
-          ),
-          prometheusUrl,
-        );
-        processes.push(alertmanager, prometheus);
-        await Promise.all([alertmanager.start(), prometheus.start()]);
-        monitoringUrls = { prometheusUrl, alertmanagerUrl };
-      }
+    const monitoring = options.monitoring
+      ? await startMonitoring({
+          dir: join(dataDir, 'monitoring'),
+          targets: [
+            ...instances.map((i) => ({ service: 'checkout', url: i.url })),
+            { service: 'inventory', url: inventoryReady.url },
+            { service: 'payment-sandbox', url: paymentReady.url },
+          ],
+          ...options.monitoring,
+          supervise: (name, path, env) => managed(name, path, env, () => void writeInfo()),
+          say,
+        })
+      : undefined;
+    if (monitoring) {
+      ({ prometheus, alertmanager } = monitoring.processes);
+      processes.push(prometheus, alertmanager);
     }
 
     info = {
-      checkoutUrl: checkoutReady.url,
+      checkoutUrl,
       inventoryUrl: inventoryReady.url,
       paymentUrl: paymentReady.url,
       databaseUrl: pgUrl(DATABASES.checkout),
       demoUserId: DEMO_USER_ID,
       demoToken: await signToken(secrets.jwtSecret, DEMO_USER_ID, '30d'),
       demoCartId,
-      ...monitoringUrls,
+      instances,
+      ...(haproxyStatsUrl ? { haproxyStatsUrl } : {}),
+      ...(monitoring
+        ? { prometheusUrl: monitoring.prometheusUrl, alertmanagerUrl: monitoring.alertmanagerUrl }
+        : {}),
       pids: { supervisor: process.pid },
     };
     await writeAtomically(
@@ -314,6 +303,11 @@ function printSummary(info: StackInfo, dataDir: string, elapsedMs: number) {
       `Steadfast is up (${(elapsedMs / 1000).toFixed(1)} s).`,
       `  checkout         ${info.checkoutUrl}   (health: ${info.checkoutUrl}/health, API: ${info.checkoutUrl}/openapi.json)`,
       `  dashboard        ${info.checkoutUrl}/dashboard`,
+      ...(info.haproxyStatsUrl
+        ? [
+            `  instances        ${info.instances.map((i) => i.url).join(', ')} behind HAProxy (stats: ${info.haproxyStatsUrl})`,
+          ]
+        : []),
       `  inventory        ${info.inventoryUrl}`,
       `  payment sandbox  ${info.paymentUrl}`,
       `  PostgreSQL       ${info.databaseUrl.replace(/:[^:@/]+@/, ':***@')}`,

@@ -1,0 +1,65 @@
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { findBinary, type Supervise, superviseBinary } from './binaries.ts';
+import { freePort } from './freePort.ts';
+import type { ManagedProcess } from './ManagedProcess.ts';
+
+export const HAPROXY_CONFIG = fileURLToPath(new URL('../../ops/haproxy/haproxy.cfg', import.meta.url));
+export const HAPROXY_ERRORS = fileURLToPath(new URL('../../ops/haproxy/errors', import.meta.url));
+
+const SERVERS_MARKER = '# servers (one line per instance)';
+
+/** The shipped HAProxy configuration with its `server` lines replaced by one per instance. */
+export function haproxyConfigFor(
+  template: string,
+  instances: readonly { name: string; url: string }[],
+): string {
+  const lines = template.split('\n');
+  const at = lines.findIndex((line) => line.trim() === SERVERS_MARKER);
+  if (at < 0) throw new Error(`the HAProxy configuration has no '${SERVERS_MARKER}' line`);
+  let end = at + 1;
+  while (lines[end]?.trim().startsWith('server ')) end++;
+  const servers = instances.map((i) => `    server ${i.name} ${new URL(i.url).host}`);
+  return [...lines.slice(0, at + 1), ...servers, ...lines.slice(end)].join('\n');
+}
+
+/**
+ * HAProxy on `port` in front of the checkout instances, with the shipped configuration (its checks on
+ * /health/ready, its retries, its errors in problem+json), supervised like the services.
+ */
+export async function startLoadBalancer(options: {
+  dir: string;
+  port: number;
+  statsPort: number;
+  instances: readonly { name: string; url: string }[];
+  supervise: Supervise;
+}): Promise<{ process: ManagedProcess; url: string; statsUrl: string }> {
+  const haproxy = findBinary(['haproxy']);
+  if (!haproxy) {
+    throw new Error(
+      'several instances need HAProxy, which is not installed; on Debian or Ubuntu: sudo apt-get install haproxy',
+    );
+  }
+  await mkdir(options.dir, { recursive: true });
+  const config = join(options.dir, 'haproxy.cfg');
+  await writeFile(config, haproxyConfigFor(await readFile(HAPROXY_CONFIG, 'utf8'), options.instances));
+  // HAProxy binds no port 0: a free one is picked for it.
+  const port = options.port || (await freePort());
+  const statsPort = options.statsPort || (await freePort());
+  const statsUrl = `http://127.0.0.1:${statsPort}`;
+  const balancer = superviseBinary(
+    options.supervise,
+    'haproxy',
+    haproxy,
+    ['-db', '-f', config],
+    `${statsUrl}/`,
+    {
+      HAPROXY_BIND: `127.0.0.1:${port}`,
+      HAPROXY_STATS_BIND: `127.0.0.1:${statsPort}`,
+      HAPROXY_ERRORS,
+    },
+  );
+  await balancer.start();
+  return { process: balancer, url: `http://127.0.0.1:${port}`, statsUrl };
+}

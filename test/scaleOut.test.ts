@@ -1,0 +1,180 @@
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { StackInfo } from '../src/stack/startStack.ts';
+import { assertProblem } from './support/problems.ts';
+import { eventually, startTestStack, type TestStack } from './support/stack.ts';
+
+// Issue "Scale out": several checkout instances behind HAProxy (the shipped configuration), which polls
+// their readiness; an instance that dies takes nothing with it.
+describe('steadfast start --instances 3: HAProxy in front', () => {
+  let stack: TestStack;
+  let users = 0;
+
+  before(async () => {
+    stack = await startTestStack(
+      {
+        CHECKOUT_RATE_LIMIT_PER_MINUTE: '100000',
+        HAPROXY_STATS_PORT: '0',
+        // The shipped cadence is 5 s; a test has no minutes to spare.
+        HAPROXY_CHECK_INTER: '200ms',
+        HAPROXY_CHECK_FALL: '2',
+        CHECKOUT_ATTEMPT_LEASE_MS: '1500',
+        RECOVERY_INTERVAL_MS: '300',
+      },
+      ['--instances', '3'],
+    );
+  });
+  after(() => stack?.stop());
+
+  /** HAProxy's view of each checkout server: name → UP, DOWN, ... */
+  const serverStates = async (): Promise<Record<string, string>> => {
+    const csv = await (await fetch(`${stack.info.haproxyStatsUrl}/;csv`)).text();
+    const [header = '', ...rows] = csv.trim().split('\n');
+    const columns = header.replace(/^# /, '').split(',');
+    const at = (name: string) => columns.indexOf(name);
+    return Object.fromEntries(
+      rows
+        .map((row) => row.split(','))
+        .filter((cells) => cells[at('pxname')] === 'checkout' && cells[at('svname')]?.startsWith('checkout-'))
+        .map((cells) => [cells[at('svname')], cells[at('status')]]),
+    );
+  };
+
+  const checkout = (cartId: string, token: string, key: string) =>
+    stack.api('POST', '/api/checkout/complete', {
+      token,
+      body: { cartId, paymentToken: 'tok_visa' },
+      headers: { 'idempotency-key': key },
+    });
+
+  test('stack.json lists every instance; requests through HAProxy reach all of them, X-Request-Id passed through', async () => {
+    const { instances, checkoutUrl, haproxyStatsUrl } = stack.info;
+    assert.equal(instances.length, 3);
+    assert.ok(haproxyStatsUrl);
+    assert.ok(!instances.some((i) => i.url === checkoutUrl), 'the checkout URL is the balancer');
+    await eventually(
+      async () => Object.values(await serverStates()).every((s) => s === 'UP'),
+      10_000,
+      'all three UP',
+    );
+    for (let i = 0; i < 9; i++) {
+      const { cartId, token } = await stack.cart(`usr_lb_${users++}`);
+      assert.equal((await checkout(cartId, token, `lb-${i}`)).status, 201);
+    }
+    // Each instance served its share (HAProxy balances requests, not carts: which one serves a given
+    // route depends on the order of arrival).
+    for (const instance of instances) {
+      const metrics = await (await fetch(`${instance.url}/metrics`)).text();
+      assert.match(
+        metrics,
+        /^http_requests_total\{method="POST",route="\/api\/[^"]+",status_code="20\d"/m,
+        `${instance.name} served requests`,
+      );
+    }
+    const echoed = await stack.api('GET', '/health/ready', {
+      token: null,
+      headers: { 'x-request-id': 'req-lb-1' },
+    });
+    assert.equal(echoed.headers.get('x-request-id'), 'req-lb-1');
+    const assigned = await stack.api('GET', '/health/ready', { token: null });
+    assert.match(assigned.headers.get('x-request-id') ?? '', /^[0-9A-F]{8,}/, 'set by HAProxy when missing');
+  });
+
+  test('an instance killed under load: honest answers, HAProxy takes it out, every client ends with one order', async () => {
+    const clients: { cartId: string; token: string; key: string }[] = [];
+    for (let i = 0; i < 24; i++)
+      clients.push({ ...(await stack.cart(`usr_kill_${users++}`)), key: `kill-${i}` });
+    const statuses: number[] = [];
+    const finals = new Map<string, number>();
+    const deadline = Date.now() + 45_000;
+    // Well-behaved clients: each retries a 5xx or an in-flight 409 with the same key until a final answer,
+    // and never waits longer than its own timeout for one.
+    const drive = async (client: (typeof clients)[number]) => {
+      while (Date.now() < deadline) {
+        for (let round = 0; round < 3 && !finals.has(client.cartId); round++) {
+          const response = await checkout(client.cartId, client.token, client.key);
+          statuses.push(response.status);
+          const inFlight =
+            response.body.error === 'IDEMPOTENCY_KEY_IN_USE' ||
+            response.body.error === 'CHECKOUT_IN_PROGRESS';
+          if (response.status === 201 || (response.status < 500 && !inFlight))
+            finals.set(client.cartId, response.status);
+          else await sleep(200);
+        }
+        if (finals.has(client.cartId)) return;
+      }
+    };
+    const victim = stack.info.instances[1];
+    assert.ok(victim?.pid);
+    let sawDown = false;
+    const watcher = (async () => {
+      while (Date.now() < deadline && !sawDown) {
+        sawDown = (await serverStates())[victim.name]?.startsWith('DOWN') ?? false;
+        await sleep(50);
+      }
+    })();
+    // Slow payments keep checkouts in flight on every instance when one of them dies.
+    await stack.fault('payment', { mode: 'latency', latencyMs: 300 });
+    const workers = Array.from({ length: 6 }, async (_, worker) => {
+      for (let i = worker; i < clients.length; i += 6) await drive(clients[i] as (typeof clients)[number]);
+    });
+    const load = Promise.all(workers);
+    await sleep(500);
+    process.kill(victim.pid, 'SIGKILL');
+    await load;
+    await watcher;
+    await stack.fault('payment', { mode: 'none' });
+
+    console.log('STATUSES', JSON.stringify(statuses));
+    assert.ok(sawDown, `HAProxy marked ${victim.name} down`);
+    assert.equal(finals.size, clients.length, 'every client got a final answer');
+    for (const client of clients) assert.equal(finals.get(client.cartId), 201);
+    assert.ok(!statuses.includes(500), `no 500: ${statuses}`);
+    assert.ok(
+      statuses.every((s) => [201, 409, 502, 503, 504].includes(s)),
+      `honest answers only: ${statuses}`,
+    );
+    for (const client of clients) {
+      const orders = await stack.db.query('SELECT 1 FROM orders WHERE cart_id = $1', [client.cartId]);
+      assert.equal(orders.rowCount, 1, 'one order per cart');
+    }
+    await eventually(
+      async () => (await serverStates())[victim.name] === 'UP',
+      20_000,
+      `${victim.name} back (restarted)`,
+    );
+    await eventually(
+      async () => (await Promise.all(clients.map((c) => stack.settled({ cartId: c.cartId })))).every(Boolean),
+      30_000,
+      'all attempts settled',
+    );
+    const reconciled = await stack.reconcile();
+    assert.equal(reconciled.code, 0, reconciled.stdout);
+  });
+
+  test('no instance up: HAProxy itself answers 503 in the contract (problem+json, Retry-After, errorId)', async () => {
+    // The instance killed above runs again under a new pid: stack.json has it.
+    const current = JSON.parse(await readFile(join(stack.dataDir, 'stack.json'), 'utf8')) as StackInfo;
+    const pids = current.instances.map((i) => i.pid as number);
+    for (const pid of pids) process.kill(pid, 'SIGSTOP');
+    try {
+      await eventually(
+        async () => Object.values(await serverStates()).every((s) => s.startsWith('DOWN')),
+        10_000,
+        'every instance DOWN',
+      );
+      const { cartId, token } = { cartId: stack.info.demoCartId, token: stack.info.demoToken };
+      assertProblem(await checkout(cartId, token, 'no-instance'), 503, 'SERVICE_TEMPORARILY_UNAVAILABLE');
+    } finally {
+      for (const pid of pids) process.kill(pid, 'SIGCONT');
+    }
+    await eventually(
+      async () => Object.values(await serverStates()).every((s) => s === 'UP'),
+      10_000,
+      'every instance UP again',
+    );
+  });
+});
