@@ -5,6 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { StackInfo } from '../src/stack/startStack.ts';
 import { assertProblem } from './support/problems.ts';
+import { runCli } from './support/processes.ts';
 import { eventually, startTestStack, type TestStack } from './support/stack.ts';
 
 // Issue "Scale out": several checkout instances behind HAProxy (the shipped configuration), which polls
@@ -151,6 +152,55 @@ describe('steadfast start --instances 3: HAProxy in front', () => {
       30_000,
       'all attempts settled',
     );
+    const reconciled = await stack.reconcile();
+    assert.equal(reconciled.code, 0, reconciled.stdout);
+  });
+
+  test('steadfast restart --rolling under steady load: no request fails or waits past its budget', async () => {
+    const before = JSON.parse(await readFile(join(stack.dataDir, 'stack.json'), 'utf8')) as StackInfo;
+    const answers: { status: number; ms: number; error?: unknown }[] = [];
+    await fetch(`${stack.info.inventoryUrl}/stock/sku_mug/restock`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ quantity: 100_000 }),
+    });
+    let load = true;
+    const client = async (n: number) => {
+      while (load) {
+        const token = await stack.token(`usr_rolling_${n}`);
+        const created = await stack.api('POST', '/api/carts', { token });
+        const cartId = String(created.body.cartId);
+        const added = await stack.api('POST', `/api/carts/${cartId}/items`, {
+          token,
+          body: { sku: 'sku_mug', quantity: 1 },
+        });
+        // No Idempotency-Key, no retry: every request must succeed the first time.
+        const paid = await stack.api('POST', '/api/checkout/complete', {
+          token,
+          body: { cartId, paymentToken: 'tok_visa' },
+        });
+        for (const r of [created, added, paid])
+          answers.push({ status: r.status, ms: r.elapsedMs, error: r.body.error });
+        await sleep(20);
+      }
+    };
+    const clients = Array.from({ length: 4 }, (_, n) => client(n));
+    await sleep(300);
+    const restart = await runCli(['restart', '--rolling'], { STEADFAST_DATA_DIR: stack.dataDir });
+    load = false;
+    await Promise.all(clients);
+
+    assert.equal(restart.code, 0, restart.stdout + restart.stderr);
+    const after = JSON.parse(await readFile(join(stack.dataDir, 'stack.json'), 'utf8')) as StackInfo;
+    assert.equal(after.rollingRestart?.state, 'done');
+    for (const [i, instance] of after.instances.entries()) {
+      assert.notEqual(instance.pid, before.instances[i]?.pid, `${instance.name} was restarted`);
+    }
+    const failed = answers.filter((a) => a.status >= 300);
+    assert.deepEqual(failed, [], `${answers.length} requests, none failed`);
+    const slowest = Math.max(...answers.map((a) => a.ms));
+    assert.ok(slowest < 5000, `no request waited past its budget (slowest ${Math.round(slowest)} ms)`);
+    assert.ok(answers.length >= 30, `steady load throughout (${answers.length} requests)`);
     const reconciled = await stack.reconcile();
     assert.equal(reconciled.code, 0, reconciled.stdout);
   });

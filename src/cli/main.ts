@@ -21,6 +21,8 @@ Commands:
                                runs pending migrations on DATABASE_URL, or lists them
   reconcile                    checks the checkout invariants across database, inventory and gateway;
                                exit 1 listing every breach
+  restart --rolling            restarts the checkout instances of a running "steadfast start" one by one,
+                               each drained at HAProxy first: no request fails
   token --user <id> [--ttl 1h] prints a development bearer token
 
 Environment: see the README's configuration table. A .env file in the working directory is read first;
@@ -97,6 +99,17 @@ switch (command) {
   case 'reconcile': {
     useLocalStack();
     await runReconcile();
+    break;
+  }
+  case 'restart': {
+    const { values } = parseArgs({ args: rest, options: { rolling: { type: 'boolean', default: false } } });
+    if (!values.rolling) {
+      process.stderr.write('steadfast restart: only --rolling is supported\n');
+      process.exitCode = 2;
+      break;
+    }
+    const { requestRollingRestart } = await import('../stack/requestRollingRestart.ts');
+    process.exitCode = await requestRollingRestart(process.env.STEADFAST_DATA_DIR ?? '.steadfast');
     break;
   }
   case 'token': {

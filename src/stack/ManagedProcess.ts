@@ -45,6 +45,8 @@ export class ManagedProcess {
   #stopping = false;
   #restarts: number[] = [];
   #restartTimer: NodeJS.Timeout | undefined;
+  /** The extra environment of the last start, for restarts. */
+  #startEnv: NodeJS.ProcessEnv = {};
 
   constructor(options: ManagedProcessOptions) {
     this.name = options.name;
@@ -68,6 +70,7 @@ export class ManagedProcess {
 
   /** Starts the process and resolves once it announced it is listening. */
   async start(extraEnv: NodeJS.ProcessEnv = {}): Promise<ReadyMessage> {
+    this.#startEnv = extraEnv;
     const child = spawn(process.execPath, [this.#options.entry], {
       env: { ...this.#options.env, ...extraEnv },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
@@ -103,11 +106,24 @@ export class ManagedProcess {
     const message = await ready;
     this.#ready = { ...message, pid: message.pid ?? child.pid };
     this.#options.onReady?.(this.#ready);
-    child.once('exit', (code, signal) => this.#exited(code, signal, extraEnv));
+    child.once('exit', (code, signal) => this.#exited(code, signal));
     return this.#ready;
   }
 
   async stop(timeoutMs = 20000): Promise<void> {
+    await this.#terminate(timeoutMs);
+    await new Promise((resolve) => this.#log.end(resolve));
+  }
+
+  /** Stops the process gracefully and starts it again on the same address (a rolling restart's step). */
+  async restart(timeoutMs = 20000): Promise<ReadyMessage> {
+    await this.#terminate(timeoutMs);
+    this.#stopping = false;
+    return this.start(this.#sameAddress());
+  }
+
+  /** SIGTERM, and SIGKILL if it has not exited after `timeoutMs`; no restart follows. */
+  async #terminate(timeoutMs: number): Promise<void> {
     this.#stopping = true;
     clearTimeout(this.#restartTimer);
     const child = this.#child;
@@ -117,10 +133,15 @@ export class ManagedProcess {
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     await exited;
     clearTimeout(timer);
-    await new Promise((resolve) => this.#log.end(resolve));
   }
 
-  #exited(code: number | null, signal: NodeJS.Signals | null, extraEnv: NodeJS.ProcessEnv) {
+  /** The last start's environment, on the port it bound: the other services and stack.json point at it. */
+  #sameAddress(): NodeJS.ProcessEnv {
+    const port = this.#ready ? new URL(this.#ready.url).port : undefined;
+    return port ? { ...this.#startEnv, PORT: port } : this.#startEnv;
+  }
+
+  #exited(code: number | null, signal: NodeJS.Signals | null) {
     if (this.#stopping) return;
     const now = Date.now();
     this.#restarts = this.#restarts.filter((t) => now - t < this.#options.restartWindowMs);
@@ -136,13 +157,10 @@ export class ManagedProcess {
     this.#options.onEvent(
       `${this.name} exited (code ${code}, signal ${signal}): restarting in ${delayMs} ms`,
     );
-    // Come back on the same port: the other services and stack.json point at it.
-    const port = this.#ready ? new URL(this.#ready.url).port : undefined;
-    const env = port ? { ...extraEnv, PORT: port } : extraEnv;
     this.#restartTimer = setTimeout(() => {
-      this.start(env).catch((error: Error) => {
+      this.start(this.#sameAddress()).catch((error: Error) => {
         this.#options.onEvent(`${this.name} failed to restart: ${error.message}`);
-        this.#exited(this.#child?.exitCode ?? null, this.#child?.signalCode ?? null, env);
+        this.#exited(this.#child?.exitCode ?? null, this.#child?.signalCode ?? null);
       });
     }, delayMs);
   }

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { findBinary, type Supervise, superviseBinary } from './binaries.ts';
 import { freePort } from './freePort.ts';
+import { HaproxyAdmin } from './HaproxyAdmin.ts';
 import type { ManagedProcess } from './ManagedProcess.ts';
 
 export const HAPROXY_CONFIG = fileURLToPath(new URL('../../ops/haproxy/haproxy.cfg', import.meta.url));
@@ -34,7 +35,7 @@ export async function startLoadBalancer(options: {
   statsPort: number;
   instances: readonly { name: string; url: string }[];
   supervise: Supervise;
-}): Promise<{ process: ManagedProcess; url: string; statsUrl: string }> {
+}): Promise<{ process: ManagedProcess; url: string; statsUrl: string; admin: HaproxyAdmin }> {
   const haproxy = findBinary(['haproxy']);
   if (!haproxy) {
     throw new Error(
@@ -48,6 +49,7 @@ export async function startLoadBalancer(options: {
   const port = options.port || (await freePort());
   const statsPort = options.statsPort || (await freePort());
   const statsUrl = `http://127.0.0.1:${statsPort}`;
+  const adminSocket = join(options.dir, 'admin.sock');
   const balancer = superviseBinary(
     options.supervise,
     'haproxy',
@@ -58,8 +60,14 @@ export async function startLoadBalancer(options: {
       HAPROXY_BIND: `127.0.0.1:${port}`,
       HAPROXY_STATS_BIND: `127.0.0.1:${statsPort}`,
       HAPROXY_ERRORS,
+      HAPROXY_ADMIN_SOCKET: adminSocket,
     },
   );
   await balancer.start();
-  return { process: balancer, url: `http://127.0.0.1:${port}`, statsUrl };
+  return {
+    process: balancer,
+    url: `http://127.0.0.1:${port}`,
+    statsUrl,
+    admin: new HaproxyAdmin(adminSocket, 'checkout'),
+  };
 }

@@ -10,9 +10,11 @@ import { PAYMENT_MIGRATIONS } from '../sandbox/payment/main.ts';
 import { ensureDatabases } from './databases.ts';
 import { DEMO_USER_ID, seedDemoData } from './demoData.ts';
 import { freePort } from './freePort.ts';
+import type { HaproxyAdmin } from './HaproxyAdmin.ts';
 import { startLoadBalancer } from './loadBalancer.ts';
 import { ManagedProcess } from './ManagedProcess.ts';
 import { startMonitoring } from './monitoring.ts';
+import { rollingRestart } from './rollingRestart.ts';
 import { loadOrCreateSecrets } from './secrets.ts';
 import { type EchoMode, terminalLine } from './terminalEcho.ts';
 
@@ -49,6 +51,13 @@ export interface StackInfo {
   instances: { name: string; url: string; pid?: number }[];
   /** With several instances. */
   haproxyStatsUrl?: string;
+  /** The last rolling restart (`steadfast restart --rolling`), while it runs and once it ended. */
+  rollingRestart?: {
+    startedAt: string;
+    state: 'running' | 'done' | 'failed';
+    finishedAt?: string;
+    error?: string;
+  };
   /** With `--monitoring`, when Prometheus and Alertmanager are installed. */
   prometheusUrl?: string;
   alertmanagerUrl?: string;
@@ -134,6 +143,7 @@ export async function startStack(options: StackOptions): Promise<void> {
   };
   const checkouts: ManagedProcess[] = [];
   let haproxy: ManagedProcess | undefined;
+  let balancerAdmin: HaproxyAdmin | undefined;
   let inventory: ManagedProcess | undefined;
   let payment: ManagedProcess | undefined;
   let prometheus: ManagedProcess | undefined;
@@ -155,6 +165,28 @@ export async function startStack(options: StackOptions): Promise<void> {
     })();
   };
   process.on('SIGINT', () => stop('SIGINT'));
+  // `steadfast restart --rolling` asks for one; it reads the outcome in stack.json.
+  process.on('SIGUSR2', () => {
+    if (!info || stopping || info.rollingRestart?.state === 'running') return;
+    const run: NonNullable<StackInfo['rollingRestart']> = {
+      startedAt: new Date().toISOString(),
+      state: 'running',
+    };
+    info.rollingRestart = run;
+    void writeInfo()
+      .then(() => rollingRestart(checkouts, balancerAdmin, say))
+      .then(
+        () => Object.assign(run, { state: 'done' }),
+        (error: Error) => {
+          say(`rolling restart failed: ${error.message}`);
+          Object.assign(run, { state: 'failed', error: error.message });
+        },
+      )
+      .then(() => {
+        run.finishedAt = new Date().toISOString();
+        return writeInfo();
+      });
+  });
   process.on('SIGTERM', () => stop('SIGTERM'));
 
   try {
@@ -235,6 +267,7 @@ export async function startStack(options: StackOptions): Promise<void> {
         supervise: (name, path, env) => managed(name, path, env, () => void writeInfo()),
       });
       haproxy = balancer.process;
+      balancerAdmin = balancer.admin;
       processes.push(haproxy);
       checkoutUrl = balancer.url;
       haproxyStatsUrl = balancer.statsUrl;
