@@ -2,10 +2,11 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { runner } from 'node-pg-migrate';
 import { CHECKOUT_MIGRATIONS } from '../src/checkout/main.ts';
-import { migrate } from '../src/platform/database/migrations.ts';
+import { listMigrations, migrate } from '../src/platform/database/migrations.ts';
 import { freePort, startTestPostgres, type TestPostgres } from './support/postgres.ts';
 import { portOpen, runCli } from './support/processes.ts';
 
+const EXPECTED = (await listMigrations(CHECKOUT_MIGRATIONS)).length;
 const SECRET = 'a-very-secret-jwt-signing-key-0123456789';
 const PAYMENT_KEY = 'sk_live_do_not_print_me_42';
 
@@ -103,13 +104,16 @@ describe('preflight: fail loudly before the port opens', () => {
     assert.equal(result.code, 1);
     assert.match(
       result.stderr,
-      /^STARTUP_FAILURE: database schema is at version 1, this build expects 4: run 'steadfast migrate'$/m,
+      new RegExp(
+        `^STARTUP_FAILURE: database schema is at version 1, this build expects ${EXPECTED}: run 'steadfast migrate'$`,
+        'm',
+      ),
     );
     const status = await steadfast(['migrate', '--status'], { DATABASE_URL: behind });
     assert.match(status.stdout, /\[ \] 0002_checkout_attempts_and_orders/);
     const migrated = await steadfast(['migrate'], { DATABASE_URL: behind });
     assert.equal(migrated.code, 0, migrated.stderr);
-    assert.match(migrated.stdout, /schema version 4, this build expects 4/);
+    assert.match(migrated.stdout, new RegExp(`schema version ${EXPECTED}, this build expects ${EXPECTED}`));
     assert.equal((await steadfast(['preflight'], production({ DATABASE_URL: behind }))).code, 0);
   });
 

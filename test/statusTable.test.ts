@@ -232,6 +232,28 @@ describe('checkout: every status it returns is true', () => {
     );
   });
 
+  test('429 RATE_LIMITED holds across instances: the limit is per user, not per process', async () => {
+    const other = await stack.serve();
+    try {
+      const token = await stack.token('usr_everywhere');
+      const at = (baseUrl: string) =>
+        stack.api('POST', '/api/checkout/complete', {
+          token,
+          baseUrl,
+          body: { cartId: '00000000-0000-4000-8000-000000000000', paymentToken: 'tok_visa' },
+        });
+      const statuses: number[] = [];
+      for (let i = 0; i < 5; i++)
+        statuses.push((await at(i % 2 ? other.url : stack.info.checkoutUrl)).status);
+      assert.deepEqual(statuses, [404, 404, 404, 404, 404]);
+      assertProblem(await at(other.url), 429, 'RATE_LIMITED');
+      assertProblem(await at(stack.info.checkoutUrl), 429, 'RATE_LIMITED');
+    } finally {
+      other.child.kill('SIGTERM');
+      await other.exited;
+    }
+  });
+
   test('503 SERVER_OVERLOADED: past the concurrency cap a request is shed at once', async () => {
     const carts = [];
     for (let i = 0; i < 10; i++) carts.push(await stack.cart(`usr_crowd_${i}`));

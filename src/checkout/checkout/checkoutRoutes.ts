@@ -6,6 +6,7 @@ import { AppError } from '../../platform/errors/AppError.ts';
 import { PlatformErrors } from '../../platform/errors/codes.ts';
 import { errorResponses } from '../../platform/errors/problem.ts';
 import type { HttpServer } from '../../platform/http/createHttpServer.ts';
+import { PostgresRateLimitStore } from '../../platform/http/PostgresRateLimitStore.ts';
 import type { Authenticate } from '../auth.ts';
 import type { CheckoutMetrics } from '../checkoutMetrics.ts';
 import { CheckoutErrors } from '../errors.ts';
@@ -50,7 +51,19 @@ export async function registerCheckoutRoutes(
     ratePerMinute: number;
   },
 ) {
-  await app.register(rateLimit, { global: false });
+  // The per-user limit holds across every instance: its counters live in the shared database.
+  const store = new PostgresRateLimitStore(options.db);
+  app.addHook('onClose', async () => store.close());
+  await app.register(rateLimit, {
+    global: false,
+    // The plugin constructs its store itself; this one is made above, around the service's pool.
+    store: class {
+      constructor() {
+        // biome-ignore lint/correctness/noConstructorReturn: hands the plugin the store built around the pool
+        return store;
+      }
+    } as never,
+  });
 
   app.post(
     '/api/checkout/complete',
