@@ -69,4 +69,56 @@ describe('a retry with the same key resumes an abandoned attempt', () => {
       assert.equal((await request()).text, resumed.text, 'then replayed');
     });
   }
+
+  test('a resumed charge refused by the open breaker does not unwind: the first call may have charged', async () => {
+    const { cartId, token } = await stack.cart(`usr_resume_${users++}`);
+    const request = (baseUrl: string) =>
+      stack.api('POST', '/api/checkout/complete', {
+        token,
+        baseUrl,
+        body: { cartId, paymentToken: 'tok_visa' },
+        headers: { 'idempotency-key': 'resume-breaker' },
+      });
+    // One failure opens this instance's payment breaker; it lets a probe through a second later.
+    const instance = await stack.serve({
+      CHECKOUT_ATTEMPT_LEASE_MS: String(LEASE_MS),
+      RECOVERY_INTERVAL_MS: '600000',
+      PAYMENT_TIMEOUT_MS: '500',
+      PAYMENT_BREAKER_THRESHOLD: '1',
+      PAYMENT_BREAKER_HALF_OPEN_MS: String(LEASE_MS + 2000),
+    });
+    try {
+      // The gateway charges, its answer is lost: the outcome is unknown, and the breaker opens.
+      await stack.fault('payment', { mode: 'charge-then-hang' });
+      try {
+        assert.equal((await request(instance.url)).status, 503);
+      } finally {
+        await stack.fault('payment', { mode: 'none' });
+      }
+      await sleep(LEASE_MS);
+      // The retry takes the attempt over; its charge call never leaves (breaker open). The charge
+      // made by the first call must not be orphaned by unwinding the attempt.
+      const refused = await request(instance.url);
+      assert.equal(refused.status, 503);
+      const phase = (await db.query('SELECT phase FROM checkout_attempts WHERE cart_id = $1', [cartId])).rows;
+      assert.deepEqual(
+        phase,
+        [{ phase: 'payment_pending' }],
+        'still pending: the gateway is asked, not guessed at',
+      );
+
+      // Once its lease has run out and the breaker lets a probe through, a retry charges with the same
+      // key: the gateway answers with the charge it made, and the order is made.
+      await sleep(LEASE_MS + 200);
+      const resumed = await request(instance.url);
+      assert.equal(resumed.status, 201, resumed.text);
+      const orders = await db.query('SELECT 1 FROM orders WHERE cart_id = $1', [cartId]);
+      assert.equal(orders.rowCount, 1);
+      const reconciled = await stack.reconcile();
+      assert.equal(reconciled.code, 0, reconciled.stdout);
+    } finally {
+      instance.child.kill('SIGTERM');
+      await instance.exited;
+    }
+  });
 });

@@ -187,13 +187,16 @@ export class CheckoutService {
   /** Drives an attempt forward from its recorded phase to an order, or to a final refusal. */
   async #forward(attempt: Attempt, paymentToken: string, log: Logger): Promise<StoredOutcome> {
     let current = attempt;
+    // Resumed after a charge call whose outcome is unknown: that call may still have charged.
+    const chargedBefore = current.phase === 'payment_pending';
     if (current.phase === 'started') current = await this.#reserve(current, log);
     if (current.phase === 'stock_reserved') {
       await this.#record(current, 'stock_reserved', 'payment_pending');
       failpoint('checkout.after_payment_pending');
       current = { ...current, phase: 'payment_pending' };
     }
-    if (current.phase === 'payment_pending') current = await this.#charge(current, paymentToken, log);
+    if (current.phase === 'payment_pending')
+      current = await this.#charge(current, paymentToken, log, chargedBefore);
     return this.#finish(current, log);
   }
 
@@ -231,7 +234,12 @@ export class CheckoutService {
   }
 
   /** Phase 3: charge, with the attempt id as the gateway's idempotency key (a retried charge is the same charge). */
-  async #charge(attempt: Attempt, paymentToken: string, log: Logger): Promise<Attempt> {
+  async #charge(
+    attempt: Attempt,
+    paymentToken: string,
+    log: Logger,
+    chargedBefore: boolean,
+  ): Promise<Attempt> {
     let charge: ChargeResult;
     try {
       charge = await this.#deps.payment.charge({
@@ -242,9 +250,10 @@ export class CheckoutService {
         metadata: { userId: attempt.userId, cartId: attempt.cartId },
       });
     } catch (error) {
-      // Only a call that never reached the gateway is known not to have charged. Otherwise the attempt
-      // stays `payment_pending`: a retry charges with the same key, recovery asks the gateway.
-      if (neverSent(error)) {
+      // Only a call that never reached the gateway is known not to have charged, and only when no earlier
+      // call for this attempt may have. Otherwise the attempt stays `payment_pending`: a retry charges with
+      // the same key, recovery asks the gateway.
+      if (neverSent(error) && !chargedBefore) {
         await this.#unwind(attempt, UNAVAILABLE, { release: true }).catch((e) =>
           this.#deferred(e, attempt, log),
         );
