@@ -4,16 +4,19 @@ export type EchoMode = 'quiet' | 'problems' | 'verbose';
 const SHOWN_LEVELS = new Set(['warn', 'error', 'fatal']);
 /** Servers that write logfmt (Prometheus, Alertmanager) name their level too. */
 const LOGFMT_QUIET = /\blevel=(debug|info)\b/;
+/** HAProxy: its access log and notices stay in its file; alerts and warnings show. */
+const HAPROXY_PROBLEM = /\[(ALERT|WARNING)\]/;
 
 /**
  * A line of a service's output as the terminal shows it, or undefined to leave it to the service's log
  * file. By default only problems show: warnings and errors of the services, one short line each, and
  * whatever a service prints that is not a log line (a STARTUP_FAILURE, a crash); PostgreSQL's own
- * chatter, and the info lines of Prometheus and Alertmanager, stay in their logs.
+ * chatter, HAProxy's access log, and the info lines of Prometheus and Alertmanager, stay in their logs.
  */
 export function terminalLine(service: string, line: string, mode: EchoMode): string | undefined {
   if (mode === 'verbose') return line;
   if (mode === 'quiet' || service === 'postgres' || line.trim() === '') return undefined;
+  if (service === 'haproxy') return HAPROXY_PROBLEM.test(line) ? `[${service}] ${line}` : undefined;
   if (!line.startsWith('{')) return LOGFMT_QUIET.test(line) ? undefined : `[${service}] ${line}`;
   let entry: Record<string, unknown>;
   try {
