@@ -156,6 +156,61 @@ describe('steadfast start --instances 3: HAProxy in front', () => {
     assert.equal(reconciled.code, 0, reconciled.stdout);
   });
 
+  test('one key spread over the instances: one order, every final answer the same', async () => {
+    const { cartId, token } = await stack.cart(`usr_one_key_${users++}`);
+    await stack.fault('payment', { mode: 'latency', latencyMs: 200 });
+    let responses: Awaited<ReturnType<typeof checkout>>[];
+    try {
+      responses = await Promise.all(
+        Array.from({ length: 20 }, () => checkout(cartId, token, 'one-key-everywhere')),
+      );
+    } finally {
+      await stack.fault('payment', { mode: 'none' });
+    }
+    const finals = responses.filter((r) => r.body.error !== 'IDEMPOTENCY_KEY_IN_USE');
+    assert.ok(finals.length >= 1);
+    for (const r of finals) {
+      assert.equal(r.status, 201, r.text);
+      assert.equal(r.text, finals[0]?.text);
+    }
+    assert.ok(responses.every((r) => r.status === 201 || r.status === 409));
+    const orders = await stack.db.query('SELECT 1 FROM orders WHERE cart_id = $1', [cartId]);
+    assert.equal(orders.rowCount, 1);
+  });
+
+  test('three recovery workers share many abandoned attempts: each settled exactly once', async () => {
+    const carts: string[] = [];
+    for (let i = 0; i < 60; i++) carts.push((await stack.cart(`usr_abandoned_${users++}`)).cartId);
+    // Attempts whose worker is gone: recorded, their lease long over, nothing reserved yet.
+    const { rows } = await stack.db.query<{ id: string }>(
+      `INSERT INTO checkout_attempts (id, user_id, cart_id, phase, amount_cents, currency, items, locked_until)
+       SELECT gen_random_uuid(), c.user_id, c.id, 'started', 1400, 'usd', '[{"sku":"sku_mug","quantity":1}]',
+              now() - interval '1 minute'
+       FROM carts c WHERE c.id = ANY($1::uuid[]) RETURNING id`,
+      [carts],
+    );
+    assert.equal(rows.length, 60);
+    await eventually(
+      async () => (await Promise.all(carts.map((cartId) => stack.settled({ cartId })))).every(Boolean),
+      30_000,
+      'all 60 settled',
+    );
+    const settledBy = new Map<string, string[]>();
+    for (const instance of stack.info.instances) {
+      for (const line of await stack.log(instance.name)) {
+        if (line.msg !== 'attempt_recovered' || line.outcome === 'deferred') continue;
+        const id = String(line.attemptId);
+        settledBy.set(id, [...(settledBy.get(id) ?? []), instance.name]);
+      }
+    }
+    for (const { id } of rows)
+      assert.equal(settledBy.get(id)?.length, 1, `attempt ${id}: ${settledBy.get(id)}`);
+    const workers = new Set(rows.flatMap(({ id }) => settledBy.get(id) ?? []));
+    assert.ok(workers.size >= 2, `the work was shared: ${[...workers]}`);
+    const reconciled = await stack.reconcile();
+    assert.equal(reconciled.code, 0, reconciled.stdout);
+  });
+
   test('steadfast restart --rolling under steady load: no request fails or waits past its budget', async () => {
     const before = JSON.parse(await readFile(join(stack.dataDir, 'stack.json'), 'utf8')) as StackInfo;
     const answers: { status: number; ms: number; error?: unknown }[] = [];
