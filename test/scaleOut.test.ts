@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { HaproxyAdmin } from '../src/stack/HaproxyAdmin.ts';
 import type { StackInfo } from '../src/stack/startStack.ts';
 import { assertProblem } from './support/problems.ts';
 import { runCli } from './support/processes.ts';
@@ -30,17 +31,11 @@ describe('steadfast start --instances 3: HAProxy in front', () => {
   });
   after(() => stack?.stop());
 
-  /** HAProxy's view of each checkout server: name → UP, DOWN, ... */
+  /** HAProxy's view of each checkout server, through its runtime API: name → UP, DOWN, ... */
   const serverStates = async (): Promise<Record<string, string>> => {
-    const csv = await (await fetch(`${stack.info.haproxyStatsUrl}/;csv`)).text();
-    const [header = '', ...rows] = csv.trim().split('\n');
-    const columns = header.replace(/^# /, '').split(',');
-    const at = (name: string) => columns.indexOf(name);
+    const admin = new HaproxyAdmin(join(stack.dataDir, 'haproxy', 'admin.sock'), 'checkout');
     return Object.fromEntries(
-      rows
-        .map((row) => row.split(','))
-        .filter((cells) => cells[at('pxname')] === 'checkout' && cells[at('svname')]?.startsWith('checkout-'))
-        .map((cells) => [cells[at('svname')], cells[at('status')]]),
+      Object.entries(await admin.servers()).map(([name, state]) => [name, state.status]),
     );
   };
 
@@ -55,6 +50,7 @@ describe('steadfast start --instances 3: HAProxy in front', () => {
     const { instances, checkoutUrl, haproxyStatsUrl } = stack.info;
     assert.equal(instances.length, 3);
     assert.ok(haproxyStatsUrl);
+    assert.equal((await fetch(haproxyStatsUrl)).status, 200, 'the stats page');
     assert.ok(!instances.some((i) => i.url === checkoutUrl), 'the checkout URL is the balancer');
     await eventually(
       async () => Object.values(await serverStates()).every((s) => s === 'UP'),
