@@ -254,6 +254,43 @@ describe('checkout: every status it returns is true', () => {
     }
   });
 
+  test('overload: a checkout is refused at the door or carried to its end, never refused half-way', async () => {
+    // Small bulkheads: six payment calls at most (four at once, two waiting).
+    const instance = await stack.serve({
+      PAYMENT_MAX_CONCURRENT: '4',
+      PAYMENT_MAX_QUEUE: '2',
+      MAX_CONCURRENT_REQUESTS: '100',
+      CHECKOUT_RATE_LIMIT_PER_MINUTE: '1000',
+    });
+    const carts = [];
+    for (let i = 0; i < 24; i++) carts.push(await stack.cart(`usr_overload_${i}`));
+    await stack.fault('payment', { mode: 'latency', latencyMs: 400 });
+    try {
+      const responses = await Promise.all(
+        carts.map(({ cartId, token }) =>
+          stack.api('POST', '/api/checkout/complete', {
+            token,
+            baseUrl: instance.url,
+            body: { cartId, paymentToken: 'tok_visa' },
+          }),
+        ),
+      );
+      const refused = responses.filter((r) => r.status !== 201);
+      assert.ok(responses.length - refused.length >= 4, `some served: ${responses.map((r) => r.status)}`);
+      assert.ok(refused.length > 0, 'the offered load was past capacity');
+      for (const response of refused) assertProblem(response, 503, 'SERVER_OVERLOADED');
+      // Refused at the door: nothing was reserved or recorded for them.
+      for (const { cartId } of carts.filter((_, i) => responses[i]?.status !== 201)) {
+        const attempts = await stack.db.query('SELECT 1 FROM checkout_attempts WHERE cart_id = $1', [cartId]);
+        assert.equal(attempts.rowCount, 0, 'a refused checkout left no attempt');
+      }
+    } finally {
+      await stack.fault('payment', { mode: 'none' });
+      instance.child.kill('SIGTERM');
+      await instance.exited;
+    }
+  });
+
   test('503 SERVER_OVERLOADED: past the concurrency cap a request is shed at once', async () => {
     const carts = [];
     for (let i = 0; i < 10; i++) carts.push(await stack.cart(`usr_crowd_${i}`));

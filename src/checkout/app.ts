@@ -16,7 +16,7 @@ import { CheckoutService } from './checkout/CheckoutService.ts';
 import { registerCheckoutRoutes } from './checkout/checkoutRoutes.ts';
 import { RecoveryWorker } from './checkout/RecoveryWorker.ts';
 import { CheckoutMetrics } from './checkoutMetrics.ts';
-import type { CheckoutSettings } from './config.ts';
+import { type CheckoutSettings, checkoutCapacity } from './config.ts';
 import { createGateways } from './gateways/createGateways.ts';
 import { registerOrderRoutes } from './orders/orderRoutes.ts';
 
@@ -82,6 +82,7 @@ export async function buildCheckoutApp(
     authenticate,
     metrics: checkoutMetrics,
     ratePerMinute: config.CHECKOUT_RATE_LIMIT_PER_MINUTE,
+    maxConcurrent: checkoutCapacity(config),
   });
 
   const recovery = new RecoveryWorker({

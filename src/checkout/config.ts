@@ -1,4 +1,4 @@
-import Type from 'typebox';
+import Type, { type Static } from 'typebox';
 import {
   databaseSettings,
   healthSettings,
@@ -50,7 +50,29 @@ export const CheckoutSettings = Type.Object({
   IDEMPOTENCY_KEY_RETENTION_HOURS: count(24),
   CHECKOUT_RATE_LIMIT_PER_MINUTE: count(20),
   MAX_CONCURRENT_REQUESTS: count(256),
+  CHECKOUT_MAX_CONCURRENT: Type.Optional(
+    Type.Integer({
+      minimum: 1,
+      description:
+        'a whole number: checkouts one instance carries at once (by default what its payment, inventory and database bulkheads can all take)',
+    }),
+  ),
 });
+
+/**
+ * Checkouts admitted at once. A checkout holds at most one payment call, one inventory call and one
+ * database connection at a time, so this many admitted never meet a full bulkhead half-way.
+ */
+export function checkoutCapacity(config: Static<typeof CheckoutSettings>): number {
+  return (
+    config.CHECKOUT_MAX_CONCURRENT ??
+    Math.min(
+      config.PAYMENT_MAX_CONCURRENT + config.PAYMENT_MAX_QUEUE,
+      config.INVENTORY_MAX_CONCURRENT + config.INVENTORY_MAX_QUEUE,
+      config.DB_POOL_MAX + config.DB_POOL_QUEUE_MAX,
+    )
+  );
+}
 
 export const REQUIRED_IN_PRODUCTION = [
   'DATABASE_URL',

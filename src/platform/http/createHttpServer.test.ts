@@ -23,6 +23,9 @@ function serverWithLogs() {
     const user = undefined as unknown as { balance: number };
     return user.balance;
   });
+  app.get('/full', async () => {
+    throw new AppError(PlatformErrors.SERVER_OVERLOADED, { retryAfterSeconds: 1 });
+  });
   app.get('/down', async () => {
     throw new DependencyUnavailableError('paymentGateway', 'timeout', { retryAfterSeconds: 2 });
   });
@@ -145,5 +148,19 @@ test('a body sent as text/plain is 415 UNSUPPORTED_MEDIA_TYPE, like any body not
   });
   assert.equal(response.statusCode, 415);
   assert.equal(response.json().error, 'UNSUPPORTED_MEDIA_TYPE');
+  await app.close();
+});
+
+test('a request shed for load costs one request line and no stack trace', async () => {
+  const { app, lines } = serverWithLogs();
+  const response = await app.inject({ method: 'GET', url: '/full' });
+  assert.equal(response.statusCode, 503);
+  assert.equal(response.json().error, 'SERVER_OVERLOADED');
+  assert.equal(response.headers['retry-after'], '1');
+  assert.deepEqual(
+    lines.map((l) => l.msg),
+    ['request_completed'],
+  );
+  assert.equal(lines[0]?.error, 'SERVER_OVERLOADED');
   await app.close();
 });

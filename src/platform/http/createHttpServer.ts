@@ -55,6 +55,12 @@ export type HttpServer = FastifyInstance<
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
+/** Load the instance chose to turn away: told by the request line and the metrics, with no stack logged. */
+const REFUSALS: ReadonlySet<string> = new Set([
+  PlatformErrors.SERVER_OVERLOADED.code,
+  PlatformErrors.SHUTTING_DOWN.code,
+]);
+
 /** Routes an operator or a load balancer polls: answered while draining or overloaded. */
 export function isOperationalRoute(url: string): boolean {
   return url.startsWith('/health') || url.startsWith('/metrics');
@@ -136,7 +142,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     request.logContext.error = error.code;
     if (errorId) {
       request.logContext.errorId = errorId;
-      logServerError(request, error, errorId);
+      if (!REFUSALS.has(error.code)) logServerError(request, error, errorId);
       options.onServerError?.({
         time: new Date().toISOString(),
         errorId,
