@@ -2,7 +2,8 @@
  * `npm run bench`: the checkout of the local stack under a bounded load, beside a floor measured in
  * the same run on the same machine (bench/bareCheckout.ts). Prints requests/s and p50/p99 of both and
  * their ratios. Then prices the metrics: two more instances joined to the stack, one with
- * METRICS_ENABLED=false, loaded one after the other.
+ * METRICS_ENABLED=false, loaded one after the other. Last, overload: 2x and 4x the measured saturation
+ * offered at a fixed arrival rate; goodput (201 within 1 s) as a share of saturation, p99 of shed and served.
  *
  * BENCH_SECONDS (default 10) and BENCH_CONNECTIONS (default 16) size the load.
  */
@@ -12,6 +13,7 @@ import { readFile } from 'node:fs/promises';
 import autocannon from 'autocannon';
 import pg from 'pg';
 import { readStackEnv, startTestStack } from '../test/support/stack.ts';
+import { openLoop } from './openLoop.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
@@ -92,6 +94,29 @@ try {
     peakRssMb: await peakRssMb(withoutMetrics.child.pid),
   };
   for (const instance of [withMetrics, withoutMetrics]) instance.child.kill('SIGTERM');
+
+  // Overload: offered 2x and 4x the saturation throughput just measured, at a fixed arrival rate.
+  const saturation = service.rps;
+  const overload = [];
+  for (const factor of [2, 4]) {
+    const carts = await makeCarts();
+    let next = 0;
+    const result = await openLoop({
+      url: stack.info.checkoutUrl,
+      ratePerSecond: saturation * factor,
+      seconds: SECONDS,
+      budgetMs: 1000,
+      request: () => {
+        const cart = carts[next++ % carts.length] as { cartId: string; user: number };
+        return {
+          path: '/api/checkout/complete',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${tokens[cart.user]}` },
+          body: JSON.stringify({ cartId: cart.cartId, paymentToken: 'tok_visa' }),
+        };
+      },
+    });
+    overload.push({ factor, ...result });
+  }
   await db.end();
 
   const row = (name: string, r: typeof floor) =>
@@ -110,6 +135,16 @@ try {
     `cost of the metrics (on / off): throughput ${(metricsOn.rps / metricsOff.rps).toFixed(2)}, ` +
       `p50 ${(metricsOn.p50 / metricsOff.p50).toFixed(2)}, p99 ${(metricsOn.p99 / metricsOff.p99).toFixed(2)}`,
   );
+  console.log(
+    `\noverload, open loop (fixed arrival rate), saturation ${saturation.toFixed(0)} checkouts/s, budget 1 s:`,
+  );
+  for (const o of overload) {
+    console.log(
+      `  offered ${o.factor}x (${o.offered} in ${SECONDS} s): goodput ${(o.goodput / SECONDS).toFixed(0)}/s = ` +
+        `${((o.goodput / SECONDS / saturation) * 100).toFixed(0)} % of saturation; shed ${o.shed} (p99 ${o.shedP99Ms.toFixed(0)} ms), ` +
+        `served p99 ${o.servedP99Ms.toFixed(0)} ms, other ${o.other}`,
+    );
+  }
 } finally {
   await stack.stop();
 }

@@ -1,0 +1,70 @@
+import { Pool } from 'undici';
+
+export interface OpenLoopResult {
+  offered: number;
+  /** 201 within the budget. */
+  goodput: number;
+  shed: number;
+  other: number;
+  servedP99Ms: number;
+  shedP99Ms: number;
+}
+
+const p99 = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))] ?? Number.NaN;
+};
+
+/**
+ * Open-loop load: requests leave at a fixed rate whatever the answers do (a client never waits for a free
+ * connection), as real traffic arrives; a closed loop would slow down with the server and hide overload.
+ */
+export async function openLoop(options: {
+  url: string;
+  ratePerSecond: number;
+  seconds: number;
+  budgetMs: number;
+  request: () => { path: string; headers: Record<string, string>; body: string };
+}): Promise<OpenLoopResult> {
+  const pool = new Pool(options.url, { connections: 600, pipelining: 1 });
+  const served: number[] = [];
+  const shed: number[] = [];
+  let goodput = 0;
+  let other = 0;
+  const pending: Promise<void>[] = [];
+  const started = performance.now();
+  const total = Math.round(options.ratePerSecond * options.seconds);
+  for (let sent = 0; sent < total; sent++) {
+    const due = started + (sent * 1000) / options.ratePerSecond;
+    const wait = due - performance.now();
+    if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
+    const { path, headers, body } = options.request();
+    const at = performance.now();
+    pending.push(
+      pool
+        .request({ method: 'POST', path, headers, body, headersTimeout: 30_000, bodyTimeout: 30_000 })
+        .then(async (response) => {
+          const text = await response.body.text();
+          const ms = performance.now() - at;
+          if (response.statusCode === 201) {
+            served.push(ms);
+            if (ms <= options.budgetMs) goodput++;
+          } else if (response.statusCode === 503 && text.includes('"SERVER_OVERLOADED"')) shed.push(ms);
+          else other++;
+        })
+        .catch(() => {
+          other++;
+        }),
+    );
+  }
+  await Promise.all(pending);
+  await pool.close();
+  return {
+    offered: total,
+    goodput,
+    shed: shed.length,
+    other,
+    servedP99Ms: p99(served),
+    shedP99Ms: p99(shed),
+  };
+}
