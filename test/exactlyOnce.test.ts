@@ -50,7 +50,9 @@ describe('exactly once: idempotent, crash-safe checkout', () => {
       const responses = await Promise.all(
         Array.from({ length: 50 }, () => checkout(cartId, token, 'herd-key')),
       );
-      const answered = responses.filter((r) => r.status !== 409 || r.body.error !== 'IDEMPOTENCY_KEY_IN_USE');
+      // Not final, to be retried: the key is in use, or the instance refused the request at the door.
+      const retryable = new Set(['IDEMPOTENCY_KEY_IN_USE', 'SERVER_OVERLOADED']);
+      const answered = responses.filter((r) => !retryable.has(String(r.body.error)));
       assert.ok(answered.length >= 1);
       for (const r of answered) {
         assert.equal(r.status, 201, r.text);
