@@ -20,6 +20,7 @@ const CATEGORIES = [
   'resource_exhaustion',
   'database_failure',
   'dependency_failure',
+  'overload',
 ];
 
 function run(command: string, args: string[]) {

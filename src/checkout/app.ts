@@ -1,3 +1,4 @@
+import { getHeapStatistics } from 'node:v8';
 import swagger from '@fastify/swagger';
 import type { Static } from 'typebox';
 import { registerDashboard } from '../platform/dashboard/dashboardRoutes.ts';
@@ -52,7 +53,14 @@ export async function buildCheckoutApp(
     bodyLimit: config.BODY_LIMIT_BYTES,
     isDraining: () => state.draining,
   });
-  registerLoadShedding(app, config.MAX_CONCURRENT_REQUESTS);
+  await registerLoadShedding(app, {
+    maxConcurrent: config.MAX_CONCURRENT_REQUESTS,
+    maxEventLoopDelayMs: config.SHED_EVENT_LOOP_DELAY_MS,
+    maxEventLoopUtilization: config.SHED_EVENT_LOOP_UTILIZATION,
+    maxHeapUsedBytes: Math.round((getHeapStatistics().heap_size_limit * config.SHED_HEAP_USED_PCT) / 100),
+    sampleIntervalMs: config.SHED_SAMPLE_INTERVAL_MS,
+    onShed: (reason) => metrics.recordShed(reason),
+  });
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
@@ -83,6 +91,7 @@ export async function buildCheckoutApp(
     metrics: checkoutMetrics,
     ratePerMinute: config.CHECKOUT_RATE_LIMIT_PER_MINUTE,
     maxConcurrent: checkoutCapacity(config),
+    onShed: (reason) => metrics.recordShed(reason),
   });
 
   const recovery = new RecoveryWorker({

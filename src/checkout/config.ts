@@ -3,6 +3,7 @@ import {
   databaseSettings,
   healthSettings,
   httpSettings,
+  loadSheddingSettings,
   logSettings,
   metricsSettings,
 } from '../platform/config/settings.ts';
@@ -17,6 +18,7 @@ export const CheckoutSettings = Type.Object({
   ...metricsSettings,
   ...databaseSettings,
   ...healthSettings,
+  ...loadSheddingSettings,
   // Development defaults point at the local sandbox; production must name the real thing.
   PAYMENT_API_URL: Type.String({
     pattern: '^https?://',
@@ -49,7 +51,6 @@ export const CheckoutSettings = Type.Object({
   LATE_CHARGE_RECHECK_MS: ms(600000),
   IDEMPOTENCY_KEY_RETENTION_HOURS: count(24),
   CHECKOUT_RATE_LIMIT_PER_MINUTE: count(20),
-  MAX_CONCURRENT_REQUESTS: count(256),
   CHECKOUT_MAX_CONCURRENT: Type.Optional(
     Type.Integer({
       minimum: 1,

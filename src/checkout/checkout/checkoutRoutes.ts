@@ -6,7 +6,7 @@ import { AppError } from '../../platform/errors/AppError.ts';
 import { PlatformErrors } from '../../platform/errors/codes.ts';
 import { errorResponses } from '../../platform/errors/problem.ts';
 import type { HttpServer } from '../../platform/http/createHttpServer.ts';
-import { admissionLimit } from '../../platform/http/loadShedding.ts';
+import { admissionLimit, type ShedRecorder } from '../../platform/http/loadShedding.ts';
 import { PostgresRateLimitStore } from '../../platform/http/PostgresRateLimitStore.ts';
 import type { Authenticate } from '../auth.ts';
 import type { CheckoutMetrics } from '../checkoutMetrics.ts';
@@ -52,6 +52,7 @@ export async function registerCheckoutRoutes(
     ratePerMinute: number;
     /** Checkouts carried at once; past it, refused at the door (see `checkoutCapacity`). */
     maxConcurrent: number;
+    onShed: ShedRecorder;
   },
 ) {
   // The per-user limit holds across every instance: its counters live in the shared database.
@@ -71,7 +72,7 @@ export async function registerCheckoutRoutes(
   app.post(
     '/api/checkout/complete',
     {
-      onRequest: admissionLimit(options.maxConcurrent),
+      onRequest: admissionLimit(options.maxConcurrent, options.onShed),
       preHandler: options.authenticate,
       config: {
         rateLimit: {

@@ -58,6 +58,29 @@ export const healthSettings = {
   HEALTH_BREAKER_STUCK_MS: ms(300000, 'how long a breaker may stay open before readiness fails'),
 };
 
+export const loadSheddingSettings = {
+  MAX_CONCURRENT_REQUESTS: Type.Integer({ minimum: 1, default: 256 }),
+  SHED_EVENT_LOOP_DELAY_MS: Type.Integer({
+    minimum: 0,
+    default: 200,
+    description:
+      'a whole number of milliseconds: mean event-loop delay past which requests are shed (0: off)',
+  }),
+  SHED_EVENT_LOOP_UTILIZATION: Type.Number({
+    minimum: 0,
+    maximum: 1,
+    default: 0.98,
+    description: 'a fraction: event-loop utilisation past which requests are shed (0: off)',
+  }),
+  SHED_HEAP_USED_PCT: Type.Integer({
+    minimum: 0,
+    maximum: 100,
+    default: 90,
+    description: "a percentage of V8's heap limit past which requests are shed (0: off)",
+  }),
+  SHED_SAMPLE_INTERVAL_MS: ms(500, "how often the process's health is sampled for shedding"),
+};
+
 export const metricsSettings = {
   // Logs that fill a disk make every write fail, the logging of the failure included (the article's mistake 5).
   METRICS_DISK_PATHS: Type.String({

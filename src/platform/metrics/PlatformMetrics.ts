@@ -71,6 +71,7 @@ export class PlatformMetrics implements CallRecorder {
   readonly #calls: Counter<'dependency' | 'outcome'>;
   readonly #callDuration: Histogram<'dependency'>;
   readonly #poolRejected: Counter;
+  readonly #shed: Counter<'reason'>;
   readonly #breakers: BreakerSource[] = [];
   /** Disk label (`data`, `logs`) → the path whose filesystem it reports. */
   readonly #diskPaths = new Map<string, string>();
@@ -129,6 +130,12 @@ export class PlatformMetrics implements CallRecorder {
     this.#poolRejected = new Counter({
       name: 'db_pool_rejected_total',
       help: 'Database calls refused at once because every connection was busy and the wait queue full.',
+      registers,
+    });
+    this.#shed = new Counter({
+      name: 'http_requests_shed_total',
+      help: 'Requests refused at the door with 503 SERVER_OVERLOADED, by reason: in_flight, event_loop_delay, event_loop_utilization, heap_used.',
+      labelNames: ['reason'],
       registers,
     });
     const breakers = this.#breakers;
@@ -233,6 +240,11 @@ export class PlatformMetrics implements CallRecorder {
   recordPoolRejection(): void {
     if (!this.#recording) return;
     this.#poolRejected.inc();
+  }
+
+  /** Shed requests are counted whether or not per-request metrics are recorded: they are what overload looks like. */
+  recordShed(reason: string): void {
+    this.#shed.inc({ reason });
   }
 
   watchBreaker(breaker: BreakerSource): void {

@@ -1,0 +1,82 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import pino from 'pino';
+import { PlatformMetrics } from '../metrics/PlatformMetrics.ts';
+import { createHttpServer } from './createHttpServer.ts';
+import { type LoadSheddingOptions, registerLoadShedding } from './loadShedding.ts';
+
+const OFF = { maxEventLoopDelayMs: 0, maxEventLoopUtilization: 0, maxHeapUsedBytes: 0 };
+
+async function sheddingServer(options: Omit<LoadSheddingOptions, 'onShed'>) {
+  const metrics = new PlatformMetrics('test');
+  const app = createHttpServer({ logger: pino({ level: 'silent' }), metrics, bodyLimit: 1024 });
+  await registerLoadShedding(app, { ...options, onShed: (reason) => metrics.recordShed(reason) });
+  let release = () => {};
+  const held = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  app.get('/slow', async () => {
+    await held;
+    return { ok: true };
+  });
+  app.get('/fast', async () => ({ ok: true }));
+  app.get('/health/live', async () => ({ status: 'ok' }));
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const address = app.server.address();
+  const base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  return { app, metrics, base, release };
+}
+
+function busyFor(ms: number) {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    // A handler stuck on the CPU: the event loop answers nothing meanwhile.
+  }
+}
+
+test('past the in-flight cap a request is refused at once with SERVER_OVERLOADED; health is never shed', async () => {
+  const { app, metrics, base, release } = await sheddingServer({
+    ...OFF,
+    maxConcurrent: 2,
+    sampleIntervalMs: 1000,
+  });
+  const held = [fetch(`${base}/slow`), fetch(`${base}/slow`)];
+  await sleep(100);
+  const refused = await fetch(`${base}/fast`);
+  assert.equal(refused.status, 503);
+  assert.equal(refused.headers.get('retry-after'), '1');
+  assert.equal(((await refused.json()) as { error: string }).error, 'SERVER_OVERLOADED');
+  assert.equal((await fetch(`${base}/health/live`)).status, 200);
+  assert.equal(await metrics.valueOf('http_requests_shed_total', { reason: 'in_flight' }), 1);
+  release();
+  assert.deepEqual(
+    (await Promise.all(held)).map((r) => r.status),
+    [200, 200],
+  );
+  assert.equal((await fetch(`${base}/fast`)).status, 200);
+  await app.close();
+});
+
+test('a lagging event loop sheds new requests until a sample finds it well again', async () => {
+  const { app, metrics, base } = await sheddingServer({
+    ...OFF,
+    maxConcurrent: 100,
+    maxEventLoopDelayMs: 50,
+    sampleIntervalMs: 100,
+  });
+  assert.equal((await fetch(`${base}/fast`)).status, 200);
+  // Blocked in steps, so the delay histogram sees a loop that lags for a whole sample.
+  for (let i = 0; i < 6; i++) {
+    busyFor(150);
+    await sleep(1);
+  }
+  const refused = await fetch(`${base}/fast`);
+  assert.equal(refused.status, 503);
+  assert.equal(((await refused.json()) as { error: string }).error, 'SERVER_OVERLOADED');
+  assert.equal((await fetch(`${base}/health/live`)).status, 200, 'health is answered under pressure');
+  assert.ok(((await metrics.valueOf('http_requests_shed_total', { reason: 'event_loop_delay' })) ?? 0) >= 1);
+  await sleep(400);
+  assert.equal((await fetch(`${base}/fast`)).status, 200, 'served again once the loop is well');
+  await app.close();
+});
