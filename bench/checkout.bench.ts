@@ -1,25 +1,45 @@
 /**
- * `npm run bench`: the checkout of the local stack under a bounded load, beside a floor measured in
- * the same run on the same machine (bench/bareCheckout.ts). Prints requests/s and p50/p99 of both and
- * their ratios. Then prices the metrics: two more instances joined to the stack, one with
- * METRICS_ENABLED=false, loaded one after the other. Last, overload: 2x and 4x the measured saturation
- * offered at a fixed arrival rate; goodput (201 within 1 s) as a share of saturation, p99 of shed and served.
+ * `npm run bench`: the checkout of the local stack under a bounded load, beside two servers measured in
+ * the same run on the same machine, same sandboxes, same database, same carts:
+ *   - naive: the seed article's flow as a user would copy it (bench/naiveCheckout.ts);
+ *   - floor: Steadfast's writes and calls as a bare Fastify route, without the platform layer
+ *     (bench/bareCheckout.ts).
+ * For each: requests/s, p50/p99, peak RSS, and per checkout the transactions committed in each database,
+ * the WAL records written, and the CPU ms of the server, PostgreSQL, inventory and payment.
+ * Then the metrics' price (an instance with METRICS_ENABLED=false beside one with them); overload (2x and
+ * 4x the saturation offered at a fixed arrival rate: goodput and p99 of shed and served answers); last,
+ * the checkout again with 1,000,000 orders and idempotency keys in the tables, and the plans of the
+ * recovery worker's scans and of the key purge at that size.
  *
- * BENCH_SECONDS (default 10) and BENCH_CONNECTIONS (default 16) size the load.
+ * BENCH_SECONDS (default 10) and BENCH_CONNECTIONS (default 16) size the load; BENCH_ROWS (default
+ * 1,000,000) the large tables.
  */
 import { fork } from 'node:child_process';
-import { once } from 'node:events';
+import { type EventEmitter, once } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import autocannon from 'autocannon';
 import pg from 'pg';
+import { RECOVERY_QUERIES } from '../src/checkout/checkout/AttemptStore.ts';
 import { readStackEnv, startTestStack } from '../test/support/stack.ts';
+import { CostMeter, type CostSnapshot, perCheckout } from './costs.ts';
+import { growTables } from './growTables.ts';
 import { openLoop } from './openLoop.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
+const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
 const USERS = 50;
 // Each checkout closes its cart: make more than a run can use.
 const CARTS_PER_RUN = 40_000;
+
+interface Run {
+  rps: number;
+  p50: number;
+  p99: number;
+  non2xx: number;
+  peakRssMb: number;
+  cost: CostSnapshot;
+}
 
 const stack = await startTestStack({ CHECKOUT_RATE_LIMIT_PER_MINUTE: '100000000', LOG_LEVEL: 'warn' });
 try {
@@ -28,12 +48,20 @@ try {
   await db.query(
     `INSERT INTO products (sku, name, price_cents) VALUES ('sku_bench', 'Bench widget', 100) ON CONFLICT DO NOTHING`,
   );
-  await fetch(`${stack.info.inventoryUrl}/stock/sku_bench/restock`, {
+  const restock = await fetch(`${stack.info.inventoryUrl}/stock/sku_bench/restock`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ quantity: 1_000_000 }),
   });
+  if (!restock.ok) throw new Error(`restock answered ${restock.status}: ${await restock.text()}`);
   const tokens = await Promise.all(Array.from({ length: USERS }, (_, i) => stack.token(`usr_bench_${i}`)));
+  const { pids } = stack.info;
+  const meter = new CostMeter(stack.info.databaseUrl, {
+    inventory: { pid: pids.inventory ?? 0 },
+    payment: { pid: pids.payment ?? 0 },
+    ...(pids.postgres ? { postgres: { pid: pids.postgres, withChildren: true } } : {}),
+  });
+  await meter.connect();
 
   const makeCarts = async (): Promise<{ cartId: string; user: number }[]> => {
     const rows = await db.query<{ id: string; user_id: string }>(
@@ -47,94 +75,132 @@ try {
     return rows.rows.map((r) => ({ cartId: r.id, user: Number(r.user_id.slice('usr_bench_'.length)) }));
   };
 
-  const load = async (url: string) => {
-    const carts = await makeCarts();
+  const checkoutRequest = (carts: { cartId: string; user: number }[]) => {
     let next = 0;
-    const result = await autocannon({
+    return () => {
+      const cart = carts[next++ % carts.length] as { cartId: string; user: number };
+      return {
+        path: '/api/checkout/complete',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${tokens[cart.user]}` },
+        body: JSON.stringify({ cartId: cart.cartId, paymentToken: 'tok_visa' }),
+      };
+    };
+  };
+
+  /** A closed-loop run against `url`; its costs are read between 2 s in and 1 s before the end. */
+  const load = async (url: string, serverPid: number | undefined): Promise<Run> => {
+    const next = checkoutRequest(await makeCarts());
+    let completed = 0;
+    // Without a callback autocannon answers a promise that is also its event emitter.
+    const run = autocannon({
       url,
       connections: CONNECTIONS,
       duration: SECONDS,
-      requests: [
-        {
-          method: 'POST',
-          path: '/api/checkout/complete',
-          setupRequest: (request) => {
-            const cart = carts[next++ % carts.length] as { cartId: string; user: number };
-            return {
-              ...request,
-              headers: { 'content-type': 'application/json', authorization: `Bearer ${tokens[cart.user]}` },
-              body: JSON.stringify({ cartId: cart.cartId, paymentToken: 'tok_visa' }),
-            };
-          },
-        },
-      ],
+      requests: [{ method: 'POST', setupRequest: (request) => ({ ...request, ...next() }) }],
+    }) as unknown as Promise<autocannon.Result> & EventEmitter;
+    run.on('response', (_client: unknown, statusCode: number) => {
+      if (statusCode === 201) completed++;
     });
-    const non2xx = result.non2xx + result.errors + result.timeouts;
-    return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, non2xx };
+    const at = (seconds: number) =>
+      new Promise<{ snapshot: CostSnapshot; completed: number }>((resolve, reject) => {
+        setTimeout(() => {
+          const count = completed;
+          meter
+            .snapshot({ server: serverPid ?? 0 })
+            .then((snapshot) => resolve({ snapshot, completed: count }), reject);
+        }, seconds * 1000);
+      });
+    const [first, last, result] = await Promise.all([at(2), at(SECONDS - 1), run]);
+    return {
+      rps: result.requests.average,
+      p50: result.latency.p50,
+      p99: result.latency.p99,
+      non2xx: result.non2xx + result.errors + result.timeouts,
+      peakRssMb: await peakRssMb(serverPid),
+      cost: perCheckout(first.snapshot, last.snapshot, last.completed - first.completed),
+    };
   };
 
-  const bare = fork(new URL('./bareCheckout.ts', import.meta.url), {
-    env: { ...process.env, ...(await readStackEnv(stack.dataDir)) },
-    stdio: 'inherit',
-  });
-  const [ready] = (await once(bare, 'message')) as [{ url: string }];
-
-  // Warm both, then measure: the floor first, then the service.
-  const floor = { ...(await load(ready.url)), peakRssMb: await peakRssMb(bare.pid) };
-  const service = {
-    ...(await load(stack.info.checkoutUrl)),
-    peakRssMb: await peakRssMb(stack.info.pids.checkout),
+  const startServer = async (file: string) => {
+    const child = fork(new URL(file, import.meta.url), {
+      env: { ...process.env, ...(await readStackEnv(stack.dataDir)) },
+      stdio: 'inherit',
+    });
+    const [ready] = (await once(child, 'message')) as [{ url: string }];
+    return { child, url: ready.url };
   };
-  bare.kill('SIGTERM');
+
+  const naiveServer = await startServer('./naiveCheckout.ts');
+  const naive = await load(naiveServer.url, naiveServer.child.pid);
+  naiveServer.child.kill('SIGTERM');
+  const floorServer = await startServer('./bareCheckout.ts');
+  const floor = await load(floorServer.url, floorServer.child.pid);
+  floorServer.child.kill('SIGTERM');
+  const service = await load(stack.info.checkoutUrl, pids.checkout);
+
   const withMetrics = await stack.serve();
   const withoutMetrics = await stack.serve({ METRICS_ENABLED: 'false' });
-  const metricsOn = { ...(await load(withMetrics.url)), peakRssMb: await peakRssMb(withMetrics.child.pid) };
-  const metricsOff = {
-    ...(await load(withoutMetrics.url)),
-    peakRssMb: await peakRssMb(withoutMetrics.child.pid),
-  };
+  const metricsOn = await load(withMetrics.url, withMetrics.child.pid);
+  const metricsOff = await load(withoutMetrics.url, withoutMetrics.child.pid);
   for (const instance of [withMetrics, withoutMetrics]) instance.child.kill('SIGTERM');
 
   // Overload: offered 2x and 4x the saturation throughput just measured, at a fixed arrival rate.
   const saturation = service.rps;
   const overload = [];
   for (const factor of [2, 4]) {
-    const carts = await makeCarts();
-    let next = 0;
     const result = await openLoop({
       url: stack.info.checkoutUrl,
       ratePerSecond: saturation * factor,
       seconds: SECONDS,
       budgetMs: 1000,
-      request: () => {
-        const cart = carts[next++ % carts.length] as { cartId: string; user: number };
-        return {
-          path: '/api/checkout/complete',
-          headers: { 'content-type': 'application/json', authorization: `Bearer ${tokens[cart.user]}` },
-          body: JSON.stringify({ cartId: cart.cartId, paymentToken: 'tok_visa' }),
-        };
-      },
+      request: checkoutRequest(await makeCarts()),
     });
     overload.push({ factor, ...result });
   }
+
+  // Grown tables: the checkout and the recovery worker's scans must not slow down with history.
+  const grown = await growTables(db, ROWS);
+  await db.query('VACUUM ANALYZE');
+  const serviceGrown = await load(stack.info.checkoutUrl, pids.checkout);
+  const plans: string[] = [];
+  for (const [name, query] of Object.entries(RECOVERY_QUERIES)) {
+    await db.query('BEGIN');
+    const plan = await db.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${query.text}`, query.values);
+    await db.query('ROLLBACK');
+    plans.push(`${name}:\n${plan.rows.map((r) => `    ${r['QUERY PLAN']}`).join('\n')}`);
+  }
+  await meter.close();
   await db.end();
 
-  const row = (name: string, r: typeof floor) =>
-    `${name.padEnd(32)} ${r.rps.toFixed(0).padStart(8)} req/s   p50 ${String(r.p50).padStart(5)} ms   p99 ${String(r.p99).padStart(5)} ms   peak RSS ${r.peakRssMb.toFixed(0).padStart(4)} MB   non-2xx ${r.non2xx}`;
+  const row = (name: string, r: Run) => {
+    const c = r.cost;
+    const cpuTotal = Object.values(c.cpuMs).reduce((a, b) => a + b, 0);
+    return (
+      `| ${name} | ${r.rps.toFixed(0)} | ${r.p50} | ${r.p99} | ${r.peakRssMb.toFixed(0)} | ${r.non2xx} ` +
+      `| ${fmt(c.commits.checkout)} / ${fmt(c.commits.inventory)} / ${fmt(c.commits.payment_sandbox)} | ${fmt(c.walRecords)} ` +
+      `| ${fmt(c.cpuMs.server)} | ${fmt(c.cpuMs.postgres)} | ${fmt(c.cpuMs.inventory)} | ${fmt(c.cpuMs.payment)} | ${fmt(cpuTotal)} |`
+    );
+  };
+  const ratio = (name: string, a: Run, b: Run) =>
+    `${name}: throughput ${(a.rps / b.rps).toFixed(2)}, p50 ${(a.p50 / b.p50).toFixed(2)}, p99 ${(a.p99 / b.p99).toFixed(2)}, ` +
+    `peak RSS ${(a.peakRssMb / b.peakRssMb).toFixed(2)}`;
+
   console.log(`\ncheckout under load: ${CONNECTIONS} connections, ${SECONDS} s each, 127.0.0.1`);
+  console.log(
+    '| server | req/s | p50 ms | p99 ms | peak RSS MB | non-2xx | commits per checkout (checkout / inventory / payment db) ' +
+      '| WAL records | CPU ms: server | PostgreSQL | inventory | payment | total |',
+  );
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+  console.log(row('naive article flow', naive));
   console.log(row('floor (bare Fastify route)', floor));
   console.log(row('steadfast checkout', service));
-  console.log(
-    `ratio (steadfast / floor): throughput ${(service.rps / floor.rps).toFixed(2)}, ` +
-      `p50 ${(service.p50 / floor.p50).toFixed(2)}, p99 ${(service.p99 / floor.p99).toFixed(2)}, ` +
-      `peak RSS ${(service.peakRssMb / floor.peakRssMb).toFixed(2)}`,
-  );
   console.log(row('instance, metrics on', metricsOn));
   console.log(row('instance, METRICS_ENABLED=false', metricsOff));
-  console.log(
-    `cost of the metrics (on / off): throughput ${(metricsOn.rps / metricsOff.rps).toFixed(2)}, ` +
-      `p50 ${(metricsOn.p50 / metricsOff.p50).toFixed(2)}, p99 ${(metricsOn.p99 / metricsOff.p99).toFixed(2)}`,
-  );
+  console.log(row(`steadfast, ${grown} rows more`, serviceGrown));
+  console.log(ratio('steadfast / naive', service, naive));
+  console.log(ratio('steadfast / floor', service, floor));
+  console.log(ratio('cost of the metrics (on / off)', metricsOn, metricsOff));
+  console.log(ratio(`grown tables (${grown} orders and keys) / empty`, serviceGrown, service));
   console.log(
     `\noverload, open loop (fixed arrival rate), saturation ${saturation.toFixed(0)} checkouts/s, budget 1 s:`,
   );
@@ -145,8 +211,13 @@ try {
         `served p99 ${o.servedP99Ms.toFixed(0)} ms, other ${o.other}`,
     );
   }
+  console.log(`\nplans with ${grown} orders and keys in the tables:\n${plans.join('\n')}`);
 } finally {
   await stack.stop();
+}
+
+function fmt(value: number | undefined): string {
+  return value === undefined || Number.isNaN(value) ? '-' : value.toFixed(1);
 }
 
 /** The process's peak resident memory so far (Linux: VmHWM), in MB. */

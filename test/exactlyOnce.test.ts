@@ -100,6 +100,20 @@ describe('exactly once: idempotent, crash-safe checkout', () => {
     });
   }
 
+  test('crash after the batched stock commit, before it is recorded: answered 201, recovery records it', async () => {
+    const { cartId, token } = await stack.cart(`usr_crash_${users++}`);
+    const doomed = await stack.serve({
+      STEADFAST_FAILPOINT: 'checkout.after_stock_commit_call:kill',
+      CHECKOUT_ATTEMPT_LEASE_MS: String(LEASE_MS),
+    });
+    const answered = await checkout(cartId, token, 'crash-after-stock-commit', doomed.url);
+    assert.equal(answered.status, 201, answered.text);
+    assert.notEqual(await doomed.exited, 0, 'the instance died sending the batch');
+    await eventually(() => settled(cartId), 20_000, 'stock commit recorded by recovery');
+    await assertReconciled();
+    assert.equal((await checkout(cartId, token, 'crash-after-stock-commit')).text, answered.text);
+  });
+
   test('the gateway charges but its answer never arrives: no second charge, the order completes via lookup', async () => {
     const { cartId, token } = await stack.cart(`usr_lost_answer_${users++}`);
     await stack.fault('payment', { mode: 'charge-then-hang' });

@@ -5,7 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import { SignJWT } from 'jose';
 import pg from 'pg';
 import { assertProblem } from './support/problems.ts';
-import { startTestStack, type TestStack } from './support/stack.ts';
+import { eventually, startTestStack, type TestStack } from './support/stack.ts';
 
 // Every row of DESIGN section 4, against the real stack: checkout, inventory, payment sandbox, PostgreSQL.
 describe('checkout: every status it returns is true', () => {
@@ -38,9 +38,9 @@ describe('checkout: every status it returns is true', () => {
     assert.equal(order.status, 200);
     assert.equal(order.body.transactionId, response.body.transactionId);
     assert.equal(order.body.amountCents, 2 * 4200);
-    const after = await stack.stock('sku_pen');
-    assert.equal(after.sold, before.sold + 2);
-    assert.equal(after.available, before.available - 2);
+    assert.equal((await stack.stock('sku_pen')).available, before.available - 2);
+    // Reserved units are sold just after the answer, with the instance's next batch.
+    await eventually(async () => (await stack.stock('sku_pen')).sold === before.sold + 2, 5000, 'stock sold');
     const cart = await stack.api('GET', `/api/carts/${cartId}`, { token });
     assert.equal(cart.body.status, 'checked_out');
     // Someone else's order does not exist for them.
@@ -161,7 +161,8 @@ describe('checkout: every status it returns is true', () => {
       paymentBefore.requestsSeen,
       'gateway not called',
     );
-    assert.deepEqual(await stack.stock('sku_mug'), mugBefore, 'no stock held');
+    // Units still move from reserved to sold for earlier orders; none left what is available.
+    assert.equal((await stack.stock('sku_mug')).available, mugBefore.available, 'no stock held');
   });
 
   test('402 PAYMENT_DECLINED: the card is declined and the stock is released', async () => {
@@ -169,7 +170,7 @@ describe('checkout: every status it returns is true', () => {
       const { cartId, token } = await stack.cart(`usr_${paymentToken}`, [{ sku: 'sku_lamp', quantity: 3 }]);
       const before = await stack.stock('sku_lamp');
       assertProblem(await checkout(cartId, token, { paymentToken }), 402, 'PAYMENT_DECLINED');
-      assert.deepEqual(await stack.stock('sku_lamp'), before);
+      assert.equal((await stack.stock('sku_lamp')).available, before.available, 'the stock released');
       // The cart stays open: the user may try another card.
       assert.equal((await checkout(cartId, token)).status, 201);
     }

@@ -16,6 +16,7 @@ import { AttemptStore } from './checkout/AttemptStore.ts';
 import { CheckoutService } from './checkout/CheckoutService.ts';
 import { registerCheckoutRoutes } from './checkout/checkoutRoutes.ts';
 import { RecoveryWorker } from './checkout/RecoveryWorker.ts';
+import { StockCommitter } from './checkout/StockCommitter.ts';
 import { CheckoutMetrics } from './checkoutMetrics.ts';
 import { type CheckoutSettings, checkoutCapacity } from './config.ts';
 import { createGateways } from './gateways/createGateways.ts';
@@ -35,10 +36,11 @@ export async function buildCheckoutApp(
   const carts = new CartStore(db);
   const attempts = new AttemptStore(db, config.CHECKOUT_ATTEMPT_LEASE_MS);
   const checkoutMetrics = new CheckoutMetrics(metrics.registry, () => attempts.countUnsettled());
+  const stock = new StockCommitter({ inventory, attempts, logger: logger.child({ component: 'stock' }) });
   const service = new CheckoutService({
     db,
-    carts,
     attempts,
+    stock,
     inventory,
     payment,
     reservationTtlSeconds: config.RESERVATION_TTL_SECONDS,
@@ -108,6 +110,7 @@ export async function buildCheckoutApp(
     app,
     closeResources: async () => {
       await recovery.stop();
+      await stock.flush();
       await gateways.close();
       await db.close();
     },

@@ -2,12 +2,19 @@ import type { Database, Queryable } from '../../platform/database/Database.ts';
 import type { LineItem } from '../gateways/InventoryClient.ts';
 
 /**
- * Where an attempt stands. Each is written before and after each external call, so a crash at any
- * point leaves a row that says what is known:
- *   started -> stock_reserved -> payment_pending -> charged -> completed
- *   any phase before `charged` -> failed (stock released, nothing charged)
+ * Where an attempt stands: `started -> completed` (the order exists) or `started -> failed` (stock
+ * released, nothing charged). What happened in between is asked of the dependencies, not written down:
+ * the attempt id is the idempotency key of its reservation and of its charge, so inventory and the
+ * gateway can always say whether it reserved or charged.
+ * `stock_reserved`, `payment_pending` and `charged` are the phases earlier versions wrote between the
+ * calls; recovery still settles attempts left in them.
  */
 export type Phase = 'started' | 'stock_reserved' | 'payment_pending' | 'charged' | 'completed' | 'failed';
+
+/** An attempt whose outcome is open: neither an order nor a failure. */
+const UNFINISHED_PHASES = `('started', 'stock_reserved', 'payment_pending', 'charged')`;
+/** An open attempt known not to be paid for: it may fail. */
+const UNPAID_PHASES = `('started', 'stock_reserved', 'payment_pending')`;
 
 export interface Attempt {
   id: string;
@@ -20,6 +27,10 @@ export interface Attempt {
   chargeId: string | null;
   stockCommitted: boolean;
 }
+
+export type StartResult =
+  | { started: true; attempt: Attempt }
+  | { started: false; reason: 'cart_not_found' | 'cart_checked_out' | 'cart_empty' };
 
 export interface StoredOutcome {
   status: number;
@@ -53,6 +64,95 @@ const fromRow = (row: AttemptRow): Attempt => ({
 const UNFINISHED = `phase NOT IN ('completed', 'failed')`;
 
 /**
+ * Phase 1 in one statement: reads the cart (scoped to its owner) and, when it is open and not empty,
+ * records the attempt and links it to its idempotency key. The summary row says why not otherwise.
+ */
+const START = `WITH cart AS (
+    SELECT status FROM carts WHERE id = $2 AND user_id = $1
+  ), lines AS (
+    SELECT i.sku, i.quantity, p.price_cents, p.currency
+    FROM cart_items i JOIN products p ON p.sku = i.sku
+    WHERE i.cart_id = $2 AND EXISTS (SELECT 1 FROM cart)
+  ), summary AS (
+    SELECT (SELECT status FROM cart) AS status, count(*)::int AS line_count,
+           coalesce(sum(price_cents * quantity), 0)::int AS amount_cents,
+           coalesce(min(currency), 'usd') AS currency,
+           coalesce(jsonb_agg(jsonb_build_object('sku', sku, 'quantity', quantity) ORDER BY sku), '[]') AS items
+    FROM lines
+  ), attempt AS (
+    INSERT INTO checkout_attempts (id, user_id, cart_id, phase, amount_cents, currency, items, locked_until)
+    SELECT $3, $1, $2, 'started', amount_cents, currency, items, now() + make_interval(secs => $4::double precision / 1000)
+    FROM summary WHERE status = 'open' AND line_count > 0
+    RETURNING id
+  ), linked AS (
+    UPDATE idempotency_keys SET attempt_id = (SELECT id FROM attempt)
+    WHERE user_id = $1 AND key = $5 AND EXISTS (SELECT 1 FROM attempt)
+  )
+  SELECT status, line_count, amount_cents, currency, items, EXISTS (SELECT 1 FROM attempt) AS started FROM summary`;
+
+/**
+ * The last step in one statement, so one transaction: the attempt is complete with its charge, the
+ * order exists, the cart is closed, and the answer is stored for its idempotency key (if it has one);
+ * or, when the attempt had moved on (another worker settled it), none of these.
+ */
+const COMPLETE = `WITH moved AS (
+    UPDATE checkout_attempts SET phase = 'completed', charge_id = $2, updated_at = now()
+    WHERE id = $1 AND phase IN ${UNFINISHED_PHASES}
+    RETURNING id, user_id, cart_id, amount_cents, currency, items
+  ), ordered AS (
+    INSERT INTO orders (id, user_id, cart_id, attempt_id, charge_id, amount_cents, currency, items)
+    SELECT $3, user_id, cart_id, id, $2, amount_cents, currency, items FROM moved
+  ), closed AS (
+    UPDATE carts SET status = 'checked_out', checked_out_at = now(), updated_at = now()
+    WHERE id = (SELECT cart_id FROM moved)
+  ), answered AS (
+    UPDATE idempotency_keys SET response_status = $4, response_body = $5
+    WHERE attempt_id = (SELECT id FROM moved) AND response_status IS NULL
+  )
+  SELECT count(*)::int AS moved FROM moved`;
+
+const FAIL = `UPDATE checkout_attempts SET phase = 'failed', error_code = $2,
+    recheck_charge_after = now() + make_interval(secs => $3::double precision / 1000), updated_at = now()
+  WHERE id = $1 AND phase IN ${UNPAID_PHASES}`;
+
+const STOCK_COMMITTED = `UPDATE checkout_attempts SET stock_committed = true, updated_at = now()
+  WHERE id = ANY($1::uuid[]) AND NOT stock_committed`;
+
+/** The request path's statements, for the bench's floor: the same writes without the platform layer. */
+export const CHECKOUT_STATEMENTS = { start: START, complete: COMPLETE, stockCommitted: STOCK_COMMITTED };
+
+/**
+ * Leases up to $1 attempts matching `condition` whose `due` time has passed, by moving that time one
+ * lease ($2 ms) ahead. SKIP LOCKED lets the workers of many instances share the work without waiting
+ * on, or doubling, each other; a worker that dies leaves its claims to expire.
+ */
+const claim = (due: 'locked_until' | 'recheck_charge_after', condition: string) =>
+  `UPDATE checkout_attempts SET ${due} = now() + make_interval(secs => $2::double precision / 1000)
+   WHERE id IN (SELECT id FROM checkout_attempts WHERE ${condition} AND ${due} < now()
+                ORDER BY ${due} LIMIT $1 FOR UPDATE SKIP LOCKED)
+   RETURNING *`;
+const CLAIM_ABANDONED = claim('locked_until', UNFINISHED);
+const CLAIM_UNCOMMITTED_STOCK = claim('locked_until', `phase = 'completed' AND NOT stock_committed`);
+const CLAIM_CHARGE_RECHECKS = claim('recheck_charge_after', 'TRUE');
+const COUNT_UNSETTLED = `SELECT count(*) FROM checkout_attempts
+  WHERE (${UNFINISHED} OR (phase = 'completed' AND NOT stock_committed))
+    AND updated_at < now() - make_interval(secs => $1::double precision / 1000)`;
+const PURGE_KEYS = 'DELETE FROM idempotency_keys WHERE created_at < now() - make_interval(hours => $1)';
+
+/**
+ * The statements that run over the whole history (recovery's claims, the unsettled gauge, the key
+ * purge), with typical parameters: `npm run bench` shows their plans on grown tables, which must stay
+ * index-bound.
+ */
+export const RECOVERY_QUERIES: Record<string, { text: string; values: unknown[] }> = {
+  claimAbandoned: { text: CLAIM_ABANDONED, values: [20, 30000] },
+  claimUncommittedStock: { text: CLAIM_UNCOMMITTED_STOCK, values: [20, 30000] },
+  claimChargeRechecks: { text: CLAIM_CHARGE_RECHECKS, values: [20, 30000] },
+  countUnsettled: { text: COUNT_UNSETTLED, values: [30000] },
+  purgeKeys: { text: PURGE_KEYS, values: [24] },
+};
+
+/**
  * Checkout attempts. Whoever works on one (a request, or a recovery worker of any instance) holds its
  * lease (`locked_until`); every phase change is conditional on the phase it leaves, so two workers can
  * never both move it.
@@ -66,47 +166,64 @@ export class AttemptStore {
     this.#leaseMs = leaseMs;
   }
 
-  async insert(
+  /**
+   * Records a new attempt for the cart if it is open and holds items (linking it to `keyName` of the
+   * user's idempotency keys, when given); otherwise says why not.
+   */
+  async start(
     tx: Queryable,
-    attempt: Omit<Attempt, 'phase' | 'chargeId' | 'stockCommitted'>,
-  ): Promise<Attempt> {
-    await tx.query(
-      `INSERT INTO checkout_attempts (id, user_id, cart_id, phase, amount_cents, currency, items, locked_until)
-       VALUES ($1, $2, $3, 'started', $4, $5, $6, now() + make_interval(secs => $7::double precision / 1000))`,
-      [
-        attempt.id,
-        attempt.userId,
-        attempt.cartId,
-        attempt.amountCents,
-        attempt.currency,
-        JSON.stringify(attempt.items),
-        this.#leaseMs,
-      ],
-    );
-    return { ...attempt, phase: 'started', chargeId: null, stockCommitted: false };
+    attempt: { id: string; userId: string; cartId: string; keyName: string | null },
+  ): Promise<StartResult> {
+    const result = await tx.query<{
+      status: 'open' | 'checked_out' | null;
+      line_count: number;
+      amount_cents: number;
+      currency: string;
+      items: LineItem[];
+      started: boolean;
+    }>({ name: 'attempt_start', text: START }, [
+      attempt.userId,
+      attempt.cartId,
+      attempt.id,
+      this.#leaseMs,
+      attempt.keyName,
+    ]);
+    const row = result.rows[0];
+    if (!row?.status) return { started: false, reason: 'cart_not_found' };
+    if (row.status === 'checked_out') return { started: false, reason: 'cart_checked_out' };
+    if (!row.started) return { started: false, reason: 'cart_empty' };
+    return {
+      started: true,
+      attempt: {
+        id: attempt.id,
+        userId: attempt.userId,
+        cartId: attempt.cartId,
+        phase: 'started',
+        amountCents: row.amount_cents,
+        currency: row.currency,
+        items: row.items,
+        chargeId: null,
+        stockCommitted: false,
+      },
+    };
   }
 
-  /** Moves an attempt from one phase to the next; false when it was not in `from` (someone else moved it). */
-  async advance(
-    id: string,
-    from: Phase,
-    to: Phase,
-    fields: { chargeId?: string; errorCode?: string; recheckChargeAfterMs?: number } = {},
-  ): Promise<boolean> {
-    const result = await this.#db.query(
-      `UPDATE checkout_attempts SET phase = $3, charge_id = COALESCE($4, charge_id), error_code = COALESCE($5, error_code),
-       recheck_charge_after = COALESCE(now() + make_interval(secs => $6::double precision / 1000), recheck_charge_after),
-       updated_at = now() WHERE id = $1 AND phase = $2`,
-      [id, from, to, fields.chargeId ?? null, fields.errorCode ?? null, fields.recheckChargeAfterMs ?? null],
-    );
+  /**
+   * Fails an attempt that is not paid for; false when it had moved on (completed, failed, or charged).
+   * With `recheckChargeAfterMs`, recovery looks once more at that time for a charge that landed late.
+   */
+  async fail(id: string, errorCode: string, recheckChargeAfterMs?: number): Promise<boolean> {
+    const result = await this.#db.query({ name: 'attempt_fail', text: FAIL }, [
+      id,
+      errorCode,
+      recheckChargeAfterMs ?? null,
+    ]);
     return result.rowCount === 1;
   }
 
-  async markStockCommitted(id: string): Promise<void> {
-    await this.#db.query(
-      'UPDATE checkout_attempts SET stock_committed = true, updated_at = now() WHERE id = $1',
-      [id],
-    );
+  /** Attempts whose reserved stock inventory has sold. */
+  async markStockCommitted(ids: readonly string[]): Promise<void> {
+    await this.#db.query({ name: 'attempt_stock_committed', text: STOCK_COMMITTED }, [ids]);
   }
 
   /** Takes over an unfinished attempt whose lease has run out (its worker died); undefined if someone holds it. */
@@ -122,47 +239,27 @@ export class AttemptStore {
 
   /** For recovery: unfinished attempts past their lease (their worker is gone). */
   async claimAbandoned(limit: number): Promise<Attempt[]> {
-    return this.#claim('locked_until', UNFINISHED, limit);
+    return this.#claim(CLAIM_ABANDONED, limit);
   }
 
   /** Completed attempts whose reservation was not committed in their own time (the inventory was down). */
   async claimUncommittedStock(limit: number): Promise<Attempt[]> {
-    return this.#claim('locked_until', `phase = 'completed' AND NOT stock_committed`, limit);
+    return this.#claim(CLAIM_UNCOMMITTED_STOCK, limit);
   }
 
   /** Failed attempts due a second look for a charge that landed late. */
   async claimChargeRechecks(limit: number): Promise<Attempt[]> {
-    return this.#claim('recheck_charge_after', 'TRUE', limit);
+    return this.#claim(CLAIM_CHARGE_RECHECKS, limit);
   }
 
-  /**
-   * Leases up to `limit` attempts matching `condition` whose `due` time has passed, by moving that time
-   * one lease ahead. SKIP LOCKED lets the workers of many instances share the work without waiting on,
-   * or doubling, each other; a worker that dies leaves its claims to expire.
-   */
-  async #claim(
-    due: 'locked_until' | 'recheck_charge_after',
-    condition: string,
-    limit: number,
-  ): Promise<Attempt[]> {
-    const result = await this.#db.query<AttemptRow>(
-      `UPDATE checkout_attempts SET ${due} = now() + make_interval(secs => $2::double precision / 1000)
-       WHERE id IN (SELECT id FROM checkout_attempts WHERE ${condition} AND ${due} < now()
-                    ORDER BY ${due} LIMIT $1 FOR UPDATE SKIP LOCKED)
-       RETURNING *`,
-      [limit, this.#leaseMs],
-    );
+  async #claim(query: string, limit: number): Promise<Attempt[]> {
+    const result = await this.#db.query<AttemptRow>(query, [limit, this.#leaseMs]);
     return result.rows.map(fromRow);
   }
 
   /** Attempts not settled (completed with their stock sold, or failed) whose phase has not moved for a lease. */
   async countUnsettled(): Promise<number> {
-    const result = await this.#db.query<{ count: string }>(
-      `SELECT count(*) FROM checkout_attempts
-       WHERE (${UNFINISHED} OR (phase = 'completed' AND NOT stock_committed))
-         AND updated_at < now() - make_interval(secs => $1::double precision / 1000)`,
-      [this.#leaseMs],
-    );
+    const result = await this.#db.query<{ count: string }>(COUNT_UNSETTLED, [this.#leaseMs]);
     return Number(result.rows[0]?.count ?? 0);
   }
 
@@ -170,50 +267,26 @@ export class AttemptStore {
     await this.#db.query('UPDATE checkout_attempts SET recheck_charge_after = NULL WHERE id = $1', [id]);
   }
 
-  /**
-   * The last step, in one transaction: the order exists, the cart is closed, the attempt is complete and
-   * the answer is stored for its idempotency key (if it has one), or none of these happened.
-   */
-  async complete(attempt: Attempt, orderId: string, outcome: StoredOutcome): Promise<boolean> {
-    return this.#db.transaction(async (tx) => {
-      const moved = await tx.query(
-        `UPDATE checkout_attempts SET phase = 'completed', updated_at = now() WHERE id = $1 AND phase = 'charged'`,
-        [attempt.id],
-      );
-      if (moved.rowCount !== 1) return false;
-      await tx.query(
-        `INSERT INTO orders (id, user_id, cart_id, attempt_id, charge_id, amount_cents, currency, items)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-        [
-          orderId,
-          attempt.userId,
-          attempt.cartId,
-          attempt.id,
-          attempt.chargeId,
-          attempt.amountCents,
-          attempt.currency,
-          JSON.stringify(attempt.items),
-        ],
-      );
-      await tx.query(
-        `UPDATE carts SET status = 'checked_out', checked_out_at = now(), updated_at = now() WHERE id = $1`,
-        [attempt.cartId],
-      );
-      await tx.query(
-        `UPDATE idempotency_keys SET response_status = $2, response_body = $3
-         WHERE attempt_id = $1 AND response_status IS NULL`,
-        [attempt.id, outcome.status, outcome.body],
-      );
-      return true;
-    });
+  /** The last step (see COMPLETE); false when the attempt had moved on. */
+  async complete(
+    attempt: Attempt,
+    chargeId: string,
+    orderId: string,
+    outcome: StoredOutcome,
+  ): Promise<boolean> {
+    const result = await this.#db.query<{ moved: number }>({ name: 'attempt_complete', text: COMPLETE }, [
+      attempt.id,
+      chargeId,
+      orderId,
+      outcome.status,
+      outcome.body,
+    ]);
+    return result.rows[0]?.moved === 1;
   }
 
   /** Forgets idempotency keys older than the retention; returns how many. */
   async purgeKeys(retentionHours: number): Promise<number> {
-    const result = await this.#db.query(
-      `DELETE FROM idempotency_keys WHERE created_at < now() - make_interval(hours => $1)`,
-      [retentionHours],
-    );
+    const result = await this.#db.query(PURGE_KEYS, [retentionHours]);
     return result.rowCount ?? 0;
   }
 }
@@ -264,14 +337,6 @@ export async function claimKey(tx: Queryable, scope: KeyScope): Promise<KeyState
     return { kind: 'in_flight', attemptId: row.attempt_id, leaseExpired: row.lease_expired === true };
   }
   return { kind: 'retry' };
-}
-
-export async function linkKey(tx: Queryable, scope: KeyScope, attemptId: string): Promise<void> {
-  await tx.query('UPDATE idempotency_keys SET attempt_id = $3 WHERE user_id = $1 AND key = $2', [
-    scope.userId,
-    scope.key,
-    attemptId,
-  ]);
 }
 
 /** Stores a final 4xx answer for the key, unless one is stored already: the first answer wins. */

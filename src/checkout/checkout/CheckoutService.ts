@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { Database } from '../../platform/database/Database.ts';
+import type { Database, Queryable } from '../../platform/database/Database.ts';
 import { AppError } from '../../platform/errors/AppError.ts';
 import { DependencyUnavailableError } from '../../platform/errors/DependencyUnavailableError.ts';
 import { failpoint } from '../../platform/process/failpoint.ts';
-import type { CartStore } from '../carts/CartStore.ts';
+import { isUuid } from '../carts/CartStore.ts';
 import { CheckoutErrors } from '../errors.ts';
 import type { InventoryClient } from '../gateways/InventoryClient.ts';
 import type { ChargeResult, PaymentGateway } from '../gateways/PaymentGateway.ts';
@@ -13,9 +13,9 @@ import {
   type AttemptStore,
   claimKey,
   type KeyScope,
-  linkKey,
   type StoredOutcome,
 } from './AttemptStore.ts';
+import type { StockCommitter } from './StockCommitter.ts';
 
 export interface CheckoutCommand {
   userId: string;
@@ -31,39 +31,43 @@ export type RecoveryOutcome = 'finished' | 'unwound' | 'deferred';
 
 interface Dependencies {
   db: Database;
-  carts: CartStore;
   attempts: AttemptStore;
   inventory: InventoryClient;
   payment: PaymentGateway;
+  /** Sells the reserved stock of confirmed orders after their answer, in batches. */
+  stock: StockCommitter;
   reservationTtlSeconds: number;
-  /** When to look again for a charge that may land after recovery found none. */
+  /** When to look again for a charge that may land after an attempt was failed without one. */
   lateChargeRecheckMs: number;
 }
 
 /** Seconds a client should wait before retrying a checkout that another request is still working on. */
 const IN_FLIGHT_RETRY_AFTER_SECONDS = 1;
 
-/** The places a crash can fall between two recorded facts; tests stop the process at each (failpoints). */
+/** The places a crash can fall before the answer; tests stop the process at each (failpoints). */
 export const CHECKOUT_FAILPOINTS = [
   'checkout.after_attempt_recorded',
   'checkout.after_reserve_call',
-  'checkout.after_stock_reserved',
-  'checkout.after_payment_pending',
   'checkout.after_charge_call',
-  'checkout.after_charged',
   'checkout.after_order_committed',
-  'checkout.after_stock_commit_call',
 ] as const;
+
+const START_REFUSALS = {
+  cart_not_found: CheckoutErrors.CART_NOT_FOUND,
+  cart_checked_out: CheckoutErrors.CART_ALREADY_CHECKED_OUT,
+  cart_empty: CheckoutErrors.CART_EMPTY,
+} as const;
 
 /** A step the attempt could not take in the user's time; recovery takes it later. */
 class Deferred extends Error {}
 
 /**
- * The checkout flow of DESIGN section 5, in atomic phases: record the attempt, reserve stock, charge,
- * then create the order in one transaction. Every external call carries the attempt id as its
- * idempotency key, so any step may be taken again. A request drives an attempt forward; a retry with
- * the same Idempotency-Key resumes it from its last recorded phase; recovery finishes what was paid
- * for and unwinds the rest. An unknown outcome is never guessed: the gateway is asked.
+ * The checkout flow of DESIGN section 5: record the attempt, reserve stock, charge, then create the
+ * order in one statement. The attempt id is the idempotency key of the reservation and of the charge,
+ * so any step may be taken again, and what happened between two writes is asked of the dependency
+ * instead of written down: two commits per checkout on the request's path, where every phase used to
+ * be one. A retry with the same Idempotency-Key resumes an abandoned attempt; recovery finishes what
+ * was paid for and unwinds the rest. An unknown outcome is never guessed: the gateway is asked.
  */
 export class CheckoutService {
   readonly #deps: Dependencies;
@@ -77,7 +81,10 @@ export class CheckoutService {
     if ('outcome' in begun) return { ...begun.outcome, replayed: true };
     failpoint('checkout.after_attempt_recorded');
     try {
-      return { ...(await this.#forward(begun.attempt, command.paymentToken, log)), replayed: false };
+      const outcome = begun.resumed
+        ? await this.#resume(begun.attempt, command.paymentToken, log)
+        : await this.#forward(begun.attempt, command.paymentToken, log, false);
+      return { ...outcome, replayed: false };
     } catch (error) {
       // Another worker (a recovery, a retry) moved the attempt meanwhile: it is theirs to finish.
       if (error instanceof Deferred) {
@@ -90,30 +97,21 @@ export class CheckoutService {
   }
 
   /**
-   * Settles an attempt whose worker is gone. Paid for: the order is made. Not paid for: the stock is
-   * released and the attempt fails (the client's retry with its key starts afresh). Unknown: the
-   * gateway is asked; if it cannot answer now, the attempt waits for the next round.
+   * Settles an attempt whose worker is gone. Paid for (the gateway holds a charge under its id): the
+   * order is made. Not paid for: the stock is released and the attempt fails, with a second look for a
+   * charge that lands late. If the gateway cannot answer now, the attempt waits for the next round.
    */
   async recover(attempt: Attempt, log: Logger): Promise<RecoveryOutcome> {
     try {
       if (attempt.phase === 'completed')
         return (await this.#commitStock(attempt, log)) ? 'finished' : 'deferred';
-      let charged = attempt;
-      if (attempt.phase === 'payment_pending') {
-        const charges = await this.#deps.payment.chargesFor(attempt.id);
-        const paid = charges.find((c) => c.status === 'succeeded' && !c.refunded);
-        if (paid) {
-          await this.#record(attempt, 'payment_pending', 'charged', { chargeId: paid.id });
-          charged = { ...attempt, phase: 'charged', chargeId: paid.id };
-        }
-      }
-      if (charged.phase === 'charged') {
-        await this.#finish(charged, log);
+      const chargeId = attempt.chargeId ?? (await this.#paidCharge(attempt));
+      if (chargeId) {
+        await this.#finish(attempt, chargeId, log);
+        await this.#commitStock(attempt, log);
         return 'finished';
       }
-      // No charge now; the call's outcome was unknown, so one may still land: look again later.
-      const recheck = attempt.phase === 'payment_pending' ? this.#deps.lateChargeRecheckMs : undefined;
-      await this.#unwind(attempt, 'ABANDONED', { release: true, recheckChargeAfterMs: recheck });
+      await this.#unwind(attempt, 'ABANDONED', { release: true, mayBeCharged: true });
       return 'unwound';
     } catch (error) {
       if (error instanceof DependencyUnavailableError || error instanceof Deferred) return 'deferred';
@@ -122,8 +120,8 @@ export class CheckoutService {
   }
 
   /**
-   * The second look at an attempt that recovery unwound without finding a charge: a charge that landed
-   * since belongs to no order, so it is refunded. Returns how many were.
+   * The second look at an attempt failed while a charge call's outcome was unknown: a charge that
+   * landed since belongs to no order, so it is refunded. Returns how many were.
    */
   async refundLateCharges(attempt: Attempt, log: Logger): Promise<number> {
     const late = (await this.#deps.payment.chargesFor(attempt.id)).filter(
@@ -140,38 +138,39 @@ export class CheckoutService {
     return late.length;
   }
 
-  /** Phase 1: in one transaction, claim the key (or replay, refuse, resume per section 4) and record the attempt. */
-  async #begin(command: CheckoutCommand): Promise<{ attempt: Attempt } | { outcome: StoredOutcome }> {
-    const { db, carts, attempts } = this.#deps;
+  /** Phase 1: claim the key (or replay, refuse, resume per section 4) and record the attempt, atomically. */
+  async #begin(
+    command: CheckoutCommand,
+  ): Promise<{ attempt: Attempt; resumed: boolean } | { outcome: StoredOutcome }> {
+    const { db, attempts } = this.#deps;
+    const start = async (tx: Queryable) => {
+      if (!isUuid(command.cartId)) throw new AppError(CheckoutErrors.CART_NOT_FOUND);
+      const started = await attempts.start(tx, {
+        id: randomUUID(),
+        userId: command.userId,
+        cartId: command.cartId,
+        keyName: command.key?.key ?? null,
+      });
+      if (!started.started) throw new AppError(START_REFUSALS[started.reason]);
+      return { attempt: started.attempt, resumed: false };
+    };
     try {
+      // Without a key the attempt is one statement; with one, the key's claim joins it in a transaction.
+      const key = command.key;
+      if (!key) return await start(db);
       return await db.transaction(async (tx) => {
-        if (command.key) {
-          const state = await claimKey(tx, command.key);
-          if (state.kind === 'mismatch') throw new AppError(CheckoutErrors.IDEMPOTENCY_KEY_MISMATCH);
-          if (state.kind === 'replay') return { outcome: state.outcome };
-          if (state.kind === 'in_flight') {
-            // The first request's worker died (its lease ran out): this retry takes over where it stopped.
-            const abandoned = state.leaseExpired ? await attempts.takeOver(tx, state.attemptId) : undefined;
-            if (abandoned) return { attempt: abandoned };
-            throw new AppError(CheckoutErrors.IDEMPOTENCY_KEY_IN_USE, {
-              retryAfterSeconds: IN_FLIGHT_RETRY_AFTER_SECONDS,
-            });
-          }
+        const state = await claimKey(tx, key);
+        if (state.kind === 'mismatch') throw new AppError(CheckoutErrors.IDEMPOTENCY_KEY_MISMATCH);
+        if (state.kind === 'replay') return { outcome: state.outcome };
+        if (state.kind === 'in_flight') {
+          // The first request's worker died (its lease ran out): this retry takes over where it stopped.
+          const abandoned = state.leaseExpired ? await attempts.takeOver(tx, state.attemptId) : undefined;
+          if (abandoned) return { attempt: abandoned, resumed: true };
+          throw new AppError(CheckoutErrors.IDEMPOTENCY_KEY_IN_USE, {
+            retryAfterSeconds: IN_FLIGHT_RETRY_AFTER_SECONDS,
+          });
         }
-        const cart = await carts.find(command.cartId, command.userId, tx);
-        if (!cart) throw new AppError(CheckoutErrors.CART_NOT_FOUND);
-        if (cart.status === 'checked_out') throw new AppError(CheckoutErrors.CART_ALREADY_CHECKED_OUT);
-        if (cart.items.length === 0) throw new AppError(CheckoutErrors.CART_EMPTY);
-        const attempt = await attempts.insert(tx, {
-          id: randomUUID(),
-          userId: command.userId,
-          cartId: command.cartId,
-          amountCents: cart.totalCents,
-          currency: cart.currency,
-          items: cart.items.map(({ sku, quantity }) => ({ sku, quantity })),
-        });
-        if (command.key) await linkKey(tx, command.key, attempt.id);
-        return { attempt };
+        return start(tx);
       });
     } catch (error) {
       // The partial unique index allows one attempt per cart that has not failed.
@@ -184,24 +183,35 @@ export class CheckoutService {
     }
   }
 
-  /** Drives an attempt forward from its recorded phase to an order, or to a final refusal. */
-  async #forward(attempt: Attempt, paymentToken: string, log: Logger): Promise<StoredOutcome> {
-    let current = attempt;
-    // Resumed after a charge call whose outcome is unknown: that call may still have charged.
-    const chargedBefore = current.phase === 'payment_pending';
-    if (current.phase === 'started') current = await this.#reserve(current, log);
-    if (current.phase === 'stock_reserved') {
-      await this.#record(current, 'stock_reserved', 'payment_pending');
-      failpoint('checkout.after_payment_pending');
-      current = { ...current, phase: 'payment_pending' };
-    }
-    if (current.phase === 'payment_pending')
-      current = await this.#charge(current, paymentToken, log, chargedBefore);
-    return this.#finish(current, log);
+  /**
+   * A retry taking over an abandoned attempt: its first worker may have charged, so the gateway is asked
+   * first. Paid: the order is made. Not paid: the attempt goes on, with the same ids, so a charge of the
+   * first worker that lands late is the same charge as this one.
+   */
+  async #resume(attempt: Attempt, paymentToken: string, log: Logger): Promise<StoredOutcome> {
+    const chargeId = attempt.chargeId ?? (await this.#paidCharge(attempt));
+    if (!chargeId) return this.#forward(attempt, paymentToken, log, true);
+    const outcome = await this.#finish(attempt, chargeId, log);
+    this.#deps.stock.add(attempt.id);
+    return outcome;
+  }
+
+  /** Reserves, charges, and makes the order. `mayBeCharged`: an earlier worker's charge call may have gone out. */
+  async #forward(
+    attempt: Attempt,
+    paymentToken: string,
+    log: Logger,
+    mayBeCharged: boolean,
+  ): Promise<StoredOutcome> {
+    await this.#reserve(attempt, log, mayBeCharged);
+    const chargeId = await this.#charge(attempt, paymentToken, log, mayBeCharged);
+    const outcome = await this.#finish(attempt, chargeId, log);
+    this.#deps.stock.add(attempt.id);
+    return outcome;
   }
 
   /** Phase 2: reserve stock, idempotent by attempt id. */
-  async #reserve(attempt: Attempt, log: Logger): Promise<Attempt> {
+  async #reserve(attempt: Attempt, log: Logger, mayBeCharged: boolean): Promise<void> {
     let reservation: Awaited<ReturnType<InventoryClient['reserve']>>;
     try {
       reservation = await this.#deps.inventory.reserve(
@@ -212,8 +222,8 @@ export class CheckoutService {
     } catch (error) {
       // A reserve that never reached the inventory holds nothing. One that may have is not retried
       // against a sick service in the user's time: recovery releases it (and reservations expire).
-      if (neverSent(error)) {
-        await this.#unwind(attempt, UNAVAILABLE, { release: false }).catch((e) =>
+      if (neverSent(error) && !mayBeCharged) {
+        await this.#unwind(attempt, UNAVAILABLE, { release: false, mayBeCharged }).catch((e) =>
           this.#deferred(e, attempt, log),
         );
       } else
@@ -222,24 +232,16 @@ export class CheckoutService {
     }
     failpoint('checkout.after_reserve_call');
     if (!reservation.reserved) {
-      await this.#record(attempt, 'started', 'failed', { errorCode: CheckoutErrors.INVENTORY_CONFLICT.code });
+      await this.#unwind(attempt, CheckoutErrors.INVENTORY_CONFLICT.code, { release: false, mayBeCharged });
       throw new AppError(CheckoutErrors.INVENTORY_CONFLICT, {
         detail: `Not enough stock of ${reservation.sku}.`,
         extensions: { sku: reservation.sku },
       });
     }
-    await this.#record(attempt, 'started', 'stock_reserved');
-    failpoint('checkout.after_stock_reserved');
-    return { ...attempt, phase: 'stock_reserved' };
   }
 
   /** Phase 3: charge, with the attempt id as the gateway's idempotency key (a retried charge is the same charge). */
-  async #charge(
-    attempt: Attempt,
-    paymentToken: string,
-    log: Logger,
-    chargedBefore: boolean,
-  ): Promise<Attempt> {
+  async #charge(attempt: Attempt, paymentToken: string, log: Logger, mayBeCharged: boolean): Promise<string> {
     let charge: ChargeResult;
     try {
       charge = await this.#deps.payment.charge({
@@ -251,10 +253,10 @@ export class CheckoutService {
       });
     } catch (error) {
       // Only a call that never reached the gateway is known not to have charged, and only when no earlier
-      // call for this attempt may have. Otherwise the attempt stays `payment_pending`: a retry charges with
-      // the same key, recovery asks the gateway.
-      if (neverSent(error) && !chargedBefore) {
-        await this.#unwind(attempt, UNAVAILABLE, { release: true }).catch((e) =>
+      // call for this attempt may have. Otherwise the attempt stays open: a retry charges with the same
+      // key, recovery asks the gateway.
+      if (neverSent(error) && !mayBeCharged) {
+        await this.#unwind(attempt, UNAVAILABLE, { release: true, mayBeCharged }).catch((e) =>
           this.#deferred(e, attempt, log),
         );
       } else log.warn({ attemptId: attempt.id, dependency: 'paymentGateway' }, 'charge_outcome_unknown');
@@ -262,48 +264,53 @@ export class CheckoutService {
     }
     failpoint('checkout.after_charge_call');
     if (charge.outcome === 'declined') {
-      await this.#unwind(attempt, CheckoutErrors.PAYMENT_DECLINED.code, { release: true }).catch((e) =>
-        this.#deferred(e, attempt, log),
-      );
+      await this.#unwind(attempt, CheckoutErrors.PAYMENT_DECLINED.code, {
+        release: true,
+        mayBeCharged,
+      }).catch((e) => this.#deferred(e, attempt, log));
       throw new AppError(CheckoutErrors.PAYMENT_DECLINED, {
         extensions: { declineCode: charge.declineCode },
       });
     }
     if (charge.outcome === 'invalid_payment_method') {
-      await this.#unwind(attempt, CheckoutErrors.PAYMENT_METHOD_INVALID.code, { release: true }).catch((e) =>
-        this.#deferred(e, attempt, log),
-      );
+      await this.#unwind(attempt, CheckoutErrors.PAYMENT_METHOD_INVALID.code, {
+        release: true,
+        mayBeCharged,
+      }).catch((e) => this.#deferred(e, attempt, log));
       throw new AppError(CheckoutErrors.PAYMENT_METHOD_INVALID);
     }
-    await this.#record(attempt, 'payment_pending', 'charged', { chargeId: charge.chargeId });
-    failpoint('checkout.after_charged');
-    return { ...attempt, phase: 'charged', chargeId: charge.chargeId };
+    return charge.chargeId;
   }
 
-  /** Phase 4: order, cart and stored answer in one transaction; then the reserved stock is sold. */
-  async #finish(attempt: Attempt, log: Logger): Promise<StoredOutcome> {
+  /** Phase 4: order, cart, attempt and stored answer in one statement. */
+  async #finish(attempt: Attempt, chargeId: string, log: Logger): Promise<StoredOutcome> {
     const orderId = randomUUID();
     const outcome: StoredOutcome = {
       status: 201,
-      body: JSON.stringify({ orderId, transactionId: attempt.chargeId, status: 'CONFIRMED' }),
+      body: JSON.stringify({ orderId, transactionId: chargeId, status: 'CONFIRMED' }),
     };
-    if (!(await this.#deps.attempts.complete(attempt, orderId, outcome)))
+    if (!(await this.#deps.attempts.complete(attempt, chargeId, orderId, outcome)))
       throw new Deferred('attempt moved on');
     failpoint('checkout.after_order_committed');
     log.info(
-      { attemptId: attempt.id, orderId, chargeId: attempt.chargeId, amountCents: attempt.amountCents },
+      { attemptId: attempt.id, orderId, chargeId, amountCents: attempt.amountCents },
       'order_confirmed',
     );
-    await this.#commitStock(attempt, log);
     return outcome;
   }
 
-  /** Sells the reserved stock; false when that must wait for recovery (the order stands either way). */
+  /** The gateway's succeeded, unrefunded charge for this attempt, if it holds one. */
+  async #paidCharge(attempt: Attempt): Promise<string | undefined> {
+    const charges = await this.#deps.payment.chargesFor(attempt.id);
+    return charges.find((c) => c.status === 'succeeded' && !c.refunded)?.id;
+  }
+
+  /** Sells the reserved stock of one attempt; false when that must wait (the order stands either way). */
   async #commitStock(attempt: Attempt, log: Logger): Promise<boolean> {
     try {
       await this.#deps.inventory.commit(attempt.id);
       failpoint('checkout.after_stock_commit_call');
-      await this.#deps.attempts.markStockCommitted(attempt.id);
+      await this.#deps.attempts.markStockCommitted([attempt.id]);
       return true;
     } catch (error) {
       log.warn(
@@ -314,31 +321,18 @@ export class CheckoutService {
     }
   }
 
-  /** Gives the stock back (when some may have been taken) and marks the attempt failed, freeing the cart. */
+  /**
+   * Gives the stock back (when some may have been taken) and fails the attempt, freeing the cart. When
+   * a charge call for it may have gone out unanswered, recovery looks again later for a late charge.
+   */
   async #unwind(
     attempt: Attempt,
     errorCode: string,
-    options: { release: boolean; recheckChargeAfterMs?: number | undefined },
+    options: { release: boolean; mayBeCharged: boolean },
   ): Promise<void> {
     if (options.release) await this.#deps.inventory.release(attempt.id);
-    const current = await this.#deps.db.query<{ phase: string }>(
-      'SELECT phase FROM checkout_attempts WHERE id = $1',
-      [attempt.id],
-    );
-    const phase = current.rows[0]?.phase;
-    if (phase === 'started' || phase === 'stock_reserved' || phase === 'payment_pending') {
-      const recheck = options.recheckChargeAfterMs;
-      await this.#record(attempt, phase, 'failed', {
-        errorCode,
-        ...(recheck ? { recheckChargeAfterMs: recheck } : {}),
-      });
-    }
-  }
-
-  async #record(attempt: Attempt, from: Attempt['phase'], to: Attempt['phase'], fields = {}): Promise<void> {
-    if (!(await this.#deps.attempts.advance(attempt.id, from, to, fields))) {
-      throw new Deferred(`attempt ${attempt.id} was not ${from} any more`);
-    }
+    const recheck = options.mayBeCharged ? this.#deps.lateChargeRecheckMs : undefined;
+    await this.#deps.attempts.fail(attempt.id, errorCode, recheck);
   }
 
   #deferred(error: unknown, attempt: Attempt, log: Logger): void {

@@ -39,6 +39,15 @@ export class InventoryClient {
     if (response.status !== 200) throw unexpected('commit', response.status);
   }
 
+  /** Commits many reservations at once; answers the ids committed now (those committed before included). */
+  async commitMany(reservationIds: string[]): Promise<string[]> {
+    const response = await this.#http.request<{ committed: string[] }>('POST', '/reservations/commit', {
+      body: { reservationIds },
+    });
+    if (response.status !== 200) throw unexpected('commit', response.status);
+    return response.body.committed;
+  }
+
   async stockLevels(): Promise<StockLevel[]> {
     const response = await this.#http.request<StockLevel[]>('GET', '/stock');
     if (response.status !== 200) throw unexpected('stock', response.status);

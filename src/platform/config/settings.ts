@@ -66,10 +66,12 @@ export const loadSheddingSettings = {
     description:
       'a whole number of milliseconds: mean event-loop delay past which requests are shed (0: off)',
   }),
+  // Off by default: a busy loop is not a sick one, and a sample over the mark sheds every request until
+  // the next sample, which under a steady load throws capacity away. The delay above is the backstop.
   SHED_EVENT_LOOP_UTILIZATION: Type.Number({
     minimum: 0,
     maximum: 1,
-    default: 0.98,
+    default: 0,
     description: 'a fraction: event-loop utilisation past which requests are shed (0: off)',
   }),
   SHED_HEAP_USED_PCT: Type.Integer({

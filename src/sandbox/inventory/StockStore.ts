@@ -26,6 +26,9 @@ export type TransitionOutcome =
 
 const STOCK_COLUMNS = 'sku, initial, available, reserved, sold';
 
+/** The SQLSTATE `reserve_stock` raises when a SKU is unknown or short (migration 0002). */
+const RESERVE_REFUSED = 'SF001';
+
 /** Stock and reservations, every movement in one transaction so `initial = available + reserved + sold` holds. */
 export class StockStore {
   readonly #db: Database;
@@ -59,51 +62,22 @@ export class StockStore {
    * (a released id stays released, so a late retry cannot take stock again).
    */
   async reserve(id: string, items: ReservationItem[], ttlSeconds: number): Promise<ReserveOutcome> {
-    return this.#db
-      .transaction(async (tx) => {
-        const inserted = await tx.query<{ expires_at: Date }>(
-          `INSERT INTO reservations (id, status, expires_at) VALUES ($1, 'reserved', now() + make_interval(secs => $2))
-         ON CONFLICT (id) DO NOTHING RETURNING expires_at`,
-          [id, ttlSeconds],
-        );
-        if (inserted.rowCount === 0) {
-          const existing = await tx.query<{ status: ReservationStatus; expires_at: Date }>(
-            'SELECT status, expires_at FROM reservations WHERE id = $1',
-            [id],
-          );
-          const row = existing.rows[0];
-          return {
-            ok: true as const,
-            status: row?.status ?? 'released',
-            expiresAt: row?.expires_at.toISOString() ?? '',
-          };
-        }
-        // Lock rows in SKU order so two reservations never wait on each other in a cycle.
-        for (const item of merge(items)) {
-          const taken = await tx.query(
-            `UPDATE stock SET available = available - $2, reserved = reserved + $2, updated_at = now()
-           WHERE sku = $1 AND available >= $2`,
-            [item.sku, item.quantity],
-          );
-          if (taken.rowCount === 0) {
-            const known = await tx.query('SELECT 1 FROM stock WHERE sku = $1', [item.sku]);
-            throw new Refusal(item.sku, known.rowCount === 0 ? 'unknown_sku' : 'insufficient');
-          }
-          await tx.query(
-            'INSERT INTO reservation_items (reservation_id, sku, quantity) VALUES ($1, $2, $3)',
-            [id, item.sku, item.quantity],
-          );
-        }
-        return {
-          ok: true as const,
-          status: 'reserved' as const,
-          expiresAt: (inserted.rows[0] as { expires_at: Date }).expires_at.toISOString(),
-        };
-      })
-      .catch((error: unknown) => {
-        if (error instanceof Refusal) return { ok: false as const, sku: error.sku, reason: error.reason };
-        throw error;
-      });
+    try {
+      const result = await this.#db.query<{ status: ReservationStatus; expires_at: Date | null }>(
+        { name: 'reserve_stock', text: 'SELECT status, expires_at FROM reserve_stock($1, $2, $3)' },
+        [id, JSON.stringify(items), ttlSeconds],
+      );
+      const row = result.rows[0];
+      return { ok: true, status: row?.status ?? 'released', expiresAt: row?.expires_at?.toISOString() ?? '' };
+    } catch (error) {
+      const refusal = error as { code?: string; message?: string; detail?: string };
+      if (refusal.code !== RESERVE_REFUSED) throw error;
+      return {
+        ok: false,
+        sku: refusal.detail ?? '',
+        reason: refusal.message === 'unknown_sku' ? 'unknown_sku' : 'insufficient',
+      };
+    }
   }
 
   /**
@@ -149,6 +123,47 @@ export class StockStore {
         if (error instanceof Refusal) return { ok: false, status: 'expired' } as TransitionOutcome;
         throw error;
       });
+  }
+
+  /**
+   * Commits many reservations in one transaction (a checkout instance sends those of its last few
+   * orders together). Returns the ids that are committed now, those committed before included; an
+   * expired one goes through `commit` alone, a released or unknown one is left out.
+   */
+  async commitMany(ids: string[]): Promise<string[]> {
+    const expired = await this.#db.transaction(async (tx) => {
+      const due = await tx.query<{ id: string; status: ReservationStatus }>(
+        'SELECT id, status FROM reservations WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE',
+        [ids],
+      );
+      const reserved = due.rows.filter((r) => r.status === 'reserved').map((r) => r.id);
+      if (reserved.length > 0) {
+        // Stock rows locked in SKU order, as `reserve` takes them: the two never wait on each other in a cycle.
+        await tx.query(
+          `SELECT 1 FROM stock WHERE sku IN (SELECT sku FROM reservation_items WHERE reservation_id = ANY($1::text[]))
+           ORDER BY sku FOR UPDATE`,
+          [reserved],
+        );
+        await tx.query(
+          `UPDATE stock s SET reserved = s.reserved - t.quantity, sold = s.sold + t.quantity, updated_at = now()
+           FROM (SELECT sku, sum(quantity)::int AS quantity FROM reservation_items
+                 WHERE reservation_id = ANY($1::text[]) GROUP BY sku) t
+           WHERE s.sku = t.sku`,
+          [reserved],
+        );
+        await tx.query(
+          `UPDATE reservations SET status = 'committed', updated_at = now() WHERE id = ANY($1::text[])`,
+          [reserved],
+        );
+      }
+      return due.rows.filter((r) => r.status === 'expired').map((r) => r.id);
+    });
+    for (const id of expired) await this.commit(id);
+    const committed = await this.#db.query<{ id: string }>(
+      `SELECT id FROM reservations WHERE id = ANY($1::text[]) AND status = 'committed'`,
+      [ids],
+    );
+    return committed.rows.map((r) => r.id);
   }
 
   /** Reserved units become available again. A release of an unknown id leaves a tombstone, so a late reserve fails. */
@@ -221,10 +236,4 @@ class Refusal extends Error {
     this.sku = sku;
     this.reason = reason;
   }
-}
-
-function merge(items: ReservationItem[]): ReservationItem[] {
-  const totals = new Map<string, number>();
-  for (const { sku, quantity } of items) totals.set(sku, (totals.get(sku) ?? 0) + quantity);
-  return [...totals].sort(([a], [b]) => a.localeCompare(b)).map(([sku, quantity]) => ({ sku, quantity }));
 }

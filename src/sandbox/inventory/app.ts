@@ -69,6 +69,16 @@ export function registerInventoryRoutes(
     },
   );
 
+  app.post(
+    '/reservations/commit',
+    {
+      schema: {
+        body: Type.Object({ reservationIds: Type.Array(Id, { minItems: 1, maxItems: 500 }) }),
+      },
+    },
+    async (request) => ({ committed: await store.commitMany(request.body.reservationIds) }),
+  );
+
   for (const action of ['commit', 'release'] as const) {
     app.post(
       `/reservations/:id/${action}`,
