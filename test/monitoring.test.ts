@@ -214,8 +214,8 @@ describe('monitoring: metrics, alert rules, Alertmanager', () => {
     );
     assert.ok((await endpoints('checkout')).includes('POST /api/checkout/complete'));
     const inventory = await endpoints('inventory');
+    // The reservation is in the trace; its commit is not: it leaves after the answer, batched with others.
     assert.ok(inventory.includes('POST /reservations'), `inventory: ${inventory}`);
-    assert.ok(inventory.includes('POST /reservations/:id/commit'), `inventory: ${inventory}`);
   });
 
   test('payment gateway fails: the breaker page reaches the receiver, the checkout 5xx symptom is held back', async () => {

@@ -25,6 +25,8 @@ describe('steadfast start --instances 3: HAProxy in front', () => {
         HAPROXY_CHECK_FALL: '2',
         CHECKOUT_ATTEMPT_LEASE_MS: '1500',
         RECOVERY_INTERVAL_MS: '300',
+        // Unwound attempts get a second look for a late charge; soon enough to be settled within a test.
+        LATE_CHARGE_RECHECK_MS: '2000',
       },
       ['--instances', '3'],
     );
