@@ -127,7 +127,6 @@ describe('steadfast start --instances 3: HAProxy in front', () => {
     await watcher;
     await stack.fault('payment', { mode: 'none' });
 
-    console.log('STATUSES', JSON.stringify(statuses));
     assert.ok(sawDown, `HAProxy marked ${victim.name} down`);
     assert.equal(finals.size, clients.length, 'every client got a final answer');
     for (const client of clients) assert.equal(finals.get(client.cartId), 201);

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import pino from 'pino';
 import Type from 'typebox';
 import { AppError } from '../errors/AppError.ts';
@@ -151,16 +152,31 @@ test('a body sent as text/plain is 415 UNSUPPORTED_MEDIA_TYPE, like any body not
   await app.close();
 });
 
-test('a request shed for load costs one request line and no stack trace', async () => {
-  const { app, lines } = serverWithLogs();
-  const response = await app.inject({ method: 'GET', url: '/full' });
-  assert.equal(response.statusCode, 503);
-  assert.equal(response.json().error, 'SERVER_OVERLOADED');
-  assert.equal(response.headers['retry-after'], '1');
+test('requests shed for load: no stack trace, one sampled request line a second, every one counted', async () => {
+  const { app, lines, metrics } = serverWithLogs();
+  for (let i = 0; i < 50; i++) {
+    const response = await app.inject({ method: 'GET', url: '/full' });
+    assert.equal(response.statusCode, 503);
+    assert.equal(response.json().error, 'SERVER_OVERLOADED');
+    assert.equal(response.headers['retry-after'], '1');
+  }
   assert.deepEqual(
     lines.map((l) => l.msg),
     ['request_completed'],
   );
   assert.equal(lines[0]?.error, 'SERVER_OVERLOADED');
+  assert.equal(
+    await metrics.valueOf('http_requests_total', { route: '/full', status_code: 503 }),
+    50,
+    'the metrics count every one',
+  );
+  await sleep(1000);
+  await app.inject({ method: 'GET', url: '/full' });
+  assert.equal(lines.length, 2);
+  assert.equal(lines[1]?.refusalsNotLogged, 49, 'the next line tells how many were not logged');
+  // Other answers are all logged.
+  await app.inject({ method: 'POST', url: '/echo', payload: { n: 1 } });
+  await app.inject({ method: 'POST', url: '/echo', payload: { n: 2 } });
+  assert.equal(lines.length, 4);
   await app.close();
 });

@@ -61,6 +61,29 @@ const REFUSALS: ReadonlySet<string> = new Set([
   PlatformErrors.SHUTTING_DOWN.code,
 ]);
 
+/** Refusals are what overload looks like, thousands a second: the metrics count each, the log samples them. */
+const REFUSAL_LINE_INTERVAL_MS = 1000;
+
+/**
+ * True at most once per interval; each time, also how many were passed over since, so a sampled line
+ * still tells the volume.
+ */
+function sampleEvery(intervalMs: number): () => { log: boolean; skipped: number } {
+  let lastAt = Number.NEGATIVE_INFINITY;
+  let skipped = 0;
+  return () => {
+    const now = performance.now();
+    if (now - lastAt < intervalMs) {
+      skipped++;
+      return { log: false, skipped };
+    }
+    lastAt = now;
+    const passed = skipped;
+    skipped = 0;
+    return { log: true, skipped: passed };
+  };
+}
+
 /** Routes an operator or a load balancer polls: answered while draining or overloaded. */
 export function isOperationalRoute(url: string): boolean {
   return url.startsWith('/health') || url.startsWith('/metrics');
@@ -118,6 +141,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     }
   });
 
+  const refusalSample = sampleEvery(REFUSAL_LINE_INTERVAL_MS);
   app.addHook('onResponse', async (request, reply) => {
     options.metrics.recordRequest(
       request.method,
@@ -125,12 +149,19 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
       reply.statusCode,
       reply.elapsedTime / 1000,
     );
+    let sampled: { refusalsNotLogged: number } | undefined;
+    if (REFUSALS.has(String(request.logContext.error))) {
+      const { log, skipped } = refusalSample();
+      if (!log) return;
+      sampled = { refusalsNotLogged: skipped };
+    }
     request.log.info(
       {
         endpoint: endpointOf(request),
         statusCode: reply.statusCode,
         durationMs: Math.round(reply.elapsedTime * 100) / 100,
         ...request.logContext,
+        ...sampled,
       },
       'request_completed',
     );
