@@ -24,6 +24,7 @@ import { readStackEnv, startTestStack } from '../test/support/stack.ts';
 import { CostMeter, type CostSnapshot, perCheckout } from './costs.ts';
 import { growTables } from './growTables.ts';
 import { openLoop } from './openLoop.ts';
+import { serverQuantileMs } from './serverLatency.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
@@ -147,7 +148,10 @@ try {
   // Overload: offered 2x and 4x the saturation throughput just measured, at a fixed arrival rate.
   const saturation = service.rps;
   const overload = [];
+  const scrape = async () => (await fetch(`${stack.info.checkoutUrl}/metrics`)).text();
+  const checkoutRoute = { method: 'POST', route: '/api/checkout/complete' };
   for (const factor of [2, 4]) {
+    const before = await scrape();
     const result = await openLoop({
       url: stack.info.checkoutUrl,
       ratePerSecond: saturation * factor,
@@ -155,7 +159,13 @@ try {
       budgetMs: 1000,
       request: checkoutRequest(await makeCarts()),
     });
-    overload.push({ factor, ...result });
+    const after = await scrape();
+    overload.push({
+      factor,
+      ...result,
+      serverShedP99Ms: serverQuantileMs(before, after, { ...checkoutRoute, status_class: '5xx' }, 0.99),
+      serverServedP99Ms: serverQuantileMs(before, after, { ...checkoutRoute, status_class: '2xx' }, 0.99),
+    });
   }
 
   // Grown tables: the checkout and the recovery worker's scans must not slow down with history.
@@ -207,8 +217,9 @@ try {
   for (const o of overload) {
     console.log(
       `  offered ${o.factor}x (${o.offered} in ${SECONDS} s): goodput ${(o.goodput / SECONDS).toFixed(0)}/s = ` +
-        `${((o.goodput / SECONDS / saturation) * 100).toFixed(0)} % of saturation; shed ${o.shed} (p99 ${o.shedP99Ms.toFixed(0)} ms), ` +
-        `served p99 ${o.servedP99Ms.toFixed(0)} ms, other ${o.other}`,
+        `${((o.goodput / SECONDS / saturation) * 100).toFixed(0)} % of saturation; shed ${o.shed}, other ${o.other} ${JSON.stringify(o.otherKinds)}; ` +
+        `p99 at the client: shed ${o.shedP99Ms.toFixed(0)} ms, served ${o.servedP99Ms.toFixed(0)} ms; ` +
+        `at the server: shed ≤ ${o.serverShedP99Ms} ms, served ≤ ${o.serverServedP99Ms} ms`,
     );
   }
   console.log(`\nplans with ${grown} orders and keys in the tables:\n${plans.join('\n')}`);

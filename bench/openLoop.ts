@@ -6,6 +6,8 @@ export interface OpenLoopResult {
   goodput: number;
   shed: number;
   other: number;
+  /** What the other answers were: status and error code, or the client's error. */
+  otherKinds: Record<string, number>;
   servedP99Ms: number;
   shedP99Ms: number;
 }
@@ -31,6 +33,11 @@ export async function openLoop(options: {
   const shed: number[] = [];
   let goodput = 0;
   let other = 0;
+  const otherKinds: Record<string, number> = {};
+  const countOther = (kind: string) => {
+    other++;
+    otherKinds[kind] = (otherKinds[kind] ?? 0) + 1;
+  };
   const pending: Promise<void>[] = [];
   const started = performance.now();
   const total = Math.round(options.ratePerSecond * options.seconds);
@@ -50,11 +57,9 @@ export async function openLoop(options: {
             served.push(ms);
             if (ms <= options.budgetMs) goodput++;
           } else if (response.statusCode === 503 && text.includes('"SERVER_OVERLOADED"')) shed.push(ms);
-          else other++;
+          else countOther(`${response.statusCode} ${/"error":"([A-Z_]+)"/.exec(text)?.[1] ?? ''}`.trim());
         })
-        .catch(() => {
-          other++;
-        }),
+        .catch((error: Error) => countOther(error.name)),
     );
   }
   await Promise.all(pending);
@@ -64,6 +69,7 @@ export async function openLoop(options: {
     goodput,
     shed: shed.length,
     other,
+    otherKinds,
     servedP99Ms: p99(served),
     shedP99Ms: p99(shed),
   };

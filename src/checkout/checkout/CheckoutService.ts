@@ -24,7 +24,15 @@ export interface CheckoutCommand {
   key: KeyScope | undefined;
 }
 
-export type CheckoutResult = StoredOutcome & { replayed: boolean };
+/** An order this call made: what its request line tells (one line per checkout, not two). */
+export interface ConfirmedOrder {
+  attemptId: string;
+  orderId: string;
+  chargeId: string;
+  amountCents: number;
+}
+
+export type CheckoutResult = StoredOutcome & { replayed: boolean; order?: ConfirmedOrder };
 
 /** How a recovery ended: the order exists (finished), or what was taken was given back (unwound), or not yet. */
 export type RecoveryOutcome = 'finished' | 'unwound' | 'deferred';
@@ -58,6 +66,11 @@ const START_REFUSALS = {
   cart_empty: CheckoutErrors.CART_EMPTY,
 } as const;
 
+interface Finished {
+  outcome: StoredOutcome;
+  order: ConfirmedOrder;
+}
+
 /** A step the attempt could not take in the user's time; recovery takes it later. */
 class Deferred extends Error {}
 
@@ -81,10 +94,10 @@ export class CheckoutService {
     if ('outcome' in begun) return { ...begun.outcome, replayed: true };
     failpoint('checkout.after_attempt_recorded');
     try {
-      const outcome = begun.resumed
+      const finished = begun.resumed
         ? await this.#resume(begun.attempt, command.paymentToken, log)
         : await this.#forward(begun.attempt, command.paymentToken, log, false);
-      return { ...outcome, replayed: false };
+      return { ...finished.outcome, replayed: false, order: finished.order };
     } catch (error) {
       // Another worker (a recovery, a retry) moved the attempt meanwhile: it is theirs to finish.
       if (error instanceof Deferred) {
@@ -107,7 +120,8 @@ export class CheckoutService {
         return (await this.#commitStock(attempt, log)) ? 'finished' : 'deferred';
       const chargeId = attempt.chargeId ?? (await this.#paidCharge(attempt));
       if (chargeId) {
-        await this.#finish(attempt, chargeId, log);
+        const { order } = await this.#finish(attempt, chargeId);
+        log.info(order, 'order_confirmed');
         await this.#commitStock(attempt, log);
         return 'finished';
       }
@@ -188,12 +202,12 @@ export class CheckoutService {
    * first. Paid: the order is made. Not paid: the attempt goes on, with the same ids, so a charge of the
    * first worker that lands late is the same charge as this one.
    */
-  async #resume(attempt: Attempt, paymentToken: string, log: Logger): Promise<StoredOutcome> {
+  async #resume(attempt: Attempt, paymentToken: string, log: Logger): Promise<Finished> {
     const chargeId = attempt.chargeId ?? (await this.#paidCharge(attempt));
     if (!chargeId) return this.#forward(attempt, paymentToken, log, true);
-    const outcome = await this.#finish(attempt, chargeId, log);
+    const finished = await this.#finish(attempt, chargeId);
     this.#deps.stock.add(attempt.id);
-    return outcome;
+    return finished;
   }
 
   /** Reserves, charges, and makes the order. `mayBeCharged`: an earlier worker's charge call may have gone out. */
@@ -202,12 +216,12 @@ export class CheckoutService {
     paymentToken: string,
     log: Logger,
     mayBeCharged: boolean,
-  ): Promise<StoredOutcome> {
+  ): Promise<Finished> {
     await this.#reserve(attempt, log, mayBeCharged);
     const chargeId = await this.#charge(attempt, paymentToken, log, mayBeCharged);
-    const outcome = await this.#finish(attempt, chargeId, log);
+    const finished = await this.#finish(attempt, chargeId);
     this.#deps.stock.add(attempt.id);
-    return outcome;
+    return finished;
   }
 
   /** Phase 2: reserve stock, idempotent by attempt id. */
@@ -283,7 +297,7 @@ export class CheckoutService {
   }
 
   /** Phase 4: order, cart, attempt and stored answer in one statement. */
-  async #finish(attempt: Attempt, chargeId: string, log: Logger): Promise<StoredOutcome> {
+  async #finish(attempt: Attempt, chargeId: string): Promise<Finished> {
     const orderId = randomUUID();
     const outcome: StoredOutcome = {
       status: 201,
@@ -292,11 +306,7 @@ export class CheckoutService {
     if (!(await this.#deps.attempts.complete(attempt, chargeId, orderId, outcome)))
       throw new Deferred('attempt moved on');
     failpoint('checkout.after_order_committed');
-    log.info(
-      { attemptId: attempt.id, orderId, chargeId, amountCents: attempt.amountCents },
-      'order_confirmed',
-    );
-    return outcome;
+    return { outcome, order: { attemptId: attempt.id, orderId, chargeId, amountCents: attempt.amountCents } };
   }
 
   /** The gateway's succeeded, unrefunded charge for this attempt, if it holds one. */

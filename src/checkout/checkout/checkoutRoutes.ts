@@ -140,6 +140,7 @@ export async function registerCheckoutRoutes(
         request.log,
       );
       if (result.replayed) reply.header('idempotent-replayed', 'true');
+      if (result.order) Object.assign(request.logContext, result.order);
       const contentType =
         result.status >= 400 ? 'application/problem+json' : 'application/json; charset=utf-8';
       // The stored bytes are sent as they are (a replay must be byte for byte), past the typed serializer.

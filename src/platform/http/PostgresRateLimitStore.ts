@@ -2,6 +2,14 @@ import type { Database } from '../database/Database.ts';
 
 type Callback = (error: Error | null, result?: { current: number; ttl: number }) => void;
 
+/** One hit in a key's window, starting a new window when the last one ended: $1 key, $2 window ms. */
+export const RATE_LIMIT_HIT = `INSERT INTO rate_limit_windows (key, hits, reset_at)
+  VALUES ($1, 1, now() + make_interval(secs => $2::double precision / 1000))
+  ON CONFLICT (key) DO UPDATE SET
+    hits = CASE WHEN rate_limit_windows.reset_at <= now() THEN 1 ELSE rate_limit_windows.hits + 1 END,
+    reset_at = CASE WHEN rate_limit_windows.reset_at <= now() THEN EXCLUDED.reset_at ELSE rate_limit_windows.reset_at END
+  RETURNING hits, ceil(extract(epoch FROM reset_at - now()) * 1000)::integer AS ttl_ms`;
+
 /** How often windows that ended are deleted. */
 const PURGE_INTERVAL_MS = 60_000;
 
@@ -25,15 +33,10 @@ export class PostgresRateLimitStore {
 
   incr(key: string, callback: Callback, timeWindowMs: number): void {
     this.#db
-      .query<{ hits: number; ttl_ms: number }>(
-        `INSERT INTO rate_limit_windows (key, hits, reset_at)
-         VALUES ($1, 1, now() + make_interval(secs => $2::double precision / 1000))
-         ON CONFLICT (key) DO UPDATE SET
-           hits = CASE WHEN rate_limit_windows.reset_at <= now() THEN 1 ELSE rate_limit_windows.hits + 1 END,
-           reset_at = CASE WHEN rate_limit_windows.reset_at <= now() THEN EXCLUDED.reset_at ELSE rate_limit_windows.reset_at END
-         RETURNING hits, ceil(extract(epoch FROM reset_at - now()) * 1000)::integer AS ttl_ms`,
-        [key, timeWindowMs],
-      )
+      .query<{ hits: number; ttl_ms: number }>({ name: 'rate_limit_hit', text: RATE_LIMIT_HIT }, [
+        key,
+        timeWindowMs,
+      ])
       .then(
         (result) => {
           const row = result.rows[0];
