@@ -76,4 +76,29 @@ describe('GET /dashboard in a real browser', () => {
     assert.ok((await stat(screenshot)).size > 10_000);
     assert.deepEqual(problems, [], 'no console error');
   });
+
+  test('GET /docs renders the API reference from the installed package, offline, without a console error', async () => {
+    const page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
+    const problems: string[] = [];
+    const outside: string[] = [];
+    page.on('console', (message) => {
+      if (message.type() === 'error') problems.push(message.text());
+    });
+    page.on('pageerror', (error) => problems.push(error.message));
+    page.on('request', (request) => {
+      if (!request.url().startsWith(stack.info.checkoutUrl) && !request.url().startsWith('data:'))
+        outside.push(request.url());
+    });
+    await page.goto(`${stack.info.checkoutUrl}/docs`);
+    for (const operation of ['completeCheckout', 'createCart', 'getOrder'])
+      await page
+        .locator(`#operations-checkout-${operation}, [id$="-${operation}"]`)
+        .first()
+        .waitFor({ timeout: 15_000 });
+    await page.locator('text=Steadfast checkout').first().waitFor();
+    await mkdir(SCREENSHOTS, { recursive: true });
+    await page.screenshot({ path: `${SCREENSHOTS}docs.png`, fullPage: true });
+    assert.deepEqual(problems, [], 'no console error');
+    assert.deepEqual(outside, [], 'nothing fetched from elsewhere (no CDN)');
+  });
 });

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { SignJWT } from 'jose';
@@ -8,6 +9,14 @@ import { assertProblem } from './support/problems.ts';
 import { eventually, startTestStack, type TestStack } from './support/stack.ts';
 
 // Every row of DESIGN section 4, against the real stack: checkout, inventory, payment sandbox, PostgreSQL.
+interface ProblemResponseDoc {
+  headers: Record<string, unknown>;
+  content: Record<
+    string,
+    { schema: { properties: { error: { enum: string[] } } }; examples: Record<string, unknown> }
+  >;
+}
+
 describe('checkout: every status it returns is true', () => {
   let stack: TestStack;
   const checkout = (cartId: string, token: string, extra: Record<string, unknown> = {}, headers = {}) =>
@@ -391,23 +400,45 @@ describe('checkout: every status it returns is true', () => {
     assert.match(made.headers.get('x-request-id') ?? '', /^[0-9a-f-]{36}$/);
   });
 
-  test('GET /openapi.json documents the routes and their error responses', async () => {
+  test('GET /openapi.json: lint-clean (Redocly, recommended rules), each operation named, each error code listed', async () => {
     const response = await stack.api('GET', '/openapi.json', { token: null });
     assert.equal(response.status, 200);
     assert.equal(response.body.openapi, '3.1.0');
+    const file = join(stack.dataDir, 'openapi.json');
+    await writeFile(file, response.text);
+    const lint = spawnSync(join('node_modules', '.bin', 'redocly'), ['lint', file, '--format=json'], {
+      encoding: 'utf8',
+    });
+    assert.equal(lint.error, undefined, 'redocly must be installed (npm ci)');
+    const report = JSON.parse(lint.stdout) as {
+      totals: { errors: number; warnings: number };
+      problems: unknown[];
+    };
+    assert.deepEqual(report.totals, { errors: 0, warnings: 0, ignored: 0 }, JSON.stringify(report.problems));
+
     const paths = response.body.paths as Record<
       string,
-      Record<string, { responses: Record<string, unknown> }>
+      Record<string, { operationId: string; responses: Record<string, ProblemResponseDoc> }>
     >;
+    const operations = Object.values(paths).flatMap((byMethod) => Object.values(byMethod));
+    assert.deepEqual(operations.map((o) => o.operationId).sort(), [
+      'addCartItem',
+      'completeCheckout',
+      'createCart',
+      'getCart',
+      'getOrder',
+    ]);
     const checkoutOp = paths['/api/checkout/complete']?.post;
     assert.ok(checkoutOp);
-    for (const status of ['201', '400', '401', '402', '404', '409', '422', '429', '500', '503']) {
-      assert.ok(checkoutOp.responses[status], `documents ${status}`);
-    }
+    const codes = (status: string) =>
+      checkoutOp.responses[status]?.content['application/problem+json']?.schema.properties.error.enum;
+    assert.deepEqual(codes('402'), ['PAYMENT_DECLINED']);
+    assert.deepEqual(codes('503'), ['SERVER_OVERLOADED', 'SHUTTING_DOWN', 'SERVICE_TEMPORARILY_UNAVAILABLE']);
+    assert.ok(checkoutOp.responses['503']?.headers['retry-after'], 'a 503 says when to retry');
+    assert.ok(checkoutOp.responses['201']?.headers['idempotent-replayed']);
     assert.ok(
-      paths['/api/carts']?.post &&
-        paths['/api/carts/{cartId}/items']?.post &&
-        paths['/api/orders/{orderId}']?.get,
+      checkoutOp.responses['409']?.content['application/problem+json']?.examples.IDEMPOTENCY_KEY_IN_USE,
+      'an example body for each code',
     );
   });
 });

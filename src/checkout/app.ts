@@ -1,10 +1,10 @@
 import { getHeapStatistics } from 'node:v8';
-import swagger from '@fastify/swagger';
 import type { Static } from 'typebox';
 import { registerDashboard } from '../platform/dashboard/dashboardRoutes.ts';
 import { RecentErrors } from '../platform/dashboard/RecentErrors.ts';
 import { databaseFromSettings } from '../platform/database/Database.ts';
 import { registerHealthRoutes } from '../platform/health/healthRoutes.ts';
+import { registerApiDocument } from '../platform/http/apiDocument.ts';
 import { createHttpServer } from '../platform/http/createHttpServer.ts';
 import { registerLoadShedding } from '../platform/http/loadShedding.ts';
 import type { ServiceContext } from '../platform/process/bootService.ts';
@@ -63,14 +63,20 @@ export async function buildCheckoutApp(
     sampleIntervalMs: config.SHED_SAMPLE_INTERVAL_MS,
     onShed: (reason) => metrics.recordShed(reason),
   });
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.1.0',
-      info: { title: 'Steadfast checkout', version: buildInfo().version },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
-    },
+  await registerApiDocument(app, {
+    title: 'Steadfast checkout',
+    version: buildInfo().version,
+    description:
+      'Carts, an exactly-once checkout and orders. Every error is problem+json (RFC 9457) with a stable `error` code; ' +
+      'a 503 says when to retry (`Retry-After`), a 500 carries an `errorId`. Authenticate with a bearer JWT.',
+    // Where clients reach it; with a port picked at start, the host that served the document ('/').
+    serverUrl: config.PUBLIC_URL ?? (config.PORT ? `http://${config.HOST}:${config.PORT}` : '/'),
+    tags: [
+      { name: 'carts', description: "A user's carts and their items" },
+      { name: 'checkout', description: 'Paying for a cart, exactly once' },
+      { name: 'orders', description: 'Confirmed orders' },
+    ],
   });
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   registerDashboard(app, {
     title: 'Steadfast checkout',
     metrics,

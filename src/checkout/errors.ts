@@ -1,4 +1,5 @@
-import { defineErrors } from '../platform/errors/AppError.ts';
+import { defineErrors, type ErrorDefinition } from '../platform/errors/AppError.ts';
+import { PlatformErrors } from '../platform/errors/codes.ts';
 
 /** Error codes of the checkout domain (DESIGN section 4). Platform codes (validation, 401, 503, 500) live beside the platform. */
 export const CheckoutErrors = defineErrors({
@@ -26,6 +27,7 @@ export const CheckoutErrors = defineErrors({
     status: 409,
     title: 'Checkout in progress',
     message: 'A checkout of this cart is already in progress.',
+    retryable: true,
   },
   UNKNOWN_SKU: {
     status: 400,
@@ -56,5 +58,12 @@ export const CheckoutErrors = defineErrors({
     status: 409,
     title: 'Idempotency key in use',
     message: 'A request with this Idempotency-Key is still being processed.',
+    retryable: true,
   },
 });
+
+/** What every API route may answer besides its own: no valid token, or the database behind it down. */
+export const API_ERRORS: readonly ErrorDefinition[] = [
+  PlatformErrors.UNAUTHENTICATED,
+  PlatformErrors.SERVICE_TEMPORARILY_UNAVAILABLE,
+];

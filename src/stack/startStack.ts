@@ -335,6 +335,7 @@ function printSummary(info: StackInfo, dataDir: string, elapsedMs: number) {
       '',
       `Steadfast is up (${(elapsedMs / 1000).toFixed(1)} s).`,
       `  checkout         ${info.checkoutUrl}   (health: ${info.checkoutUrl}/health, API: ${info.checkoutUrl}/openapi.json)`,
+      `  API reference    ${info.checkoutUrl}/docs`,
       `  dashboard        ${info.checkoutUrl}/dashboard`,
       ...(info.haproxyStatsUrl
         ? [

@@ -8,6 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { freePort } from '../../src/stack/freePort.ts';
 import type { StackInfo } from '../../src/stack/startStack.ts';
+import { ApiContract, type ApiDocument } from './apiContract.ts';
 import { CLI, runCli } from './processes.ts';
 import { assertSanitized } from './sanitized.ts';
 
@@ -99,6 +100,8 @@ export async function startTestStack(
   const db = new pg.Pool({ connectionString: info.databaseUrl, max: 2 });
   db.on('error', () => {});
 
+  // Every answer of the API is checked against the service's own OpenAPI document (read once).
+  let contract: ApiContract | undefined;
   const stack: TestStack = {
     info,
     dataDir,
@@ -129,6 +132,10 @@ export async function startTestStack(
       const text = await response.text();
       const elapsedMs = performance.now() - started;
       assertSanitized(text);
+      contract ??= new ApiContract(
+        (await (await fetch(`${info.checkoutUrl}/openapi.json`)).json()) as ApiDocument,
+      );
+      contract.check(method, path, { status: response.status, headers: response.headers, text });
       let body: Record<string, unknown> = {};
       try {
         body = text ? JSON.parse(text) : {};

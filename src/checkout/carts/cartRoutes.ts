@@ -1,9 +1,16 @@
 import Type from 'typebox';
 import { AppError } from '../../platform/errors/AppError.ts';
-import { errorResponses } from '../../platform/errors/problem.ts';
+import { PlatformErrors } from '../../platform/errors/codes.ts';
+import {
+  ANY_ROUTE_ERRORS,
+  BODY_ERRORS,
+  errorResponses,
+  PARSE_ERRORS,
+  successResponse,
+} from '../../platform/http/apiDocument.ts';
 import type { HttpServer } from '../../platform/http/createHttpServer.ts';
 import type { Authenticate } from '../auth.ts';
-import { CheckoutErrors } from '../errors.ts';
+import { API_ERRORS, CheckoutErrors } from '../errors.ts';
 import type { CartStore } from './CartStore.ts';
 
 export const CartSchema = Type.Object({
@@ -22,6 +29,14 @@ export const CartSchema = Type.Object({
   totalCents: Type.Integer(),
 });
 
+const EXAMPLE_CART = {
+  cartId: '3f6c2a9e-8d1b-4c7a-9e2f-5b8d7c6a1e04',
+  status: 'open' as const,
+  currency: 'usd',
+  items: [{ sku: 'sku_mug', name: 'Steadfast mug', quantity: 2, unitPriceCents: 1400, lineTotalCents: 2800 }],
+  totalCents: 2800,
+};
+
 const CartParams = Type.Object({ cartId: Type.String({ minLength: 1, maxLength: 64 }) });
 
 export function registerCartRoutes(app: HttpServer, carts: CartStore, authenticate: Authenticate) {
@@ -30,9 +45,19 @@ export function registerCartRoutes(app: HttpServer, carts: CartStore, authentica
     {
       preHandler: authenticate,
       schema: {
+        operationId: 'createCart',
+        summary: 'Create an empty cart',
+        description:
+          "Creates an open cart owned by the caller (the token's subject). Add items, then check it out.",
         tags: ['carts'],
         security: [{ bearer: [] }],
-        response: { 201: Type.Object({ cartId: Type.String() }), ...errorResponses(401, 503, 500) },
+        response: {
+          201: successResponse(Type.Object({ cartId: Type.String() }), {
+            description: 'The new cart',
+            example: { cartId: EXAMPLE_CART.cartId },
+          }),
+          ...errorResponses([...ANY_ROUTE_ERRORS, ...PARSE_ERRORS, ...API_ERRORS]),
+        },
       },
     },
     async (request, reply) => {
@@ -47,10 +72,21 @@ export function registerCartRoutes(app: HttpServer, carts: CartStore, authentica
     {
       preHandler: authenticate,
       schema: {
+        operationId: 'getCart',
+        summary: 'Read a cart',
+        description: "The cart with its items, prices and total. Someone else's cart is not found.",
         tags: ['carts'],
         security: [{ bearer: [] }],
         params: CartParams,
-        response: { 200: CartSchema, ...errorResponses(400, 401, 404, 503, 500) },
+        response: {
+          200: successResponse(CartSchema, { description: 'The cart', example: EXAMPLE_CART }),
+          ...errorResponses([
+            ...ANY_ROUTE_ERRORS,
+            ...API_ERRORS,
+            PlatformErrors.VALIDATION_FAILED,
+            CheckoutErrors.CART_NOT_FOUND,
+          ]),
+        },
       },
     },
     async (request) => {
@@ -66,6 +102,10 @@ export function registerCartRoutes(app: HttpServer, carts: CartStore, authentica
     {
       preHandler: authenticate,
       schema: {
+        operationId: 'addCartItem',
+        summary: 'Add units of a product to a cart',
+        description:
+          'Adds `quantity` units of `sku` (on top of any already there) and answers the whole cart. Reserves nothing: checkout does.',
         tags: ['carts'],
         security: [{ bearer: [] }],
         params: CartParams,
@@ -76,7 +116,20 @@ export function registerCartRoutes(app: HttpServer, carts: CartStore, authentica
           },
           { additionalProperties: false },
         ),
-        response: { 200: CartSchema, ...errorResponses(400, 401, 404, 409, 413, 415, 503, 500) },
+        response: {
+          200: successResponse(CartSchema, {
+            description: 'The cart, with the item added',
+            example: EXAMPLE_CART,
+          }),
+          ...errorResponses([
+            ...ANY_ROUTE_ERRORS,
+            ...BODY_ERRORS,
+            ...API_ERRORS,
+            CheckoutErrors.CART_NOT_FOUND,
+            CheckoutErrors.CART_ALREADY_CHECKED_OUT,
+            CheckoutErrors.UNKNOWN_SKU,
+          ]),
+        },
       },
     },
     async (request) => {

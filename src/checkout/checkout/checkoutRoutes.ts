@@ -4,13 +4,19 @@ import Type from 'typebox';
 import type { Database } from '../../platform/database/Database.ts';
 import { AppError } from '../../platform/errors/AppError.ts';
 import { PlatformErrors } from '../../platform/errors/codes.ts';
-import { errorResponses } from '../../platform/errors/problem.ts';
+import {
+  ANY_ROUTE_ERRORS,
+  BODY_ERRORS,
+  errorResponses,
+  Headers,
+  successResponse,
+} from '../../platform/http/apiDocument.ts';
 import type { HttpServer } from '../../platform/http/createHttpServer.ts';
 import { admissionLimit, type ShedRecorder } from '../../platform/http/loadShedding.ts';
 import { PostgresRateLimitStore } from '../../platform/http/PostgresRateLimitStore.ts';
 import type { Authenticate } from '../auth.ts';
 import type { CheckoutMetrics } from '../checkoutMetrics.ts';
-import { CheckoutErrors } from '../errors.ts';
+import { API_ERRORS, CheckoutErrors } from '../errors.ts';
 import { type KeyScope, storeOutcome } from './AttemptStore.ts';
 import type { CheckoutService } from './CheckoutService.ts';
 
@@ -35,6 +41,13 @@ const CheckoutConfirmed = Type.Object({
   transactionId: Type.String(),
   status: Type.Literal('CONFIRMED'),
 });
+
+const REPLAYED = {
+  'idempotent-replayed': {
+    type: 'string' as const,
+    description: '`true` when this is the stored answer to an earlier request with the same Idempotency-Key.',
+  },
+};
 
 /** Answers about the key itself are not outcomes of the checkout; they are never stored for the key. */
 const KEY_ERRORS = new Set<string>([
@@ -88,16 +101,57 @@ export async function registerCheckoutRoutes(
         },
       },
       schema: {
-        tags: ['checkout'],
+        operationId: 'completeCheckout',
         summary: 'Check out a cart: reserve stock, charge, confirm the order',
+        description: [
+          'Charges the card for the cart and confirms the order, exactly once.',
+          '',
+          'Send an `Idempotency-Key` (any unique string per checkout, kept 24 hours) and retry with the same key and body',
+          'on a network error, a 503 (after its `Retry-After`) or a 409 `IDEMPOTENCY_KEY_IN_USE` / `CHECKOUT_IN_PROGRESS`:',
+          'the retry gets the first final answer again, byte for byte, marked `Idempotent-Replayed: true`, and never a',
+          'second charge. A 4xx other than those is final: do not retry it. A 500 carries an `errorId` to quote.',
+        ].join('\n'),
+        tags: ['checkout'],
         security: [{ bearer: [] }],
         headers: Type.Object({
-          'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
+          'idempotency-key': Type.Optional(
+            Type.String({
+              minLength: 1,
+              maxLength: 255,
+              description: 'Makes retries safe: one key, one checkout. Scoped to the caller.',
+              examples: ['checkout-3f6c2a9e-1'],
+            }),
+          ),
         }),
         body: CheckoutBody,
         response: {
-          201: CheckoutConfirmed,
-          ...errorResponses(400, 401, 402, 404, 409, 413, 415, 422, 429, 500, 503),
+          201: successResponse(CheckoutConfirmed, {
+            description: 'The order is confirmed and the card charged',
+            example: {
+              orderId: '9b2e4f1a-6c3d-4e8b-a7f0-1d2c3b4a5e6f',
+              transactionId: 'ch_3Pq8rT2eZvKYlo2C1a2b3c4d',
+              status: 'CONFIRMED',
+            },
+            headers: { ...Headers.rateLimit, ...REPLAYED },
+          }),
+          ...errorResponses(
+            [
+              ...ANY_ROUTE_ERRORS,
+              ...BODY_ERRORS,
+              ...API_ERRORS,
+              PlatformErrors.RATE_LIMITED,
+              CheckoutErrors.CART_NOT_FOUND,
+              CheckoutErrors.CART_ALREADY_CHECKED_OUT,
+              CheckoutErrors.CART_EMPTY,
+              CheckoutErrors.CHECKOUT_IN_PROGRESS,
+              CheckoutErrors.INVENTORY_CONFLICT,
+              CheckoutErrors.PAYMENT_DECLINED,
+              CheckoutErrors.PAYMENT_METHOD_INVALID,
+              CheckoutErrors.IDEMPOTENCY_KEY_MISMATCH,
+              CheckoutErrors.IDEMPOTENCY_KEY_IN_USE,
+            ],
+            { ...Headers.rateLimit, ...REPLAYED },
+          ),
         },
       },
       onSend: async (request, reply, payload) => {

@@ -1,11 +1,12 @@
 import Type from 'typebox';
 import type { Database } from '../../platform/database/Database.ts';
 import { AppError } from '../../platform/errors/AppError.ts';
-import { errorResponses } from '../../platform/errors/problem.ts';
+import { PlatformErrors } from '../../platform/errors/codes.ts';
+import { ANY_ROUTE_ERRORS, errorResponses, successResponse } from '../../platform/http/apiDocument.ts';
 import type { HttpServer } from '../../platform/http/createHttpServer.ts';
 import type { Authenticate } from '../auth.ts';
 import { isUuid } from '../carts/CartStore.ts';
-import { CheckoutErrors } from '../errors.ts';
+import { API_ERRORS, CheckoutErrors } from '../errors.ts';
 
 const Order = Type.Object({
   orderId: Type.String(),
@@ -24,10 +25,34 @@ export function registerOrderRoutes(app: HttpServer, db: Database, authenticate:
     {
       preHandler: authenticate,
       schema: {
+        operationId: 'getOrder',
+        summary: 'Read a confirmed order',
+        description:
+          "An order the caller placed, with the charge that paid it (`transactionId`). Someone else's order is not found.",
         tags: ['orders'],
         security: [{ bearer: [] }],
         params: Type.Object({ orderId: Type.String({ minLength: 1, maxLength: 64 }) }),
-        response: { 200: Order, ...errorResponses(400, 401, 404, 503, 500) },
+        response: {
+          200: successResponse(Order, {
+            description: 'The order',
+            example: {
+              orderId: '9b2e4f1a-6c3d-4e8b-a7f0-1d2c3b4a5e6f',
+              status: 'CONFIRMED',
+              cartId: '3f6c2a9e-8d1b-4c7a-9e2f-5b8d7c6a1e04',
+              transactionId: 'ch_3Pq8rT2eZvKYlo2C1a2b3c4d',
+              amountCents: 2800,
+              currency: 'usd',
+              items: [{ sku: 'sku_mug', quantity: 2 }],
+              createdAt: '2026-11-30T08:00:00.000Z',
+            },
+          }),
+          ...errorResponses([
+            ...ANY_ROUTE_ERRORS,
+            ...API_ERRORS,
+            PlatformErrors.VALIDATION_FAILED,
+            CheckoutErrors.ORDER_NOT_FOUND,
+          ]),
+        },
       },
     },
     async (request) => {

@@ -16,6 +16,13 @@ export const httpSettings = {
   NODE_ENV: Type.String({ default: 'development' }),
   HOST: Type.String({ default: '127.0.0.1', minLength: 1 }),
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000 }),
+  PUBLIC_URL: Type.Optional(
+    Type.String({
+      pattern: '^https?://',
+      description:
+        "an http(s) URL: where clients reach the service (the API document's server; default http://HOST:PORT)",
+    }),
+  ),
   BODY_LIMIT_BYTES: Type.Integer({ minimum: 1024, default: 64 * 1024 }),
   SHUTDOWN_DRAIN_DELAY_MS: Type.Integer({
     minimum: 0,

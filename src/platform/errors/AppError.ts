@@ -10,6 +10,8 @@ export interface ErrorDefinition {
   readonly title: string;
   /** Default message safe to show a client. */
   readonly message: string;
+  /** Answered with Retry-After: the same request may succeed later, and the client should try it again. */
+  readonly retryable?: boolean;
 }
 
 type Definitions<T> = { readonly [K in keyof T & string]: ErrorDefinition & { readonly code: K } };

@@ -41,21 +41,25 @@ export const PlatformErrors = defineErrors({
     status: 429,
     title: 'Too many requests',
     message: 'Too many requests. Please slow down.',
+    retryable: true,
   },
   SERVICE_TEMPORARILY_UNAVAILABLE: {
     status: 503,
     title: 'Service temporarily unavailable',
     message: 'A service this request depends on is temporarily unavailable. Please try again shortly.',
+    retryable: true,
   },
   SERVER_OVERLOADED: {
     status: 503,
     title: 'Server overloaded',
     message: 'The server is handling too many requests. Please try again shortly.',
+    retryable: true,
   },
   SHUTTING_DOWN: {
     status: 503,
     title: 'Shutting down',
     message: 'This instance is shutting down. Please retry; another instance will answer.',
+    retryable: true,
   },
   INTERNAL_SERVER_ERROR: {
     status: 500,
