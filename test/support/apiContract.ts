@@ -48,12 +48,13 @@ export class ApiContract {
   }
 
   check(method: string, url: string, response: { status: number; headers: Headers; text: string }): void {
-    const path = url.split('?')[0] ?? url;
+    // As the client sent it: dot segments resolved, the query left out.
+    const path = new URL(`http://service${url}`).pathname;
     const route = this.#routes.find((r) => r.pattern.test(path));
     const operation = route && this.#document.paths[route.path]?.[method.toLowerCase()];
     // 502 and 504 are the load balancer's own answers (no instance answered), checked where it is tested.
     if (!route || !operation || response.status === 502 || response.status === 504) return;
-    const where = `${method} ${route.path} answered ${response.status}`;
+    const where = `${method} ${path} (${route.path}) answered ${response.status}`;
     const documented = operation.responses[String(response.status)] ?? operation.responses.default;
     assert.ok(documented, `${where}, a status its OpenAPI document does not list: ${response.text}`);
     const seen = this.seen.get(operation.operationId ?? where) ?? new Set<string>();

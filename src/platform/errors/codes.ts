@@ -32,6 +32,16 @@ export const PlatformErrors = defineErrors({
     title: 'Unauthenticated',
     message: 'A valid bearer token is required.',
   },
+  INVALID_URL: {
+    status: 400,
+    title: 'Invalid URL',
+    message: 'The URL is not valid (a malformed percent-encoding).',
+  },
+  URL_TOO_LONG: {
+    status: 414,
+    title: 'URL too long',
+    message: 'A path segment of the URL is longer than this endpoint accepts.',
+  },
   ROUTE_NOT_FOUND: {
     status: 404,
     title: 'Not found',

@@ -31,10 +31,12 @@ export const Headers = {
 } satisfies Record<string, Record<string, HeaderDoc>>;
 
 /**
- * Errors any route of the platform may answer, whatever it does: the instance is full or closing
- * (503, with Retry-After), or it failed (500, with an errorId).
+ * Errors any route of the platform may answer, whatever it does: a URL it cannot read, the instance
+ * full or closing (503, with Retry-After), or a failure (500, with an errorId).
  */
 export const ANY_ROUTE_ERRORS: readonly ErrorDefinition[] = [
+  PlatformErrors.INVALID_URL,
+  PlatformErrors.URL_TOO_LONG,
   PlatformErrors.SERVER_OVERLOADED,
   PlatformErrors.SHUTTING_DOWN,
   PlatformErrors.INTERNAL_SERVER_ERROR,

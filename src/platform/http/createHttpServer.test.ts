@@ -27,6 +27,7 @@ function serverWithLogs() {
   app.get('/full', async () => {
     throw new AppError(PlatformErrors.SERVER_OVERLOADED, { retryAfterSeconds: 1 });
   });
+  app.get('/items/:id', async () => ({ ok: true }));
   app.get('/down', async () => {
     throw new DependencyUnavailableError('paymentGateway', 'timeout', { retryAfterSeconds: 2 });
   });
@@ -178,5 +179,26 @@ test('requests shed for load: no stack trace, one sampled request line a second,
   await app.inject({ method: 'POST', url: '/echo', payload: { n: 1 } });
   await app.inject({ method: 'POST', url: '/echo', payload: { n: 2 } });
   assert.equal(lines.length, 4);
+  await app.close();
+});
+
+test('a URL the router cannot read: 414 or 400 in the contract, with a request id and one request line', async () => {
+  const { app, lines } = serverWithLogs();
+  for (const [url, status, code] of [
+    [`/items/${'a'.repeat(200)}`, 414, 'URL_TOO_LONG'],
+    ['/items/%zz', 400, 'INVALID_URL'],
+  ] as const) {
+    lines.length = 0;
+    const response = await app.inject({ method: 'GET', url, headers: { 'x-request-id': 'req-url' } });
+    assert.equal(response.statusCode, status);
+    assert.match(String(response.headers['content-type']), /^application\/problem\+json/);
+    assert.equal(response.json().error, code);
+    assert.equal(response.headers['x-request-id'], 'req-url');
+    assert.doesNotMatch(response.body, /FST_/);
+    assert.deepEqual(
+      lines.map((l) => [l.msg, l.statusCode]),
+      [['request_completed', status]],
+    );
+  }
   await app.close();
 });

@@ -120,6 +120,19 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     // Fastify's own 503 while closing has neither our body nor Retry-After; the drain hook answers instead.
     return503OnClosing: false,
     ajv: { customOptions: { coerceTypes: false, allErrors: true, removeAdditional: false } },
+    // A URL the router cannot even read is answered in the contract too, not with Fastify's own body.
+    frameworkErrors: (error, request, reply) => {
+      const refusal =
+        error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+          ? new AppError(PlatformErrors.URL_TOO_LONG)
+          : new AppError(PlatformErrors.INVALID_URL);
+      reply.header('x-request-id', request.id);
+      request.log.info(
+        { endpoint: 'unmatched', statusCode: refusal.status, error: refusal.code },
+        'request_completed',
+      );
+      sendError(reply, refusal, undefined, renderError);
+    },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   // JSON in, JSON out: a body sent as text is refused with 415, not parsed into a string and then
