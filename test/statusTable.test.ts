@@ -119,6 +119,7 @@ describe('checkout: every status it returns is true', () => {
       .setProtectedHeader({ alg: 'HS256' })
       .setSubject('usr_demo')
       .setIssuer('steadfast')
+      .setAudience('steadfast-checkout')
       .setExpirationTime('1h')
       .sign(new TextEncoder().encode('not-the-secret-not-the-secret-not-the-secret'));
     assertProblem(
@@ -132,6 +133,7 @@ describe('checkout: every status it returns is true', () => {
       .setProtectedHeader({ alg: 'HS256' })
       .setSubject('usr_demo')
       .setIssuer('steadfast')
+      .setAudience('steadfast-checkout')
       .setExpirationTime(Math.floor(Date.now() / 1000) - 60)
       .sign(new TextEncoder().encode(secret));
     const response = await stack.api('POST', '/api/checkout/complete', { token: expired, body });

@@ -11,6 +11,8 @@ declare module 'fastify' {
 }
 
 const ISSUER = 'steadfast';
+/** Tokens are for this service: one minted for another service of the same issuer is refused. */
+const AUDIENCE = 'steadfast-checkout';
 const ALGORITHM = 'HS256';
 
 export async function signToken(secret: string, userId: string, ttl: string): Promise<string> {
@@ -18,6 +20,7 @@ export async function signToken(secret: string, userId: string, ttl: string): Pr
     .setProtectedHeader({ alg: ALGORITHM })
     .setSubject(userId)
     .setIssuer(ISSUER)
+    .setAudience(AUDIENCE)
     .setIssuedAt()
     .setExpirationTime(ttl)
     .sign(new TextEncoder().encode(secret));
@@ -33,7 +36,11 @@ export function bearerAuth(secret: string): Authenticate {
     const token = header?.startsWith('Bearer ') ? header.slice('Bearer '.length).trim() : undefined;
     if (!token) throw new AppError(PlatformErrors.UNAUTHENTICATED, { detail: 'No bearer token was sent.' });
     try {
-      const { payload } = await jwtVerify(token, key, { issuer: ISSUER, algorithms: [ALGORITHM] });
+      const { payload } = await jwtVerify(token, key, {
+        issuer: ISSUER,
+        audience: AUDIENCE,
+        algorithms: [ALGORITHM],
+      });
       if (!payload.sub) throw new Error('token has no subject');
       request.userId = payload.sub;
       request.logContext.userId = payload.sub;

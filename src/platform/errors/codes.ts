@@ -32,6 +32,21 @@ export const PlatformErrors = defineErrors({
     title: 'Unauthenticated',
     message: 'A valid bearer token is required.',
   },
+  MALFORMED_REQUEST: {
+    status: 400,
+    title: 'Malformed request',
+    message: 'The request is not valid HTTP.',
+  },
+  REQUEST_TIMEOUT: {
+    status: 408,
+    title: 'Request timeout',
+    message: 'The request was not received in time.',
+  },
+  HEADERS_TOO_LARGE: {
+    status: 431,
+    title: 'Request headers too large',
+    message: 'The request headers are larger than this service accepts.',
+  },
   INVALID_URL: {
     status: 400,
     title: 'Invalid URL',

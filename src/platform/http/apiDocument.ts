@@ -31,10 +31,13 @@ export const Headers = {
 } satisfies Record<string, Record<string, HeaderDoc>>;
 
 /**
- * Errors any route of the platform may answer, whatever it does: a URL it cannot read, the instance
+ * Errors any route of the platform may answer, whatever it does: a request or URL it cannot read, the instance
  * full or closing (503, with Retry-After), or a failure (500, with an errorId).
  */
 export const ANY_ROUTE_ERRORS: readonly ErrorDefinition[] = [
+  PlatformErrors.MALFORMED_REQUEST,
+  PlatformErrors.REQUEST_TIMEOUT,
+  PlatformErrors.HEADERS_TOO_LARGE,
   PlatformErrors.INVALID_URL,
   PlatformErrors.URL_TOO_LONG,
   PlatformErrors.SERVER_OVERLOADED,

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import type { AddressInfo } from 'node:net';
+import { connect } from 'node:net';
 import { Writable } from 'node:stream';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -199,6 +201,35 @@ test('a URL the router cannot read: 414 or 400 in the contract, with a request i
       lines.map((l) => [l.msg, l.statusCode]),
       [['request_completed', status]],
     );
+  }
+  await app.close();
+});
+
+test('a request the HTTP parser refuses is answered in the contract, then the connection closes', async () => {
+  const { app } = serverWithLogs();
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const port = (app.server.address() as AddressInfo).port;
+  const raw = (request: string) =>
+    new Promise<string>((resolve, reject) => {
+      const socket = connect(port, '127.0.0.1');
+      let data = '';
+      socket.on('data', (chunk) => {
+        data += chunk;
+      });
+      socket.on('close', () => resolve(data));
+      socket.on('error', reject);
+      socket.write(request);
+    });
+  for (const [request, status, code] of [
+    ['GET /items/1 HTTP/1.1\r\nHost: x\r\nX-A: a\rSet-Cookie: x=1\r\n\r\n', 400, 'MALFORMED_REQUEST'],
+    [`GET /items/1 HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`, 431, 'HEADERS_TOO_LARGE'],
+  ] as const) {
+    const answer = await raw(request);
+    const [head = '', body = ''] = answer.split('\r\n\r\n');
+    assert.match(head, new RegExp(`^HTTP/1.1 ${status} `));
+    assert.match(head, /content-type: application\/problem\+json/i);
+    assert.doesNotMatch(head, /set-cookie/i);
+    assert.equal(JSON.parse(body).error, code);
   }
   await app.close();
 });

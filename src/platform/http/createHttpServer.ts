@@ -120,6 +120,13 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     // Fastify's own 503 while closing has neither our body nor Retry-After; the drain hook answers instead.
     return503OnClosing: false,
     ajv: { customOptions: { coerceTypes: false, allErrors: true, removeAdditional: false } },
+    // A request the HTTP parser refuses, or one that never arrived in time, is answered in the contract too.
+    clientErrorHandler: (error, socket) => {
+      // A reset connection has nobody left to answer.
+      if ((error as NodeJS.ErrnoException).code === 'ECONNRESET' || socket.destroyed) return;
+      if (socket.writable) socket.write(rawProblem(clientError(error), renderError));
+      socket.destroy(error);
+    },
     // A URL the router cannot even read is answered in the contract too, not with Fastify's own body.
     frameworkErrors: (error, request, reply) => {
       const refusal =
@@ -215,6 +222,24 @@ function sendError(reply: FastifyReply, error: AppError, errorId: string | undef
   if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.retryAfterSeconds));
   // Pre-serialised: an error body never goes through a route's success serializer.
   reply.code(error.status).type(contentType).send(JSON.stringify(body));
+}
+
+/** What a request the server could not read gets: the HTTP parser's and the socket's errors, mapped. */
+function clientError(error: Error): AppError {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'ERR_HTTP_REQUEST_TIMEOUT') return new AppError(PlatformErrors.REQUEST_TIMEOUT);
+  if (code === 'HPE_HEADER_OVERFLOW') return new AppError(PlatformErrors.HEADERS_TOO_LARGE);
+  return new AppError(PlatformErrors.MALFORMED_REQUEST);
+}
+
+/** A whole HTTP/1.1 response for a socket no request object exists for; the connection closes after it. */
+function rawProblem(error: AppError, render: ErrorRenderer): string {
+  const { contentType, body } = render(error, undefined);
+  const text = JSON.stringify(body);
+  return (
+    `HTTP/1.1 ${error.status} ${error.definition.title}\r\nContent-Type: ${contentType}\r\n` +
+    `Content-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`
+  );
 }
 
 /** The route pattern, not the raw URL: ids stay out of the endpoint so logs and metrics group by route. */
