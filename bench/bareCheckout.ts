@@ -9,7 +9,7 @@ import Fastify from 'fastify';
 import { jwtVerify } from 'jose';
 import pg from 'pg';
 import { request } from 'undici';
-import { CHECKOUT_STATEMENTS } from '../src/checkout/checkout/AttemptStore.ts';
+import { CHECKOUT_STATEMENTS } from '../src/checkout/flow/AttemptStore.ts';
 import { RATE_LIMIT_HIT } from '../src/platform/http/PostgresRateLimitStore.ts';
 
 const { DATABASE_URL, PAYMENT_API_URL, PAYMENT_API_KEY, INVENTORY_API_URL, JWT_SECRET } =

@@ -19,7 +19,7 @@ import { type EventEmitter, once } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import autocannon from 'autocannon';
 import pg from 'pg';
-import { RECOVERY_QUERIES } from '../src/checkout/checkout/AttemptStore.ts';
+import { RECOVERY_QUERIES } from '../src/checkout/flow/AttemptStore.ts';
 import { readStackEnv, startTestStack } from '../test/support/stack.ts';
 import { CostMeter, type CostSnapshot, perCheckout } from './costs.ts';
 import { growTables } from './growTables.ts';

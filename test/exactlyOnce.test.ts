@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type pg from 'pg';
-import { CHECKOUT_FAILPOINTS } from '../src/checkout/checkout/CheckoutService.ts';
+import { CHECKOUT_FAILPOINTS } from '../src/checkout/flow/CheckoutService.ts';
 import { eventually, startTestStack, type TestStack } from './support/stack.ts';
 
 // Issue "Exactly once": never charge twice, never lose a paid order, whatever crashes or retries.

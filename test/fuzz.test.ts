@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import fc from 'fast-check';
 import type pg from 'pg';
-import { CHECKOUT_FAILPOINTS } from '../src/checkout/checkout/CheckoutService.ts';
+import { CHECKOUT_FAILPOINTS } from '../src/checkout/flow/CheckoutService.ts';
 import { type ExtraInstance, eventually, startTestStack, type TestStack } from './support/stack.ts';
 
 // Random sequences of checkouts, retries, crashes and dependency faults against the real stack; after

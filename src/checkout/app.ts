@@ -12,13 +12,13 @@ import { buildInfo } from '../platform/process/buildInfo.ts';
 import { bearerAuth } from './auth.ts';
 import { CartStore } from './carts/CartStore.ts';
 import { registerCartRoutes } from './carts/cartRoutes.ts';
-import { AttemptStore } from './checkout/AttemptStore.ts';
-import { CheckoutService } from './checkout/CheckoutService.ts';
-import { registerCheckoutRoutes } from './checkout/checkoutRoutes.ts';
-import { RecoveryWorker } from './checkout/RecoveryWorker.ts';
-import { StockCommitter } from './checkout/StockCommitter.ts';
 import { CheckoutMetrics } from './checkoutMetrics.ts';
 import { type CheckoutSettings, checkoutCapacity } from './config.ts';
+import { AttemptStore } from './flow/AttemptStore.ts';
+import { CheckoutService } from './flow/CheckoutService.ts';
+import { registerCheckoutRoutes } from './flow/checkoutRoutes.ts';
+import { RecoveryWorker } from './flow/RecoveryWorker.ts';
+import { StockCommitter } from './flow/StockCommitter.ts';
 import { createGateways } from './gateways/createGateways.ts';
 import { registerOrderRoutes } from './orders/orderRoutes.ts';
 

@@ -1,5 +1,5 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
-import type { RecoveryOutcome } from './checkout/CheckoutService.ts';
+import type { RecoveryOutcome } from './flow/CheckoutService.ts';
 
 /** How long a scrape may wait for the count of unsettled attempts before it reports the last one. */
 const UNSETTLED_READ_BUDGET_MS = 50;
