@@ -114,6 +114,32 @@ describe('exactly once: idempotent, crash-safe checkout', () => {
     assert.equal((await checkout(cartId, token, 'crash-after-stock-commit')).text, answered.text);
   });
 
+  test('a request that outlives its lease is not told a lie: recovery settled its attempt, the answer says retry', async () => {
+    const { cartId, token } = await stack.cart(`usr_outlived_${users++}`);
+    // The instance stalls past its lease right after recording the attempt; another instance's recovery
+    // settles the attempt meanwhile (no charge found: stock released, attempt failed).
+    const stalled = await stack.serve({
+      STEADFAST_FAILPOINT: 'checkout.after_attempt_recorded:stall=4000',
+      CHECKOUT_ATTEMPT_LEASE_MS: String(LEASE_MS),
+      RECOVERY_INTERVAL_MS: '600000',
+    });
+    try {
+      const answer = await checkout(cartId, token, 'outlived', stalled.url);
+      assert.equal(answer.status, 409, answer.text);
+      assert.equal(answer.body.error, 'CHECKOUT_IN_PROGRESS', 'not INVENTORY_CONFLICT: the stock is there');
+      assert.ok(answer.headers.get('retry-after'));
+      await eventually(() => settled(cartId), 20_000, 'the attempt settled');
+      // A retryable answer is not the key's final one: the retry is not told 409 again, it checks out.
+      const retry = await checkout(cartId, token, 'outlived');
+      assert.equal(retry.status, 201, retry.text);
+      await eventually(() => settled(cartId), 20_000, 'the retry settled');
+      await assertReconciled();
+    } finally {
+      stalled.child.kill('SIGTERM');
+      await stalled.exited;
+    }
+  });
+
   test('the gateway charges but its answer never arrives: no second charge, the order completes via lookup', async () => {
     const { cartId, token } = await stack.cart(`usr_lost_answer_${users++}`);
     await stack.fault('payment', { mode: 'charge-then-hang' });

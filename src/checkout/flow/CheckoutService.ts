@@ -245,7 +245,17 @@ export class CheckoutService {
       throw error;
     }
     failpoint('checkout.after_reserve_call');
-    if (!reservation.reserved) {
+    if (reservation.outcome === 'settled') {
+      // The attempt outlived its lease and recovery settled it (released its stock): it is not this
+      // request's any more. The stock is not short; the client's retry with its key starts afresh.
+      // (An expired one, on a resumed attempt, cannot hold stock again either: the attempt fails.)
+      log.warn({ attemptId: attempt.id, reservation: reservation.status }, 'attempt_settled_meanwhile');
+      await this.#unwind(attempt, 'ABANDONED', { release: false, mayBeCharged: true }).catch((e) =>
+        this.#deferred(e, attempt, log),
+      );
+      throw new Deferred(`reservation of attempt ${attempt.id} is ${reservation.status}`);
+    }
+    if (reservation.outcome === 'insufficient') {
       await this.#unwind(attempt, CheckoutErrors.INVENTORY_CONFLICT.code, { release: false, mayBeCharged });
       throw new AppError(CheckoutErrors.INVENTORY_CONFLICT, {
         detail: `Not enough stock of ${reservation.sku}.`,

@@ -49,10 +49,15 @@ const REPLAYED = {
   },
 };
 
-/** Answers about the key itself are not outcomes of the checkout; they are never stored for the key. */
-const KEY_ERRORS = new Set<string>([
+/**
+ * 4xx answers that are not the checkout's final outcome, so never stored for its key: one about the key
+ * itself (another body), and every retryable one (in progress, key in use), which a retry must get past.
+ */
+const NOT_FINAL = new Set<string>([
   CheckoutErrors.IDEMPOTENCY_KEY_MISMATCH.code,
-  CheckoutErrors.IDEMPOTENCY_KEY_IN_USE.code,
+  ...[...Object.values(CheckoutErrors), ...Object.values(PlatformErrors)]
+    .filter((definition) => definition.retryable)
+    .map((definition) => definition.code),
 ]);
 
 export async function registerCheckoutRoutes(
@@ -157,7 +162,7 @@ export async function registerCheckoutRoutes(
       onSend: async (request, reply, payload) => {
         const scope = request.idempotencyScope;
         const code = request.logContext.error as string | undefined;
-        if (scope && reply.statusCode >= 400 && reply.statusCode < 500 && !KEY_ERRORS.has(code ?? '')) {
+        if (scope && reply.statusCode >= 400 && reply.statusCode < 500 && !NOT_FINAL.has(code ?? '')) {
           await storeOutcome(options.db, scope, { status: reply.statusCode, body: String(payload) }).catch(
             (error: Error) =>
               request.log.warn(

@@ -5,7 +5,14 @@ export interface LineItem {
   quantity: number;
 }
 
-export type ReserveResult = { reserved: true } | { reserved: false; sku: string };
+/**
+ * `insufficient`: a SKU is short. `settled`: this reservation id was already released, expired or
+ * committed (someone else, recovery most likely, settled the attempt): it cannot hold stock again.
+ */
+export type ReserveResult =
+  | { outcome: 'reserved' }
+  | { outcome: 'insufficient'; sku: string }
+  | { outcome: 'settled'; status: string };
 
 /** The inventory service, reached through its own breaker, timeout and bulkhead. */
 export class InventoryClient {
@@ -15,7 +22,7 @@ export class InventoryClient {
     this.#http = http;
   }
 
-  /** Idempotent by reservation id. A reservation that was already released counts as not reserved. */
+  /** Idempotent by reservation id: a second call answers the first one's reservation, as it is now. */
   async reserve(reservationId: string, items: LineItem[], ttlSeconds: number): Promise<ReserveResult> {
     const response = await this.#http.request<{ status?: string; sku?: string; error?: string }>(
       'POST',
@@ -24,10 +31,10 @@ export class InventoryClient {
         body: { reservationId, items, ttlSeconds },
       },
     );
-    if (response.status === 201 && response.body.status === 'reserved') return { reserved: true };
-    if (response.status === 409 || response.status === 201) {
-      return { reserved: false, sku: response.body.sku ?? items[0]?.sku ?? '' };
-    }
+    if (response.status === 201 && response.body.status === 'reserved') return { outcome: 'reserved' };
+    if (response.status === 201) return { outcome: 'settled', status: response.body.status ?? 'unknown' };
+    if (response.status === 409)
+      return { outcome: 'insufficient', sku: response.body.sku ?? items[0]?.sku ?? '' };
     throw unexpected('reserve', response.status);
   }
 

@@ -1,18 +1,30 @@
 /**
- * Failpoints: named places where a test may make the process die, to prove that a crash there loses
- * nothing. Inert unless STEADFAST_FAILPOINT names one, as `<name>:exit` (exit code 1 at once, no
- * cleanup) or `<name>:kill` (SIGKILL to itself). Several may be listed, comma-separated.
+ * Failpoints: named places where a test may make the process die, or stall, to prove that a crash or
+ * a pause there loses nothing. Inert unless STEADFAST_FAILPOINT names one, as `<name>:exit` (exit code
+ * 1 at once, no cleanup), `<name>:kill` (SIGKILL to itself) or `<name>:stall=<ms>` (the whole process
+ * stops for that long, as under a long GC pause or a descheduled VM). Several may be listed,
+ * comma-separated.
  */
-const armed = new Map<string, 'exit' | 'kill'>();
+type Action = { kind: 'exit' } | { kind: 'kill' } | { kind: 'stall'; ms: number };
+
+const armed = new Map<string, Action>();
 for (const entry of (process.env.STEADFAST_FAILPOINT ?? '').split(',')) {
-  const [name, action] = entry.trim().split(':');
-  if (name && (action === 'exit' || action === 'kill')) armed.set(name, action);
+  const [name, action = ''] = entry.trim().split(':');
+  const stall = /^stall=(\d+)$/.exec(action);
+  if (!name) continue;
+  if (action === 'exit' || action === 'kill') armed.set(name, { kind: action });
+  else if (stall) armed.set(name, { kind: 'stall', ms: Number(stall[1]) });
 }
 
 export function failpoint(name: string): void {
   const action = armed.get(name);
   if (!action) return;
-  process.stderr.write(`failpoint ${name}: ${action}\n`);
-  if (action === 'kill') process.kill(process.pid, 'SIGKILL');
+  process.stderr.write(`failpoint ${name}: ${action.kind}\n`);
+  if (action.kind === 'stall') {
+    // Blocks the event loop itself: no timer, no socket, no other request moves meanwhile.
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, action.ms);
+    return;
+  }
+  if (action.kind === 'kill') process.kill(process.pid, 'SIGKILL');
   process.exit(1);
 }
