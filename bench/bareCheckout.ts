@@ -11,6 +11,7 @@ import pg from 'pg';
 import { request } from 'undici';
 import { CHECKOUT_STATEMENTS } from '../src/checkout/flow/AttemptStore.ts';
 import { RATE_LIMIT_HIT } from '../src/platform/http/PostgresRateLimitStore.ts';
+import { runBenchServer } from './benchServer.ts';
 
 const { DATABASE_URL, PAYMENT_API_URL, PAYMENT_API_KEY, INVENTORY_API_URL, JWT_SECRET } =
   process.env as Record<string, string>;
@@ -72,10 +73,4 @@ app.post<{ Body: { cartId: string; paymentToken: string } }>('/api/checkout/comp
   return reply.code(201).type('application/json').send(body);
 });
 
-const address = await app.listen({ host: '127.0.0.1', port: 0 });
-process.send?.({ type: 'listening', url: address });
-process.on('SIGTERM', async () => {
-  await app.close();
-  await pool.end();
-  process.exit(0);
-});
+await runBenchServer(app, pool);

@@ -9,6 +9,7 @@ import Fastify from 'fastify';
 import { jwtVerify } from 'jose';
 import pg from 'pg';
 import { request } from 'undici';
+import { runBenchServer } from './benchServer.ts';
 
 const { DATABASE_URL, PAYMENT_API_URL, PAYMENT_API_KEY, INVENTORY_API_URL, JWT_SECRET } =
   process.env as Record<string, string>;
@@ -62,10 +63,4 @@ app.post<{ Body: { cartId: string; paymentToken: string } }>('/api/checkout/comp
   return reply.code(201).send({ orderId, transactionId: chargeId, status: 'CONFIRMED' });
 });
 
-const address = await app.listen({ host: '127.0.0.1', port: 0 });
-process.send?.({ type: 'listening', url: address });
-process.on('SIGTERM', async () => {
-  await app.close();
-  await pool.end();
-  process.exit(0);
-});
+await runBenchServer(app, pool);
