@@ -86,6 +86,8 @@ describe('fault matrix: every dependency × every network fault', () => {
       INVENTORY_BREAKER_HALF_OPEN_MS: String(HALF_OPEN_MS),
       DB_CONNECT_TIMEOUT_MS: '1000',
       DB_STATEMENT_TIMEOUT_MS: '1500',
+      // /health answers within its checks' time box: kept well under the 500 ms the cells demand.
+      HEALTH_CHECK_TIMEOUT_MS: '250',
       CHECKOUT_ATTEMPT_LEASE_MS: '1500',
       RECOVERY_INTERVAL_MS: '300',
       LATE_CHARGE_RECHECK_MS: '2000',

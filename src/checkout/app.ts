@@ -53,6 +53,8 @@ export async function buildCheckoutApp(
     metrics,
     onServerError: (note) => recentErrors.add(note),
     bodyLimit: config.BODY_LIMIT_BYTES,
+    headersTimeoutMs: config.HEADERS_TIMEOUT_MS,
+    requestTimeoutMs: config.REQUEST_TIMEOUT_MS,
     isDraining: () => state.draining,
   });
   await registerLoadShedding(app, {

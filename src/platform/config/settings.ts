@@ -24,6 +24,12 @@ export const httpSettings = {
     }),
   ),
   BODY_LIMIT_BYTES: Type.Integer({ minimum: 1024, default: 64 * 1024 }),
+  // A client that trickles its request (slow-loris) holds a connection; these bound how long.
+  HEADERS_TIMEOUT_MS: ms(5000, "the longest a request's headers may take to arrive; then 408"),
+  REQUEST_TIMEOUT_MS: ms(
+    10000,
+    'the longest a whole request (headers and body) may take to arrive; then 408',
+  ),
   SHUTDOWN_DRAIN_DELAY_MS: Type.Integer({
     minimum: 0,
     default: 2000,

@@ -38,6 +38,9 @@ export interface HttpServerOptions {
   /** Every request is counted and timed here; `GET /metrics` serves it. */
   metrics: PlatformMetrics;
   bodyLimit: number;
+  /** How long a request's headers, and the whole request, may take to arrive (slow clients get 408). */
+  headersTimeoutMs?: number;
+  requestTimeoutMs?: number;
   /** True while the instance drains for shutdown: new requests are turned away with 503. */
   isDraining?: () => boolean;
   renderError?: ErrorRenderer;
@@ -117,6 +120,12 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
       return logger.child({ ...bindings, traceId: trace.traceId }, childOptions);
     },
     bodyLimit: options.bodyLimit,
+    requestTimeout: options.requestTimeoutMs ?? 10_000,
+    http: {
+      headersTimeout: Math.min(options.headersTimeoutMs ?? 5000, options.requestTimeoutMs ?? 10_000),
+      // How often Node looks for requests past those times (its default, 30 s, lets a slow client linger).
+      connectionsCheckingInterval: 500,
+    },
     // Fastify's own 503 while closing has neither our body nor Retry-After; the drain hook answers instead.
     return503OnClosing: false,
     ajv: { customOptions: { coerceTypes: false, allErrors: true, removeAdditional: false } },

@@ -25,6 +25,8 @@ export const inventoryService: ServiceSpec<typeof InventorySettings> = {
       logger,
       metrics,
       bodyLimit: config.BODY_LIMIT_BYTES,
+      headersTimeoutMs: config.HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: config.REQUEST_TIMEOUT_MS,
       isDraining: () => state.draining,
     });
     registerHealthRoutes(app, {

@@ -24,6 +24,8 @@ export const paymentSandbox: ServiceSpec<typeof PaymentSettings> = {
       logger,
       metrics,
       bodyLimit: config.BODY_LIMIT_BYTES,
+      headersTimeoutMs: config.HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: config.REQUEST_TIMEOUT_MS,
       isDraining: () => state.draining,
       renderError: renderStripeError,
     });
