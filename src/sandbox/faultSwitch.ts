@@ -2,7 +2,7 @@ import type { Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import Type, { type Static } from 'typebox';
-import type { HttpServer } from '../platform/http/createHttpServer.ts';
+import { type HttpServer, isOperationalRoute } from '../platform/http/createHttpServer.ts';
 
 export const FaultSchema = Type.Object(
   {
@@ -69,7 +69,9 @@ export class FaultSwitch {
     });
 
     app.addHook('onRequest', async (request, reply) => {
-      if (request.url.startsWith('/__sandbox') || request.url.startsWith('/health')) return;
+      // The switch fails the API, never the routes that operate the sandbox: a scrape or a health check
+      // that hangs would fault the monitoring, not the gateway it watches.
+      if (request.url.startsWith('/__sandbox') || isOperationalRoute(request.url)) return;
       this.#requestsSeen++;
       const { mode, latencyMs, rate } = this.#fault;
       if (mode === 'none' || mode === 'charge-then-hang') return;
