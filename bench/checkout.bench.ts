@@ -171,6 +171,8 @@ try {
   // Grown tables: the checkout and the recovery worker's scans must not slow down with history.
   const grown = await growTables(db, ROWS);
   await db.query('VACUUM ANALYZE');
+  // The load wrote gigabytes of WAL: flushed now, its checkpoint does not land in the middle of the run.
+  await db.query('CHECKPOINT');
   const serviceGrown = await load(stack.info.checkoutUrl, pids.checkout);
   const plans: string[] = [];
   for (const [name, query] of Object.entries(RECOVERY_QUERIES)) {

@@ -132,6 +132,7 @@ describe('fault matrix: every dependency × every network fault', () => {
         await proxies[dependency].set(fault);
         const answers: Answer[] = [];
         const healthMs: number[] = [];
+        const healthStatuses: number[] = [];
         const until = Date.now() + LOAD_MS;
         const client = async () => {
           while (Date.now() < until) {
@@ -146,6 +147,7 @@ describe('fault matrix: every dependency × every network fault', () => {
             const response = await fetch(`${instance.url}/health`);
             const body = (await response.json()) as { status?: string };
             healthMs.push(performance.now() - started);
+            healthStatuses.push(response.status);
             assert.ok(body.status, '/health tells its status');
             await sleep(250);
           }

@@ -137,6 +137,7 @@ describe('HTTP fuzzing of every route: documented answers only, never a 5xx', ()
       ),
       body,
       idempotencyKey: fc.option(fc.string({ maxLength: 300 }), { nil: undefined }),
+      duplicateHeaders: fc.boolean(),
       requestId: fc.option(fc.string({ unit: 'grapheme', maxLength: 200 }), { nil: undefined }),
     });
 
@@ -144,11 +145,17 @@ describe('HTTP fuzzing of every route: documented answers only, never a 5xx', ()
     await fc.assert(
       fc.asyncProperty(requestArb, async (r) => {
         const url = `${typeof r.path === 'function' ? r.path() : r.path}${r.query ? `?${r.query}` : ''}`;
-        const headers: Record<string, string> = {};
+        const headers: Record<string, string | string[]> = {};
         const auth = tokens[r.auth];
         if (auth) headers.authorization = auth;
         if (r.contentType && r.body !== undefined) headers['content-type'] = r.contentType;
         if (r.idempotencyKey !== undefined) headers['idempotency-key'] = asHeader(r.idempotencyKey);
+        // The same header twice, with different values: which one counts must not be a server error.
+        if (r.duplicateHeaders) {
+          headers['idempotency-key'] = ['dup-1', 'dup-2'];
+          headers['x-request-id'] = ['req-1', 'req-2'];
+          if (auth) headers.authorization = [auth, 'Bearer other'];
+        }
         if (r.requestId !== undefined) headers['x-request-id'] = asHeader(r.requestId);
         const sendsBody = r.body !== undefined && r.method !== 'GET' && r.method !== 'HEAD';
         const response = await client.request({
