@@ -64,11 +64,7 @@ describe('fault matrix: every dependency × every network fault', () => {
       RECOVERY_INTERVAL_MS: '300',
       LATE_CHARGE_RECHECK_MS: '2000',
     });
-    await fetch(`${stack.info.inventoryUrl}/stock/sku_mug/restock`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ quantity: 100_000 }),
-    });
+    await stack.restock('sku_mug', 100_000);
     const env = await readStackEnv(stack.dataDir);
     const targets: Record<Dependency, string> = {
       payment: env.PAYMENT_API_URL ?? '',

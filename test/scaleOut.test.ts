@@ -211,11 +211,7 @@ describe('steadfast start --instances 3: HAProxy in front', () => {
   test('steadfast restart --rolling under steady load: no request fails or waits past its budget', async () => {
     const before = JSON.parse(await readFile(join(stack.dataDir, 'stack.json'), 'utf8')) as StackInfo;
     const answers: { status: number; ms: number; error?: unknown }[] = [];
-    await fetch(`${stack.info.inventoryUrl}/stock/sku_mug/restock`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ quantity: 100_000 }),
-    });
+    await stack.restock('sku_mug', 100_000);
     let load = true;
     const client = async (n: number) => {
       while (load) {

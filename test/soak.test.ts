@@ -51,11 +51,7 @@ describe(`soak: ${SECONDS} s of load with faults switching, no leak, books balan
       PAYMENT_BREAKER_HALF_OPEN_MS: '2000',
       INVENTORY_BREAKER_HALF_OPEN_MS: '2000',
     });
-    await fetch(`${stack.info.inventoryUrl}/stock/sku_mug/restock`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ quantity: 1_000_000 }),
-    });
+    await stack.restock('sku_mug', 1_000_000);
   });
   after(() => stack?.stop());
 

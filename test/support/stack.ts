@@ -46,6 +46,8 @@ export interface TestStack {
     fault: Record<string, unknown>,
   ) => Promise<{ requestsSeen: number }>;
   stock: (sku: string) => Promise<{ available: number; reserved: number; sold: number }>;
+  /** Adds units of a SKU at the inventory: for loads that sell more than the demo stock holds. */
+  restock: (sku: string, quantity: number) => Promise<void>;
   log: (service: string) => Promise<Record<string, unknown>[]>;
   /** A small pool on the checkout database (it survives a PostgreSQL restart); closed by stop(). */
   db: pg.Pool;
@@ -178,6 +180,14 @@ export async function startTestStack(
     async stock(sku) {
       const response = await fetch(`${info.inventoryUrl}/stock/${sku}`);
       return (await response.json()) as { available: number; reserved: number; sold: number };
+    },
+    async restock(sku, quantity) {
+      const response = await fetch(`${info.inventoryUrl}/stock/${sku}/restock`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ quantity }),
+      });
+      if (!response.ok) throw new Error(`restock answered ${response.status}`);
     },
     async log(service) {
       const text = await readFile(join(dataDir, 'logs', `${service}.log`), 'utf8');
