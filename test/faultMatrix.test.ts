@@ -163,6 +163,11 @@ describe('fault matrix: every dependency × every network fault', () => {
           `a checkout through the ${dependency} once its fault is gone`,
         );
         const recoveredMs = performance.now() - cleared;
+        // Back within the breaker's probe delay, and the one slow call that may still be under way.
+        assert.ok(
+          recoveredMs < HALF_OPEN_MS + CALL_TIMEOUT_MS + 1000,
+          `recovered in ${recoveredMs.toFixed(0)} ms, not within the breaker's probe delay`,
+        );
 
         const statuses = Map.groupBy(answers, (a) => `${a.status}${a.error ? ` ${a.error}` : ''}`);
         rows.push(
