@@ -194,7 +194,10 @@ describe('fault matrix: every dependency × every network fault', () => {
           Math.max(...healthMs) < 500,
           `/health answers in under 500 ms: ${healthMs.map(Math.round)}`,
         );
-        if (breaker !== undefined && answers.filter((a) => a.status === 503).length >= 5)
+        // A fault on every connection opens the breaker; one on a share of them may not (its threshold counts
+        // consecutive failures), and need not.
+        const total = !('rate' in fault) || fault.rate === undefined || fault.rate === 1;
+        if (breaker !== undefined && total && answers.filter((a) => a.status === 503).length >= 5)
           assert.equal(breaker, 2, `the ${dependency} breaker opened under the fault`);
         if (dependency !== 'database')
           await eventually(
