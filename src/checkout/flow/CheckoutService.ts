@@ -116,13 +116,12 @@ export class CheckoutService {
    */
   async recover(attempt: Attempt, log: Logger): Promise<RecoveryOutcome> {
     try {
-      if (attempt.phase === 'completed')
-        return (await this.#commitStock(attempt, log)) ? 'finished' : 'deferred';
+      if (attempt.phase === 'completed') return (await this.#commitStock(attempt)) ? 'finished' : 'deferred';
       const chargeId = attempt.chargeId ?? (await this.#paidCharge(attempt));
       if (chargeId) {
         const { order } = await this.#finish(attempt, chargeId);
         log.info(order, 'order_confirmed');
-        await this.#commitStock(attempt, log);
+        await this.#commitStock(attempt);
         return 'finished';
       }
       await this.#unwind(attempt, 'ABANDONED', { release: true, mayBeCharged: true });
@@ -326,19 +325,8 @@ export class CheckoutService {
   }
 
   /** Sells the reserved stock of one attempt; false when that must wait (the order stands either way). */
-  async #commitStock(attempt: Attempt, log: Logger): Promise<boolean> {
-    try {
-      await this.#deps.inventory.commit(attempt.id);
-      failpoint('checkout.after_stock_commit_call');
-      await this.#deps.attempts.markStockCommitted([attempt.id]);
-      return true;
-    } catch (error) {
-      log.warn(
-        { attemptId: attempt.id, dependency: 'inventoryService', reason: (error as Error).message },
-        'stock_commit_deferred',
-      );
-      return false;
-    }
+  async #commitStock(attempt: Attempt): Promise<boolean> {
+    return (await this.#deps.stock.commitNow([attempt.id])).includes(attempt.id);
   }
 
   /**

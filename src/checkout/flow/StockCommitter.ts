@@ -47,20 +47,29 @@ export class StockCommitter {
     if (this.#pending.length === 0) return;
     const batch = this.#pending;
     this.#pending = [];
-    const sending = this.#commit(batch).finally(() => this.#inFlight.delete(sending));
+    // commitNow never rejects: a failed batch is logged and left to recovery.
+    const sending: Promise<void> = this.commitNow(batch).then(() => {
+      this.#inFlight.delete(sending);
+    });
     this.#inFlight.add(sending);
   }
 
-  async #commit(attemptIds: string[]): Promise<void> {
+  /**
+   * Commits these attempts' reservations now (recovery's way, one at a time); answers the ids committed.
+   * The others wait: a reservation that cannot be committed now is recovery's again after its lease.
+   */
+  async commitNow(attemptIds: string[]): Promise<string[]> {
     try {
       const committed = await this.#inventory.commitMany(attemptIds);
       failpoint('checkout.after_stock_commit_call');
       await this.#attempts.markStockCommitted(committed);
+      return committed;
     } catch (error) {
       this.#log.warn(
-        { attempts: attemptIds.length, dependency: 'inventoryService', reason: (error as Error).message },
+        { attemptIds, dependency: 'inventoryService', reason: (error as Error).message },
         'stock_commit_deferred',
       );
+      return [];
     }
   }
 }

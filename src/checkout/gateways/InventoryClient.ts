@@ -38,14 +38,6 @@ export class InventoryClient {
     throw unexpected('reserve', response.status);
   }
 
-  async commit(reservationId: string): Promise<void> {
-    const response = await this.#http.request(
-      'POST',
-      `/reservations/${encodeURIComponent(reservationId)}/commit`,
-    );
-    if (response.status !== 200) throw unexpected('commit', response.status);
-  }
-
   /** Commits many reservations at once; answers the ids committed now (those committed before included). */
   async commitMany(reservationIds: string[]): Promise<string[]> {
     const response = await this.#http.request<{ committed: string[] }>('POST', '/reservations/commit', {
