@@ -233,3 +233,28 @@ test('a request the HTTP parser refuses is answered in the contract, then the co
   }
   await app.close();
 });
+
+test('an error answered through a slow async onSend hook is sent once, whole', async () => {
+  // The error handler is async: had it not returned the reply, Fastify would send a second, empty answer
+  // while the first one's onSend still ran, and whichever onSend finished first would be the response.
+  const { app } = serverWithLogs();
+  const payloads: unknown[] = [];
+  app.get(
+    '/declined',
+    {
+      onSend: async (_request, _reply, payload) => {
+        payloads.push(payload);
+        // The first answer's hook is the slow one (a database write in the checkout route).
+        if (payloads.length === 1) await sleep(50);
+        return payload;
+      },
+    },
+    async () => {
+      throw new AppError(PlatformErrors.RATE_LIMITED, { retryAfterSeconds: 5 });
+    },
+  );
+  const response = await app.inject({ method: 'GET', url: '/declined' });
+  assert.equal(response.statusCode, 429);
+  assert.equal(response.json().error, 'RATE_LIMITED');
+  assert.equal(payloads.length, 1, 'onSend ran once: one answer');
+});

@@ -147,7 +147,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
         { endpoint: 'unmatched', statusCode: refusal.status, error: refusal.code },
         'request_completed',
       );
-      sendError(reply, refusal, undefined, renderError);
+      return sendError(reply, refusal, undefined, renderError);
     },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
@@ -211,7 +211,9 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
         endpoint: endpointOf(request),
       });
     }
-    sendError(reply, error, errorId, renderError);
+    // Returned: an async handler that only calls send() gets a second, empty send() from Fastify when an
+    // async onSend hook is still running (a route's stored idempotent answer, say).
+    return sendError(reply, error, errorId, renderError);
   });
 
   app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
@@ -220,17 +222,22 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
   });
 
   app.setNotFoundHandler(async (_request, reply) => {
-    sendError(reply, new AppError(PlatformErrors.ROUTE_NOT_FOUND), undefined, renderError);
+    return sendError(reply, new AppError(PlatformErrors.ROUTE_NOT_FOUND), undefined, renderError);
   });
 
   return app as unknown as HttpServer;
 }
 
-function sendError(reply: FastifyReply, error: AppError, errorId: string | undefined, render: ErrorRenderer) {
+function sendError(
+  reply: FastifyReply,
+  error: AppError,
+  errorId: string | undefined,
+  render: ErrorRenderer,
+): FastifyReply {
   const { contentType, body } = render(error, errorId);
   if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.retryAfterSeconds));
   // Pre-serialised: an error body never goes through a route's success serializer.
-  reply.code(error.status).type(contentType).send(JSON.stringify(body));
+  return reply.code(error.status).type(contentType).send(JSON.stringify(body));
 }
 
 /** What a request the server could not read gets: the HTTP parser's and the socket's errors, mapped. */
