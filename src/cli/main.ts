@@ -24,6 +24,11 @@ Commands:
   restart --rolling            restarts the checkout instances of a running "steadfast start" one by one,
                                each drained at HAProxy first: no request fails
   token --user <id> [--ttl 1h] prints a development bearer token
+  triage [--logs <file|dir|->]... [--metrics <url|file>]... [--health <url>]... [--since 30m]
+         [--format text|json] [--error-id ERR-...]
+                               the article's decision tree on logs, metrics and health: when, which
+                               category, which exception where, the root cause, what to do; with no
+                               source, the local stack. Exit 0 healthy, 1 a problem, 2 bad usage
 
 Environment: see the README's configuration table. A .env file in the working directory is read first;
 reconcile and token fall back to the local stack's settings (<data dir>/stack.env) when DATABASE_URL is unset.`;
@@ -118,6 +123,11 @@ switch (command) {
       options: { user: { type: 'string' }, ttl: { type: 'string', default: '1h' } },
     });
     await printToken(values.user, values.ttl);
+    break;
+  }
+  case 'triage': {
+    const { runTriage } = await import('../triage/triageCommand.ts');
+    process.exitCode = await runTriage(rest, process.env);
     break;
   }
   case undefined:

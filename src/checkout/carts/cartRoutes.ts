@@ -9,6 +9,7 @@ import {
   successResponse,
 } from '../../platform/http/apiDocument.ts';
 import type { HttpServer } from '../../platform/http/createHttpServer.ts';
+import { failpoint } from '../../platform/process/failpoint.ts';
 import type { Authenticate } from '../auth.ts';
 import { API_ERRORS, CheckoutErrors } from '../errors.ts';
 import type { CartStore } from './CartStore.ts';
@@ -135,6 +136,7 @@ export function registerCartRoutes(app: HttpServer, carts: CartStore, authentica
     async (request) => {
       const { cartId } = request.params;
       request.logContext.cartId = cartId;
+      failpoint('carts.add_item');
       const outcome = await carts.addItem(cartId, request.userId, request.body.sku, request.body.quantity);
       if (outcome === 'cart_not_found') throw new AppError(CheckoutErrors.CART_NOT_FOUND);
       if (outcome === 'cart_closed') throw new AppError(CheckoutErrors.CART_ALREADY_CHECKED_OUT);

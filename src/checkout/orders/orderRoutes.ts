@@ -4,6 +4,7 @@ import { AppError } from '../../platform/errors/AppError.ts';
 import { PlatformErrors } from '../../platform/errors/codes.ts';
 import { ANY_ROUTE_ERRORS, errorResponses, successResponse } from '../../platform/http/apiDocument.ts';
 import type { HttpServer } from '../../platform/http/createHttpServer.ts';
+import { failpoint } from '../../platform/process/failpoint.ts';
 import type { Authenticate } from '../auth.ts';
 import { isUuid } from '../carts/CartStore.ts';
 import { API_ERRORS, CheckoutErrors } from '../errors.ts';
@@ -57,6 +58,7 @@ export function registerOrderRoutes(app: HttpServer, db: Database, authenticate:
     },
     async (request) => {
       const { orderId } = request.params;
+      failpoint('orders.read');
       const found = isUuid(orderId)
         ? await db.query<{
             id: string;

@@ -4,6 +4,8 @@ import roll from 'pino-roll';
 export interface LoggerOptions {
   service: string;
   version: string;
+  /** On every line, with the version: triage tells which build logged an error by it. */
+  commit: string;
   level: string;
   /** Also write to this file, rotated by size, keeping `retention` old files. */
   file?: { path: string; maxSize: string; retention: number } | undefined;
@@ -41,7 +43,7 @@ export async function createLogger(options: LoggerOptions): Promise<Logger> {
   return pino(
     {
       level: options.level,
-      base: { service: options.service, version: options.version },
+      base: { service: options.service, version: options.version, commit: options.commit },
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
       messageKey: 'msg',

@@ -75,6 +75,7 @@ export async function bootService<S extends TObject>(spec: ServiceSpec<S>, env =
   const logger = await createLogger({
     service: spec.service,
     version,
+    commit,
     level: config.LOG_LEVEL,
     file: config.LOG_FILE
       ? { path: config.LOG_FILE, maxSize: config.LOG_FILE_MAX_SIZE, retention: config.LOG_FILE_RETENTION }
@@ -100,7 +101,6 @@ export async function bootService<S extends TObject>(spec: ServiceSpec<S>, env =
   logger.info(
     {
       event: 'service_started',
-      commit,
       url: address,
       port: typeof port === 'object' && port ? port.port : config.PORT,
       pid: process.pid,

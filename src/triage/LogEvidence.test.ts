@@ -1,0 +1,137 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { LogEvidence, projectFrame } from './LogEvidence.ts';
+
+const line = (fields: Record<string, unknown>) =>
+  JSON.stringify({
+    level: 'info',
+    time: '2026-11-30T10:00:00.000Z',
+    service: 'checkout',
+    version: '1.0.0',
+    ...fields,
+  });
+
+test('the top frame is the first in the project: not Node, not node_modules, from any checkout path', () => {
+  const stack = [
+    'TypeError: boom',
+    '    at Object.run (node:internal/process/task_queues:104:5)',
+    '    at Executor.invoke (file:///srv/app/node_modules/cockatiel/dist/common/Executor.js:38:27)',
+    '    at OrderStore.find (file:///srv/app/src/checkout/orders/OrderStore.ts:42:11)',
+    '    at file:///srv/app/src/checkout/app.ts:10:3',
+  ].join('\n');
+  assert.equal(projectFrame(stack), 'src/checkout/orders/OrderStore.ts:42');
+  assert.equal(
+    projectFrame('Error: x\n    at /opt/steadfast/src/platform/db.ts:7:1'),
+    'src/platform/db.ts:7',
+  );
+  assert.equal(projectFrame('Error: x\n    at node:net:1:1'), undefined);
+});
+
+test('a 5xx line is sorted by what it points at: a dependency, the database, a resource, a bug', () => {
+  const logs = new LogEvidence();
+  const error = (fields: Record<string, unknown>) =>
+    line({
+      level: 'warn',
+      errorId: 'ERR-1',
+      errorClass: 'Error',
+      stack: 'Error: x\n    at f (/a/src/x.ts:1:1)',
+      ...fields,
+    });
+  logs.add('c.log', 1, error({ dependency: 'paymentGateway', reason: 'timeout', msg: 'timed out' }));
+  logs.add('c.log', 2, error({ dependency: 'paymentGateway', reason: 'circuit_open', msg: 'open' }));
+  logs.add('c.log', 3, error({ dependency: 'database', reason: 'saturated', msg: 'pool full' }));
+  logs.add(
+    'c.log',
+    4,
+    error({ dependency: 'database', reason: 'timeout', msg: 'canceling statement due to statement timeout' }),
+  );
+  logs.add(
+    'c.log',
+    5,
+    error({ dependency: 'database', reason: 'unreachable', msg: 'connect ECONNREFUSED 127.0.0.1:5432' }),
+  );
+  logs.add('c.log', 6, error({ level: 'error', errorClass: 'error', msg: 'column "name" does not exist' }));
+  logs.add(
+    'c.log',
+    7,
+    error({ level: 'error', errorClass: 'TypeError', msg: 'Cannot read properties of undefined' }),
+  );
+  logs.add('c.log', 8, error({ level: 'error', errorClass: 'Error', msg: 'EMFILE: too many open files' }));
+  logs.add(
+    'p.log',
+    1,
+    line({
+      service: 'payment-sandbox',
+      msg: 'request_completed',
+      statusCode: 500,
+      endpoint: 'POST /v1/charges',
+    }),
+  );
+  assert.deepEqual([...logs.signals.keys()].sort(), [
+    'breaker_open:paymentGateway',
+    'database:database',
+    'dependency:paymentGateway',
+    'exception:TypeError',
+    'file_descriptors:file descriptors',
+    'pool_saturated:database',
+    'schema_mismatch:checkout',
+    'slow_statements:database',
+  ]);
+  assert.equal(
+    logs.signals.get('dependency:paymentGateway')?.count,
+    2,
+    'its own 5xx counts against the dependency',
+  );
+  assert.equal(logs.failures, 0, "a dependency's own 5xx is not the service's failure");
+});
+
+test('memory stays bounded by what is distinct: a million distinct exceptions keep 500 groups', () => {
+  const logs = new LogEvidence();
+  for (let i = 0; i < 2000; i++) {
+    logs.add(
+      'c.log',
+      i,
+      line({
+        level: 'error',
+        errorId: `ERR-${i}`,
+        errorClass: 'TypeError',
+        stack: `TypeError\n    at f (/a/src/f${i}.ts:1:1)`,
+      }),
+    );
+  }
+  assert.equal(logs.groups.size, 500);
+  assert.equal(logs.signals.get('exception:TypeError')?.count, 2000, 'every error still counted');
+  assert.equal(logs.signals.get('exception:TypeError')?.samples.length, 3);
+});
+
+test('refusals are sampled in the log: each sampled line counts the refusals it stands for', () => {
+  const logs = new LogEvidence();
+  logs.add(
+    'c.log',
+    1,
+    line({
+      msg: 'request_completed',
+      statusCode: 503,
+      error: 'SERVER_OVERLOADED',
+      endpoint: 'POST /api/checkout/complete',
+      refusalsNotLogged: 41,
+    }),
+  );
+  assert.equal(logs.requests, 42);
+  assert.equal(logs.failures, 42);
+  assert.equal(logs.signals.get('overload:checkout')?.count, 42);
+});
+
+test('--since leaves older lines out, but not the service starts a deploy is told by', () => {
+  const logs = new LogEvidence({ since: Date.parse('2026-11-30T11:00:00Z') });
+  logs.add('c.log', 1, line({ msg: 'service_started', event: 'service_started', commit: 'a' }));
+  logs.add('c.log', 2, line({ msg: 'request_completed', statusCode: 500, endpoint: 'GET /x' }));
+  logs.add(
+    'c.log',
+    3,
+    line({ time: '2026-11-30T11:00:01.000Z', msg: 'request_completed', statusCode: 200, endpoint: 'GET /x' }),
+  );
+  assert.equal(logs.starts.length, 1);
+  assert.equal(logs.failures, 0);
+  assert.equal(logs.requests, 1);
+});

@@ -1,0 +1,209 @@
+import type { SignalKind } from './LogEvidence.ts';
+import type { Sample } from './prometheusText.ts';
+
+/** A resource as current against its maximum, from one scrape. */
+export interface Resource {
+  name: string;
+  source: string;
+  current: number;
+  max?: number;
+  unit: 'connections' | 'bytes' | 'descriptors' | 'seconds';
+  exhausted: boolean;
+}
+
+/** What a scrape says now, without a time: an open breaker, requests shed, a pool full. */
+export interface MetricFinding {
+  kind: SignalKind;
+  subject?: string;
+  source: string;
+  value: number;
+  /** True when value counts events (requests shed, calls failed), false when it is a state. */
+  counted: boolean;
+  summary: string;
+}
+
+const SHARE_EXHAUSTED = 0.9;
+const DISK_EXHAUSTED = 0.95;
+const EVENT_LOOP_SLOW_SECONDS = 1;
+
+/** Reads one service's scrape for resources and findings. */
+export function readScrape(
+  source: string,
+  samples: Sample[],
+): { resources: Resource[]; findings: MetricFinding[] } {
+  const one = (name: string, labels: Record<string, string> = {}) =>
+    samples.find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))
+      ?.value;
+  const all = (name: string) => samples.filter((s) => s.name === name);
+  const sum = (name: string, keep: (s: Sample) => boolean = () => true) =>
+    all(name)
+      .filter(keep)
+      .reduce((total, s) => total + s.value, 0);
+  const service = samples[0]?.labels.service;
+  const where = service ? `${service} (${source})` : source;
+  const resources: Resource[] = [];
+  const findings: MetricFinding[] = [];
+
+  const active = one('db_pool_connections', { state: 'active' });
+  const poolMax = one('db_pool_max_connections');
+  if (active !== undefined && poolMax !== undefined) {
+    const waiting = one('db_pool_connections', { state: 'waiting' }) ?? 0;
+    resources.push({
+      name: `database pool (${waiting} waiting)`,
+      source: where,
+      current: active,
+      max: poolMax,
+      unit: 'connections',
+      exhausted: active >= poolMax,
+    });
+  }
+  const rejected = one('db_pool_rejected_total') ?? 0;
+  if (rejected > 0) {
+    findings.push({
+      kind: 'pool_saturated',
+      subject: 'database',
+      source: where,
+      value: rejected,
+      counted: true,
+      summary: `db_pool_rejected_total ${rejected}: database calls refused, every connection busy and the queue full`,
+    });
+  }
+  const memoryTotal = one('host_memory_total_bytes');
+  const memoryAvailable = one('host_memory_available_bytes');
+  if (memoryTotal && memoryAvailable !== undefined) {
+    resources.push({
+      name: 'memory',
+      source: where,
+      current: memoryTotal - memoryAvailable,
+      max: memoryTotal,
+      unit: 'bytes',
+      exhausted: memoryAvailable / memoryTotal < 1 - SHARE_EXHAUSTED,
+    });
+  }
+  const fds = one('process_open_fds');
+  const maxFds = one('process_max_fds');
+  if (fds !== undefined && maxFds) {
+    resources.push({
+      name: 'file descriptors',
+      source: where,
+      current: fds,
+      max: maxFds,
+      unit: 'descriptors',
+      exhausted: fds / maxFds >= SHARE_EXHAUSTED,
+    });
+  }
+  for (const size of all('disk_size_bytes')) {
+    const free = one('disk_free_bytes', { path: size.labels.path ?? '' });
+    if (free === undefined || !size.value) continue;
+    resources.push({
+      name: `disk ${size.labels.path}`,
+      source: where,
+      current: size.value - free,
+      max: size.value,
+      unit: 'bytes',
+      exhausted: (size.value - free) / size.value >= DISK_EXHAUSTED,
+    });
+  }
+  const lag = one('nodejs_eventloop_lag_p99_seconds');
+  if (lag !== undefined) {
+    resources.push({
+      name: 'event loop delay p99',
+      source: where,
+      current: lag,
+      unit: 'seconds',
+      exhausted: lag >= EVENT_LOOP_SLOW_SECONDS,
+    });
+  }
+  const kinds: Record<string, SignalKind> = {
+    memory: 'memory',
+    'file descriptors': 'file_descriptors',
+    'event loop delay p99': 'event_loop',
+  };
+  for (const resource of resources.filter((r) => r.exhausted)) {
+    const kind = resource.name.startsWith('database pool')
+      ? 'pool_saturated'
+      : resource.name.startsWith('disk')
+        ? 'disk'
+        : (kinds[resource.name] ?? 'memory');
+    findings.push({
+      kind,
+      subject: kind === 'pool_saturated' ? 'database' : resource.name,
+      source: where,
+      value: resource.current,
+      counted: false,
+      summary: `${resource.name} at ${resource.current}${resource.max !== undefined ? ` of ${resource.max}` : ''}`,
+    });
+  }
+
+  for (const breaker of all('circuit_breaker_state').filter((s) => s.value === 2)) {
+    findings.push({
+      kind: 'breaker_open',
+      subject: breaker.labels.dependency,
+      source: where,
+      value: 2,
+      counted: false,
+      summary: `circuit_breaker_state{dependency="${breaker.labels.dependency}"} 2: open, calls fail fast`,
+    });
+  }
+  const shed = sum('http_requests_shed_total');
+  if (shed > 0) {
+    const reasons = all('http_requests_shed_total')
+      .filter((s) => s.value > 0)
+      .map((s) => `${s.labels.reason} ${s.value}`)
+      .join(', ');
+    findings.push({
+      kind: 'overload',
+      subject: service,
+      source: where,
+      value: shed,
+      counted: true,
+      summary: `http_requests_shed_total ${shed} (${reasons}): requests refused at the door`,
+    });
+  }
+  const failedCalls = new Map<string, number>();
+  for (const call of all('dependency_calls_total')) {
+    if (call.labels.outcome !== 'failure' && call.labels.outcome !== 'timeout') continue;
+    const dependency = call.labels.dependency ?? 'unknown';
+    failedCalls.set(dependency, (failedCalls.get(dependency) ?? 0) + call.value);
+  }
+  for (const [dependency, count] of failedCalls) {
+    if (count === 0) continue;
+    findings.push({
+      kind: dependency === 'database' ? 'database' : 'dependency',
+      subject: dependency,
+      source: where,
+      value: count,
+      counted: true,
+      summary: `dependency_calls_total{dependency="${dependency}",outcome=~"failure|timeout"} ${count}`,
+    });
+  }
+  return { resources, findings };
+}
+
+/** What `/health` of a live service says: a database it cannot reach, breakers open. */
+export function readHealth(source: string, status: number, body: unknown): MetricFinding[] {
+  const report = (body ?? {}) as { db?: string; circuitBreakers?: Record<string, string> };
+  const findings: MetricFinding[] = [];
+  if (report.db && report.db !== 'connected') {
+    findings.push({
+      kind: 'database',
+      subject: 'database',
+      source,
+      value: status,
+      counted: false,
+      summary: `/health answered ${status}: db "${report.db}"`,
+    });
+  }
+  for (const [dependency, state] of Object.entries(report.circuitBreakers ?? {})) {
+    if (state !== 'OPEN') continue;
+    findings.push({
+      kind: 'breaker_open',
+      subject: dependency,
+      source,
+      value: status,
+      counted: false,
+      summary: `/health answered ${status}: circuit breaker ${dependency} OPEN`,
+    });
+  }
+  return findings;
+}

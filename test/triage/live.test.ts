@@ -1,0 +1,65 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { runCli } from '../support/processes.ts';
+import { eventually, startTestStack, type TestStack } from '../support/stack.ts';
+
+// Triage against a live stack, as the on-call engineer runs it: no arguments, the local stack's logs,
+// every service's /metrics and the checkout service's /health.
+describe('steadfast triage on a live stack', () => {
+  let stack: TestStack;
+  const triage = async () => {
+    const run = await runCli(['triage', '--format', 'json'], { STEADFAST_DATA_DIR: stack.dataDir });
+    return { code: run.code, report: JSON.parse(run.stdout || '{}'), stderr: run.stderr };
+  };
+  const checkout = async (userId: string) => {
+    const { cartId, token } = await stack.cart(userId);
+    return stack.api('POST', '/api/checkout/complete', { token, body: { cartId, paymentToken: 'tok_visa' } });
+  };
+
+  before(async () => {
+    stack = await startTestStack({ CHECKOUT_RATE_LIMIT_PER_MINUTE: '1000' });
+  });
+  after(() => stack?.stop());
+
+  test('healthy: exit 0, every source read', async () => {
+    assert.equal((await checkout('usr_live_ok')).status, 201);
+    const { code, report, stderr } = await triage();
+    assert.equal(code, 0, stderr);
+    assert.equal(report.status, 'healthy', report.headline);
+    assert.equal(report.read.metrics.length, 3, 'checkout, inventory and payment scraped');
+    assert.equal(report.read.health.length, 1);
+    assert.ok(report.read.logFiles.some((f: string) => f.endsWith('checkout.log')));
+  });
+
+  test('the payment gateway fails: triage names it, the open breaker as its symptom, the alert firing', async () => {
+    await stack.fault('payment', { mode: 'error' });
+    try {
+      const started = Date.now();
+      for (let i = 0; i < 8; i++) assert.equal((await checkout(`usr_live_${i}`)).status, 503);
+      await eventually(
+        async () => (await stack.log('checkout')).some((l) => l.reason === 'circuit_open'),
+        5000,
+        'breaker open',
+      );
+      const { code, report } = await triage();
+      assert.equal(code, 1);
+      assert.equal(report.cause.category, 'dependency_failure', report.headline);
+      assert.equal(report.cause.subject, 'paymentGateway');
+      assert.ok(Math.abs(Date.parse(report.when.firstFailure) - started) < 5000, report.when.firstFailure);
+      assert.ok(
+        report.symptoms.some(
+          (s: { kind: string; subject: string }) =>
+            s.kind === 'breaker_open' && s.subject === 'paymentGateway',
+        ),
+      );
+      assert.deepEqual(
+        report.advice.alerts.find((a: { name: string }) => a.name === 'CircuitBreakerOpen'),
+        { name: 'CircuitBreakerOpen', state: 'firing' },
+        'the breaker is open in the scrape and in /health',
+      );
+      assert.equal(report.advice.runbook, 'docs/runbooks.md#circuitbreakeropen');
+    } finally {
+      await stack.fault('payment', { mode: 'none' });
+    }
+  });
+});

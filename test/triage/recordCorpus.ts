@@ -1,0 +1,381 @@
+/**
+ * Records triage's scenario corpus from the real stack: for each scenario a fresh `steadfast start`,
+ * steady traffic, the fault switched on at a noted time, more traffic, then the logs (gzip-compressed,
+ * as rotated files are) and every service's /metrics saved under corpus/<scenario>/. Nothing in a
+ * fixture is written by hand; scenario.json holds what the recorder did and when.
+ *
+ *   npm run triage:record [scenario...]
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import pg from 'pg';
+import { freePort } from '../../src/stack/freePort.ts';
+import { CLI } from '../support/processes.ts';
+import { readStackEnv, startTestStack, type TestStack } from '../support/stack.ts';
+
+const CORPUS = fileURLToPath(new URL('./corpus/', import.meta.url));
+const REPO = fileURLToPath(new URL('../../', import.meta.url)).replace(/\/$/, '');
+const NEW_COMMIT = 'c0ffee5eed42';
+
+interface Run {
+  stack: TestStack;
+  /** Where the traffic goes; a scenario may move it to an instance it started. */
+  target: string;
+  /** More clients join the traffic when a scenario raises it. */
+  clients: number;
+  /** Output of instances the scenario started, saved as their own log files. */
+  extraLogs: Map<string, () => string>;
+  heal: (() => Promise<void>)[];
+}
+
+interface Scenario {
+  name: string;
+  description: string;
+  env?: Record<string, string>;
+  clients?: number;
+  /** The fault is there from the start (a bug in the build that starts): faultAt is when traffic began. */
+  fromStart?: boolean;
+  inject: (run: Run) => Promise<void>;
+}
+
+const dbTimeouts = { DB_STATEMENT_TIMEOUT_MS: '1000', DB_CONNECT_TIMEOUT_MS: '1000' };
+
+const SCENARIOS: Scenario[] = [
+  { name: 'healthy', description: 'Steady traffic, no fault.', inject: async () => {} },
+  {
+    name: 'payment-5xx',
+    description: 'The payment gateway answers 500 to every call.',
+    inject: async ({ stack }) => void (await stack.fault('payment', { mode: 'error' })),
+  },
+  {
+    name: 'payment-hang',
+    description: 'The payment gateway accepts calls and never answers.',
+    env: { PAYMENT_TIMEOUT_MS: '800' },
+    inject: async ({ stack }) => void (await stack.fault('payment', { mode: 'hang' })),
+  },
+  {
+    name: 'inventory-reset',
+    description: 'The inventory service drops every connection.',
+    inject: async ({ stack }) => void (await stack.fault('inventory', { mode: 'reset' })),
+  },
+  {
+    name: 'postgres-stopped',
+    description: 'PostgreSQL is shut down (and not restarted for a while).',
+    env: dbTimeouts,
+    inject: async (run) => {
+      const [wrapper] = childrenOf(run.stack.info.pids.supervisor, 'postgresProcess');
+      if (!wrapper) throw new Error('no PostgreSQL wrapper');
+      process.kill(wrapper, 'SIGSTOP');
+      run.heal.push(async () => {
+        process.kill(wrapper, 'SIGCONT');
+      });
+      process.kill(run.stack.info.pids.postgres as number, 'SIGINT');
+    },
+  },
+  {
+    name: 'postgres-hung',
+    description: 'PostgreSQL stops answering (SIGSTOP): connections stay open, nothing comes back.',
+    env: dbTimeouts,
+    inject: async (run) => freezePostgres(run),
+  },
+  {
+    name: 'pool-slow-statements',
+    description:
+      'A lock held elsewhere makes every statement on carts wait: the pool fills with slow statements.',
+    env: { ...dbTimeouts, DB_POOL_MAX: '4' },
+    clients: 8,
+    inject: async (run) => {
+      const locker = new pg.Client({ connectionString: run.stack.info.databaseUrl });
+      await locker.connect();
+      await locker.query('BEGIN');
+      await locker.query('LOCK TABLE carts IN ACCESS EXCLUSIVE MODE');
+      run.heal.push(async () => {
+        await locker.query('ROLLBACK');
+        await locker.end();
+      });
+    },
+  },
+  {
+    name: 'postgres-connections-used-up',
+    description:
+      'Another client takes every PostgreSQL connection slot: the pool cannot open the connections it needs.',
+    env: dbTimeouts,
+    clients: 2,
+    inject: async (run) => {
+      const hogs: pg.Client[] = [];
+      for (;;) {
+        const client = new pg.Client({ connectionString: run.stack.info.databaseUrl });
+        try {
+          await client.connect();
+          hogs.push(client);
+        } catch {
+          break;
+        }
+      }
+      run.heal.push(async () => {
+        await Promise.all(hogs.map((h) => h.end().catch(() => {})));
+      });
+      // The pool has opened few connections for two clients; thirty need more than PostgreSQL has left.
+      run.clients = 30;
+    },
+  },
+  {
+    name: 'overload-in-flight',
+    description: 'Ten times the clients the in-flight cap admits.',
+    env: { MAX_CONCURRENT_REQUESTS: '6' },
+    clients: 3,
+    inject: async (run) => {
+      run.clients = 60;
+    },
+  },
+  {
+    name: 'overload-event-loop',
+    description: 'More clients than one event loop can serve: shed by event-loop utilisation.',
+    env: { SHED_EVENT_LOOP_UTILIZATION: '0.9' },
+    clients: 2,
+    inject: async (run) => {
+      run.clients = 80;
+    },
+  },
+  {
+    name: 'bug-orders-endpoint',
+    description: 'A bug on GET /api/orders/:orderId since the service started.',
+    env: { STEADFAST_FAILPOINT: 'orders.read:throw' },
+    fromStart: true,
+    inject: async () => {},
+  },
+  {
+    name: 'bug-add-item-endpoint',
+    description: 'A bug on POST /api/carts/:cartId/items since the service started.',
+    env: { STEADFAST_FAILPOINT: 'carts.add_item:throw' },
+    fromStart: true,
+    inject: async () => {},
+  },
+  {
+    name: 'deploy-bug',
+    description: 'A new build with a bug on one endpoint takes the traffic.',
+    inject: async (run) => {
+      await deploy(run, { STEADFAST_COMMIT: NEW_COMMIT, STEADFAST_FAILPOINT: 'orders.read:throw' });
+    },
+  },
+  {
+    name: 'deploy-schema-mismatch',
+    description:
+      'A new build expects a column its migration never added (renamed here, as a migration gone wrong would).',
+    inject: async (run) => {
+      await deploy(run, { STEADFAST_COMMIT: NEW_COMMIT });
+      const db = new pg.Client({ connectionString: run.stack.info.databaseUrl });
+      await db.connect();
+      await db.query('ALTER TABLE products RENAME COLUMN name TO title');
+      run.heal.push(async () => {
+        await db.query('ALTER TABLE products RENAME COLUMN title TO name');
+        await db.end();
+      });
+    },
+  },
+  {
+    name: 'wrong-payment-url',
+    description: 'An instance started with PAYMENT_API_URL pointing where nothing listens takes the traffic.',
+    inject: async (run) => {
+      await deploy(run, { PAYMENT_API_URL: `http://127.0.0.1:${await freePort()}` });
+    },
+  },
+  {
+    name: 'missing-secret',
+    description: 'An instance is started in production without JWT_SECRET: it refuses to start.',
+    inject: async (run) => {
+      // In production a secret has no development default: without it, the service must not start.
+      const env: NodeJS.ProcessEnv = {
+        ...process.env,
+        ...(await readStackEnv(run.stack.dataDir)),
+        PORT: '0',
+      };
+      env.NODE_ENV = 'production';
+      delete env.JWT_SECRET;
+      const child = spawn(process.execPath, [CLI, 'serve'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      let text = '';
+      for (const stream of [child.stdout, child.stderr]) stream.on('data', (chunk) => (text += chunk));
+      await once(child, 'exit');
+      run.extraLogs.set('checkout-2', () => text);
+    },
+  },
+  {
+    name: 'mixed-postgres-hung-under-load',
+    description:
+      'PostgreSQL hangs under heavy traffic: database timeouts, a full pool and shed requests follow.',
+    env: { ...dbTimeouts, MAX_CONCURRENT_REQUESTS: '20' },
+    clients: 30,
+    inject: async (run) => freezePostgres(run),
+  },
+  {
+    name: 'mixed-payment-hang-under-load',
+    description:
+      'The payment gateway hangs under heavy traffic: timeouts, an open breaker and shed requests follow.',
+    env: { PAYMENT_TIMEOUT_MS: '1000', MAX_CONCURRENT_REQUESTS: '20' },
+    clients: 30,
+    inject: async ({ stack }) => void (await stack.fault('payment', { mode: 'hang' })),
+  },
+];
+
+async function deploy(run: Run, env: Record<string, string>): Promise<void> {
+  const instance = await run.stack.serve({ LOG_LEVEL: 'info', ...env });
+  run.target = instance.url;
+  run.extraLogs.set('checkout-2', instance.output);
+  run.heal.push(async () => {
+    instance.child.kill('SIGTERM');
+    await instance.exited;
+  });
+}
+
+function freezePostgres(run: Run): void {
+  const postmaster = run.stack.info.pids.postgres as number;
+  const frozen = [postmaster, ...childrenOf(postmaster)];
+  for (const pid of frozen) process.kill(pid, 'SIGSTOP');
+  run.heal.push(async () => {
+    for (const pid of frozen) process.kill(pid, 'SIGCONT');
+  });
+}
+
+function childrenOf(pid: number, pattern?: string): number[] {
+  try {
+    const args = ['-P', String(pid), ...(pattern ? ['-f', pattern] : [])];
+    return execFileSync('pgrep', args).toString().trim().split('\n').filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/** Each client: a cart, an item, a checkout, a look at the order; again, until told to stop. */
+async function traffic(run: Run, index: number, stop: () => boolean): Promise<void> {
+  const token = await run.stack.token(`usr_corpus_${index}`);
+  const call = async (method: string, path: string, body?: unknown) => {
+    try {
+      const response = await fetch(`${run.target}${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${token}`,
+          ...(body ? { 'content-type': 'application/json' } : {}),
+        },
+        body: body ? JSON.stringify(body) : undefined,
+        signal: AbortSignal.timeout(5000),
+      });
+      return {
+        status: response.status,
+        body: (await response.json().catch(() => ({}))) as Record<string, string>,
+      };
+    } catch {
+      return { status: 0, body: {} as Record<string, string> };
+    }
+  };
+  while (!stop()) {
+    const cart = await call('POST', '/api/carts');
+    if (cart.status !== 201) {
+      await sleep(100);
+      continue;
+    }
+    await call('POST', `/api/carts/${cart.body.cartId}/items`, { sku: 'sku_mug', quantity: 1 });
+    const done = await call('POST', '/api/checkout/complete', {
+      cartId: cart.body.cartId,
+      paymentToken: 'tok_visa',
+    });
+    if (done.status === 201) await call('GET', `/api/orders/${done.body.orderId}`);
+    await sleep(done.status === 0 || done.status >= 500 ? 200 : 50);
+  }
+}
+
+async function record(scenario: Scenario): Promise<void> {
+  // Each client checks out several times a second: the per-user rate limit is not what is recorded.
+  const stack = await startTestStack({
+    LOG_LEVEL: 'info',
+    CHECKOUT_RATE_LIMIT_PER_MINUTE: '100000',
+    ...scenario.env,
+  });
+  const run: Run = {
+    stack,
+    target: stack.info.checkoutUrl,
+    clients: scenario.clients ?? 4,
+    extraLogs: new Map(),
+    heal: [],
+  };
+  try {
+    await stack.restock('sku_mug', 100_000);
+    let stopped = false;
+    const trafficFrom = new Date();
+    const clients: Promise<void>[] = [];
+    // Clients join one every 50 ms, as real traffic ramps: a burst of them at once would be shed on its own.
+    const keepUp = setInterval(() => {
+      if (clients.length < run.clients) clients.push(traffic(run, clients.length, () => stopped));
+    }, 50);
+    await sleep(5000);
+    const faultAt = scenario.fromStart ? trafficFrom : new Date();
+    await scenario.inject(run);
+    await sleep(7000);
+    const metrics: Record<string, string> = {};
+    for (const [service, url] of [
+      ['checkout', run.target],
+      ['inventory', stack.info.inventoryUrl],
+      ['payment', stack.info.paymentUrl],
+    ] as const) {
+      metrics[service] = await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(3000) }).then(
+        (r) => r.text(),
+        () => '',
+      );
+    }
+    stopped = true;
+    clearInterval(keepUp);
+    await Promise.race([Promise.all(clients), sleep(6000)]);
+    await save(scenario, run, faultAt, metrics);
+  } finally {
+    for (const heal of run.heal.reverse()) await heal().catch(() => {});
+    await stack.stop();
+  }
+}
+
+async function save(
+  scenario: Scenario,
+  run: Run,
+  faultAt: Date,
+  metrics: Record<string, string>,
+): Promise<void> {
+  const dir = join(CORPUS, scenario.name);
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(join(dir, 'logs'), { recursive: true });
+  await mkdir(join(dir, 'metrics'), { recursive: true });
+  const logsDir = join(run.stack.dataDir, 'logs');
+  const logs = new Map<string, string>();
+  for (const name of await readdir(logsDir)) {
+    if (name.endsWith('.log') && !name.startsWith('postgres'))
+      logs.set(name, await readFile(join(logsDir, name), 'utf8'));
+  }
+  for (const [name, output] of run.extraLogs) logs.set(`${name}.log`, output());
+  for (const [name, text] of logs)
+    await writeFile(join(dir, 'logs', `${name}.gz`), gzipSync(scrub(text, run)));
+  for (const [service, text] of Object.entries(metrics)) {
+    if (text) await writeFile(join(dir, 'metrics', `${service}.prom`), scrub(text, run));
+  }
+  await writeFile(
+    join(dir, 'scenario.json'),
+    `${JSON.stringify({ name: scenario.name, description: scenario.description, env: scenario.env ?? {}, faultAt: faultAt.toISOString() }, null, 2)}\n`,
+  );
+  process.stdout.write(`recorded ${scenario.name}: ${[...logs.keys()].join(', ')}\n`);
+}
+
+/** No path of the recording machine goes into a fixture. */
+function scrub(text: string, run: Run): string {
+  return text
+    .replaceAll(REPO, '/app')
+    .replaceAll(run.stack.dataDir, '/var/lib/steadfast')
+    .replaceAll(tmpdir(), '/tmp');
+}
+
+const wanted = process.argv.slice(2);
+for (const scenario of SCENARIOS) {
+  if (wanted.length && !wanted.includes(scenario.name)) continue;
+  await record(scenario);
+}
