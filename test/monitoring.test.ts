@@ -207,15 +207,20 @@ describe('monitoring: metrics, alert rules, Alertmanager', () => {
     assert.equal(response.status, 201);
     const endpoints = async (service: string) =>
       (await stack.log(service)).filter((line) => line.traceId === traceId).map((line) => line.endpoint);
-    await eventually(
-      async () => (await endpoints('payment')).includes('POST /v1/charges'),
-      5_000,
-      'the charge in the payment log',
-    );
-    assert.ok((await endpoints('checkout')).includes('POST /api/checkout/complete'));
-    const inventory = await endpoints('inventory');
-    // The reservation is in the trace; its commit is not: it leaves after the answer, batched with others.
-    assert.ok(inventory.includes('POST /reservations'), `inventory: ${inventory}`);
+    // Each service's lines reach its file through the supervisor's pipe, each in its own time: wait for all.
+    const expected: [string, string][] = [
+      ['payment', 'POST /v1/charges'],
+      ['checkout', 'POST /api/checkout/complete'],
+      // The reservation is in the trace; its commit is not: it leaves after the answer, batched with others.
+      ['inventory', 'POST /reservations'],
+    ];
+    for (const [service, endpoint] of expected) {
+      await eventually(
+        async () => (await endpoints(service)).includes(endpoint),
+        5_000,
+        `${endpoint} in the ${service} log`,
+      );
+    }
   });
 
   test('payment gateway fails: the breaker page reaches the receiver, the checkout 5xx symptom is held back', async () => {
