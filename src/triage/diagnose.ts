@@ -302,21 +302,23 @@ interface Mismatch {
   evidence: EvidenceLine[];
 }
 
-/** A checkout instance told to call a dependency somewhere other than where that dependency said it listens. */
+/** A checkout instance told to call a dependency where no instance of that dependency said it listens. */
 function configMismatches(starts: ServiceStart[]): Map<string, Mismatch> {
   const found = new Map<string, Mismatch>();
   for (const [dependency, { setting, service, field }] of Object.entries(DEPENDENCIES)) {
-    const announced = starts.filter((s) => s.service === service && s.url).at(-1);
-    if (!announced?.url) continue;
+    const announced = starts.filter((s) => s.service === service && s.url);
+    const latest = announced.at(-1);
+    if (!latest?.url) continue;
     for (const start of starts) {
       const configured = start[field];
-      if (typeof configured !== 'string' || sameOrigin(configured, announced.url)) continue;
+      if (typeof configured !== 'string' || announced.some((a) => sameOrigin(configured, a.url as string)))
+        continue;
       found.set(dependency, {
         setting,
         service,
         configured,
-        actual: announced.url,
-        evidence: [start.evidence, announced.evidence],
+        actual: latest.url,
+        evidence: [start.evidence, latest.evidence],
       });
     }
   }

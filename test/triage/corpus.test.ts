@@ -52,6 +52,7 @@ const EXPECTED: Record<string, Expected> = {
   'payment-5xx': dependency('paymentGateway'),
   'payment-hang': dependency('paymentGateway'),
   'inventory-reset': dependency('inventoryService'),
+  'inventory-down': dependency('inventoryService'),
   'postgres-stopped': database(DB_CLIENT),
   'postgres-hung': database(DB_CLIENT),
   'pool-slow-statements': exhausted('slow_statements'),

@@ -22,6 +22,7 @@ import { readStackEnv, startTestStack, type TestStack } from '../support/stack.t
 const CORPUS = fileURLToPath(new URL('./corpus/', import.meta.url));
 const REPO = fileURLToPath(new URL('../../', import.meta.url)).replace(/\/$/, '');
 const NEW_COMMIT = 'c0ffee5eed42';
+const INVENTORY = fileURLToPath(new URL('../../src/sandbox/inventory/main.ts', import.meta.url));
 
 interface Run {
   stack: TestStack;
@@ -32,6 +33,8 @@ interface Run {
   /** Output of instances the scenario started, saved as their own log files. */
   extraLogs: Map<string, () => string>;
   heal: (() => Promise<void>)[];
+  /** When the fault came on, for a scenario that sets the stage first; otherwise when inject began. */
+  faultAt?: Date;
 }
 
 interface Scenario {
@@ -39,6 +42,8 @@ interface Scenario {
   description: string;
   env?: Record<string, string>;
   clients?: number;
+  /** The pause of each client between two checkouts (50 ms): longer, a steady load well below capacity. */
+  pauseMs?: number;
   /** The fault is there from the start (a bug in the build that starts): faultAt is when traffic began. */
   fromStart?: boolean;
   inject: (run: Run) => Promise<void>;
@@ -63,6 +68,30 @@ const SCENARIOS: Scenario[] = [
     name: 'inventory-reset',
     description: 'The inventory service drops every connection.',
     inject: async ({ stack }) => void (await stack.fault('inventory', { mode: 'reset' })),
+  },
+  {
+    name: 'inventory-down',
+    description:
+      'The inventory service a checkout instance calls dies and is not restarted: connections refused.',
+    inject: async (run) => {
+      // An inventory of its own, outside the supervisor (which would restart it), and an instance calling it.
+      const port = await freePort();
+      const databaseUrl = new URL(run.stack.info.databaseUrl);
+      databaseUrl.pathname = '/inventory';
+      const inventory = spawn(process.execPath, [INVENTORY], {
+        env: { ...process.env, DATABASE_URL: databaseUrl.href, PORT: String(port), LOG_LEVEL: 'info' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let text = '';
+      for (const stream of [inventory.stdout, inventory.stderr])
+        stream.on('data', (chunk) => (text += chunk));
+      run.extraLogs.set('inventory-2', () => text);
+      while (!text.includes('service_started')) await sleep(50);
+      await deploy(run, { INVENTORY_API_URL: `http://127.0.0.1:${port}` });
+      await sleep(2000);
+      inventory.kill('SIGKILL');
+      run.faultAt = new Date();
+    },
   },
   {
     name: 'postgres-stopped',
@@ -209,16 +238,18 @@ const SCENARIOS: Scenario[] = [
     name: 'mixed-postgres-hung-under-load',
     description:
       'PostgreSQL hangs under heavy traffic: database timeouts, a full pool and shed requests follow.',
-    env: { ...dbTimeouts, MAX_CONCURRENT_REQUESTS: '20' },
-    clients: 30,
+    env: { ...dbTimeouts, MAX_CONCURRENT_REQUESTS: '10' },
+    clients: 16,
+    pauseMs: 250,
     inject: async (run) => freezePostgres(run),
   },
   {
     name: 'mixed-payment-hang-under-load',
     description:
       'The payment gateway hangs under heavy traffic: timeouts, an open breaker and shed requests follow.',
-    env: { PAYMENT_TIMEOUT_MS: '1000', MAX_CONCURRENT_REQUESTS: '20' },
-    clients: 30,
+    env: { PAYMENT_TIMEOUT_MS: '1000', MAX_CONCURRENT_REQUESTS: '10' },
+    clients: 16,
+    pauseMs: 250,
     inject: async ({ stack }) => void (await stack.fault('payment', { mode: 'hang' })),
   },
 ];
@@ -252,7 +283,7 @@ function childrenOf(pid: number, pattern?: string): number[] {
 }
 
 /** Each client: a cart, an item, a checkout, a look at the order; again, until told to stop. */
-async function traffic(run: Run, index: number, stop: () => boolean): Promise<void> {
+async function traffic(run: Run, index: number, pauseMs: number, stop: () => boolean): Promise<void> {
   const token = await run.stack.token(`usr_corpus_${index}`);
   const call = async (method: string, path: string, body?: unknown) => {
     try {
@@ -285,7 +316,7 @@ async function traffic(run: Run, index: number, stop: () => boolean): Promise<vo
       paymentToken: 'tok_visa',
     });
     if (done.status === 201) await call('GET', `/api/orders/${done.body.orderId}`);
-    await sleep(done.status === 0 || done.status >= 500 ? 200 : 50);
+    await sleep(done.status === 0 || done.status >= 500 ? Math.max(200, pauseMs) : pauseMs);
   }
 }
 
@@ -310,11 +341,13 @@ async function record(scenario: Scenario): Promise<void> {
     const clients: Promise<void>[] = [];
     // Clients join one every 50 ms, as real traffic ramps: a burst of them at once would be shed on its own.
     const keepUp = setInterval(() => {
-      if (clients.length < run.clients) clients.push(traffic(run, clients.length, () => stopped));
+      if (clients.length < run.clients)
+        clients.push(traffic(run, clients.length, scenario.pauseMs ?? 50, () => stopped));
     }, 50);
     await sleep(5000);
-    const faultAt = scenario.fromStart ? trafficFrom : new Date();
+    const injectedAt = new Date();
     await scenario.inject(run);
+    const faultAt = scenario.fromStart ? trafficFrom : (run.faultAt ?? injectedAt);
     await sleep(7000);
     const metrics: Record<string, string> = {};
     for (const [service, url] of [
