@@ -83,17 +83,13 @@ type LogRecord = Record<string, unknown>;
 
 export class LogEvidence {
   lines = 0;
-  records = 0;
   requests = 0;
   failures = 0;
-  firstTime: number | undefined;
-  lastTime: number | undefined;
   firstFailure: EvidenceLine | undefined;
   firstFailureTime: number | undefined;
   lastFailureTime: number | undefined;
   /** The first confirmed checkout: a dependency that worked once was not misconfigured from the start. */
   firstCheckoutConfirmed: number | undefined;
-  readonly files = new Set<string>();
   readonly failuresByEndpoint = new Map<string, number>();
   /** When each endpoint first answered below 500: one that never did has failed "since start". */
   readonly firstSuccessByEndpoint = new Map<string, number>();
@@ -113,7 +109,6 @@ export class LogEvidence {
   /** Reads one line of `file`; anything that is not a JSON log line is passed over, but a startup failure. */
   add(file: string, lineNo: number, text: string): void {
     this.lines++;
-    this.files.add(file);
     if (!text.startsWith('{')) {
       // The plain-text twin of a startup failure's log line; kept to show, it carries no time to count by.
       if (text.startsWith('STARTUP_FAILURE:') && this.startupFailureTexts.length < MAX_SAMPLES)
@@ -126,7 +121,6 @@ export class LogEvidence {
     } catch {
       return;
     }
-    this.records++;
     const time = typeof record.time === 'string' ? Date.parse(record.time) : Number(record.time);
     if (!Number.isFinite(time)) return;
     const evidence = (): EvidenceLine => ({
@@ -138,8 +132,6 @@ export class LogEvidence {
       if (this.starts.length < MAX_STARTS) this.starts.push(startOf(record, time, evidence()));
     }
     if (this.#since !== undefined && time < this.#since) return;
-    this.firstTime = Math.min(this.firstTime ?? time, time);
-    this.lastTime = Math.max(this.lastTime ?? time, time);
     if (record.msg === 'request_completed') this.#request(record, time, evidence);
     else if (typeof record.errorId === 'string' && typeof record.stack === 'string')
       this.#serverError(record, time, evidence);
