@@ -58,7 +58,13 @@ const EXPECTED: Record<string, Expected> = {
   'pool-slow-statements': exhausted('slow_statements'),
   'postgres-connections-used-up': exhausted('db_connections'),
   'overload-in-flight': { category: 'overload', cause: { kind: 'overload' }, shape: 'rising_with_load' },
-  'overload-event-loop': { category: 'overload', cause: { kind: 'overload' }, shape: 'rising_with_load' },
+  'overload-event-loop': {
+    category: 'overload',
+    cause: { kind: 'overload' },
+    shape: 'rising_with_load',
+    // The database bulkhead's refusals, the pool being the first thing the load used up.
+    topGroup: 'BulkheadRejectedError@src/platform/database/Database.ts',
+  },
   'bug-orders-endpoint': bug('unhandled_exception', 'src/checkout/orders/orderRoutes.ts', 'since_start'),
   'bug-add-item-endpoint': bug('unhandled_exception', 'src/checkout/carts/cartRoutes.ts', 'since_start'),
   'deploy-bug': bug('bad_deployment', 'src/checkout/orders/orderRoutes.ts', 'after_deploy'),
