@@ -192,6 +192,12 @@ export class LogEvidence {
     const stack = String(record.stack);
     const line = evidence();
     this.#group(record, time, stack, message);
+    // This process out of a resource fails every call it makes, whatever it calls: the resource decides.
+    const resource = ownerDependency ? undefined : exhaustedResource(`${message}\n${stack}`);
+    if (resource) {
+      this.#signal(resource.kind, resource.subject, time, line, resource.code);
+      return;
+    }
     if (dependency === 'database') {
       if (reason === 'saturated') this.#signal('pool_saturated', 'database', time, line, reason);
       else if (/statement timeout/i.test(message))
@@ -208,12 +214,7 @@ export class LogEvidence {
       return;
     }
     const text = `${message}\n${stack}`;
-    if (/EMFILE|ENFILE|too many open files/i.test(text))
-      this.#signal('file_descriptors', 'file descriptors', time, line, 'EMFILE');
-    else if (/ENOSPC|no space left/i.test(text)) this.#signal('disk', 'disk', time, line, 'ENOSPC');
-    else if (/ENOMEM|heap out of memory|allocation failed/i.test(text))
-      this.#signal('memory', 'memory', time, line, 'ENOMEM');
-    else if (/(column|relation|table) .* does not exist|undefined_column|undefined_table/i.test(text))
+    if (/(column|relation|table) .* does not exist|undefined_column|undefined_table/i.test(text))
       this.#signal('schema_mismatch', String(record.service ?? ''), time, line, 'schema');
     else
       this.#signal(
@@ -297,6 +298,26 @@ export class LogEvidence {
     }
     return bucket;
   }
+}
+
+const RESOURCE_ERRORS: { pattern: RegExp; kind: SignalKind; subject: string; code: string }[] = [
+  {
+    pattern: /EMFILE|ENFILE|too many open files/i,
+    kind: 'file_descriptors',
+    subject: 'file descriptors',
+    code: 'EMFILE',
+  },
+  { pattern: /ENOSPC|no space left/i, kind: 'disk', subject: 'disk', code: 'ENOSPC' },
+  {
+    pattern: /ENOMEM|heap out of memory|allocation failed/i,
+    kind: 'memory',
+    subject: 'memory',
+    code: 'ENOMEM',
+  },
+];
+
+function exhaustedResource(text: string) {
+  return RESOURCE_ERRORS.find((r) => r.pattern.test(text));
 }
 
 /** The fields a person needs from a log line, in one short line; the stack is left to `--error-id`. */

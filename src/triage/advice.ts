@@ -36,6 +36,7 @@ export const FIXES: Record<Category, { fix: string; runbook: string }> = {
 /** The runbook section for a resource, where it is not the pool's. */
 export const RESOURCE_RUNBOOKS: Partial<Record<SignalKind, string>> = {
   memory: 'docs/runbooks.md#memoryavailablelow',
+  file_descriptors: 'docs/runbooks.md#filedescriptorshigh',
   disk: 'docs/runbooks.md#diskusage',
 };
 
@@ -48,6 +49,7 @@ export const ALERTS: Partial<Record<SignalKind, string>> = {
   slow_statements: 'DbPoolUsageCritical',
   db_connections: 'DbPoolUsageCritical',
   memory: 'MemoryAvailableLow',
+  file_descriptors: 'FileDescriptorsHigh',
   disk: 'DiskUsageCritical',
   overload: 'InstanceShedding',
   event_loop: 'LatencyP99High',

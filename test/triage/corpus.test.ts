@@ -57,6 +57,12 @@ const EXPECTED: Record<string, Expected> = {
   'postgres-hung': database(DB_CLIENT),
   'pool-slow-statements': exhausted('slow_statements'),
   'postgres-connections-used-up': exhausted('db_connections'),
+  // Most connections die at accept, unanswered; the calls the instance makes fail before they leave.
+  'file-descriptors-exhausted': {
+    category: 'resource_exhaustion',
+    cause: { kind: 'file_descriptors', subject: 'file descriptors' },
+    topGroup: 'Error',
+  },
   'overload-in-flight': { category: 'overload', cause: { kind: 'overload' }, shape: 'rising_with_load' },
   'overload-event-loop': {
     category: 'overload',

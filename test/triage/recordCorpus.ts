@@ -155,6 +155,37 @@ const SCENARIOS: Scenario[] = [
     },
   },
   {
+    name: 'file-descriptors-exhausted',
+    description:
+      'An instance limited to 64 open files takes the traffic, then more clients than it has files for.',
+    clients: 2,
+    inject: async (run) => {
+      const port = await freePort();
+      const env = {
+        ...process.env,
+        ...(await readStackEnv(run.stack.dataDir)),
+        PORT: String(port),
+        LOG_LEVEL: 'info',
+      };
+      const child = spawn('sh', ['-c', `ulimit -n 64 && exec "${process.execPath}" "${CLI}" serve`], {
+        env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let text = '';
+      for (const stream of [child.stdout, child.stderr]) stream.on('data', (chunk) => (text += chunk));
+      run.extraLogs.set('checkout-2', () => text);
+      run.heal.push(async () => {
+        child.kill('SIGKILL');
+      });
+      while (!text.includes('service_started')) {
+        if (child.exitCode !== null) throw new Error(`the limited instance exited: ${text}`);
+        await sleep(50);
+      }
+      run.target = `http://127.0.0.1:${port}`;
+      run.clients = 60;
+    },
+  },
+  {
     name: 'overload-in-flight',
     description: 'Ten times the clients the in-flight cap admits.',
     env: { MAX_CONCURRENT_REQUESTS: '6' },
