@@ -82,32 +82,39 @@ describe('steadfast start --instances 3: HAProxy in front', () => {
     assert.match(assigned.headers.get('x-request-id') ?? '', /^[0-9A-F]{8,}/, 'set by HAProxy when missing');
   });
 
-  test('an instance killed under load: honest answers, HAProxy takes it out, every client ends with one order', async () => {
-    const clients: { cartId: string; token: string; key: string }[] = [];
+  interface Client {
+    cartId: string;
+    token: string;
+    key: string;
+  }
+
+  /**
+   * Well-behaved clients, six at a time: each retries a 5xx or an in-flight 409 with the same key until a
+   * final answer. `disrupt` runs once the load is under way (slow payments keep checkouts in flight on
+   * every instance); the victim must be seen DOWN at HAProxy meanwhile.
+   */
+  const underLoad = async (
+    name: string,
+    victim: StackInfo['instances'][number],
+    disrupt: () => Promise<void>,
+  ) => {
+    const clients: Client[] = [];
     for (let i = 0; i < 24; i++)
-      clients.push({ ...(await stack.cart(`usr_kill_${users++}`)), key: `kill-${i}` });
+      clients.push({ ...(await stack.cart(`usr_${name}_${users++}`)), key: `${name}-${i}` });
     const statuses: number[] = [];
     const finals = new Map<string, number>();
     const deadline = Date.now() + 45_000;
-    // Well-behaved clients: each retries a 5xx or an in-flight 409 with the same key until a final answer,
-    // and never waits longer than its own timeout for one.
-    const drive = async (client: (typeof clients)[number]) => {
-      while (Date.now() < deadline) {
-        for (let round = 0; round < 3 && !finals.has(client.cartId); round++) {
-          const response = await checkout(client.cartId, client.token, client.key);
-          statuses.push(response.status);
-          const inFlight =
-            response.body.error === 'IDEMPOTENCY_KEY_IN_USE' ||
-            response.body.error === 'CHECKOUT_IN_PROGRESS';
-          if (response.status === 201 || (response.status < 500 && !inFlight))
-            finals.set(client.cartId, response.status);
-          else await sleep(200);
-        }
-        if (finals.has(client.cartId)) return;
+    const drive = async (client: Client) => {
+      while (Date.now() < deadline && !finals.has(client.cartId)) {
+        const response = await checkout(client.cartId, client.token, client.key);
+        statuses.push(response.status);
+        const inFlight =
+          response.body.error === 'IDEMPOTENCY_KEY_IN_USE' || response.body.error === 'CHECKOUT_IN_PROGRESS';
+        if (response.status === 201 || (response.status < 500 && !inFlight))
+          finals.set(client.cartId, response.status);
+        else await sleep(200);
       }
     };
-    const victim = stack.info.instances[1];
-    assert.ok(victim?.pid);
     let sawDown = false;
     const watcher = (async () => {
       while (Date.now() < deadline && !sawDown) {
@@ -115,14 +122,13 @@ describe('steadfast start --instances 3: HAProxy in front', () => {
         await sleep(50);
       }
     })();
-    // Slow payments keep checkouts in flight on every instance when one of them dies.
     await stack.fault('payment', { mode: 'latency', latencyMs: 300 });
     const workers = Array.from({ length: 6 }, async (_, worker) => {
-      for (let i = worker; i < clients.length; i += 6) await drive(clients[i] as (typeof clients)[number]);
+      for (let i = worker; i < clients.length; i += 6) await drive(clients[i] as Client);
     });
     const load = Promise.all(workers);
     await sleep(500);
-    process.kill(victim.pid, 'SIGKILL');
+    await disrupt();
     await load;
     await watcher;
     await stack.fault('payment', { mode: 'none' });
@@ -139,11 +145,7 @@ describe('steadfast start --instances 3: HAProxy in front', () => {
       const orders = await stack.db.query('SELECT 1 FROM orders WHERE cart_id = $1', [client.cartId]);
       assert.equal(orders.rowCount, 1, 'one order per cart');
     }
-    await eventually(
-      async () => (await serverStates())[victim.name] === 'UP',
-      20_000,
-      `${victim.name} back (restarted)`,
-    );
+    await eventually(async () => (await serverStates())[victim.name] === 'UP', 20_000, `${victim.name} back`);
     await eventually(
       async () => (await Promise.all(clients.map((c) => stack.settled({ cartId: c.cartId })))).every(Boolean),
       30_000,
@@ -151,6 +153,35 @@ describe('steadfast start --instances 3: HAProxy in front', () => {
     );
     const reconciled = await stack.reconcile();
     assert.equal(reconciled.code, 0, reconciled.stdout);
+  };
+
+  test('an instance killed under load: honest answers, HAProxy takes it out, every client ends with one order', async () => {
+    const victim = stack.info.instances[1];
+    assert.ok(victim?.pid);
+    await underLoad('kill', victim, async () => {
+      process.kill(victim.pid as number, 'SIGKILL');
+    });
+  });
+
+  test('an instance frozen under load (SIGSTOP, as a long GC pause or a stalled VM): taken out, back in, one order each', async () => {
+    // Its leases run out while it is frozen: the others' recovery may settle its attempts before it wakes.
+    const victim = stack.info.instances[2];
+    assert.ok(victim?.pid);
+    await underLoad('freeze', victim, async () => {
+      process.kill(victim.pid as number, 'SIGSTOP');
+      try {
+        await eventually(
+          async () => (await serverStates())[victim.name]?.startsWith('DOWN') ?? false,
+          10_000,
+          'down',
+        );
+        await sleep(1000);
+      } finally {
+        process.kill(victim.pid as number, 'SIGCONT');
+      }
+    });
+    const info = JSON.parse(await readFile(join(stack.dataDir, 'stack.json'), 'utf8')) as StackInfo;
+    assert.equal(info.instances[2]?.pid, victim.pid, 'the same process came back: nothing restarted it');
   });
 
   test('one key spread over the instances: one order, every final answer the same', async () => {
