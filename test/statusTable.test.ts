@@ -443,4 +443,56 @@ describe('checkout: every status it returns is true', () => {
       'an example body for each code',
     );
   });
+
+  test('the document names where clients reach the service: PUBLIC_URL, behind a proxy or a load balancer', async () => {
+    const instance = await stack.serve({ PUBLIC_URL: 'https://shop.example.com/checkout' });
+    try {
+      const document = await stack.api('GET', '/openapi.json', { token: null, baseUrl: instance.url });
+      assert.deepEqual(document.body.servers, [{ url: 'https://shop.example.com/checkout' }]);
+      // The port picked at start is no address for a client: the document is relative to where it was read.
+      const local = await stack.api('GET', '/openapi.json', { token: null });
+      assert.deepEqual(local.body.servers, [{ url: '/' }]);
+    } finally {
+      instance.child.kill('SIGTERM');
+      await instance.exited;
+    }
+  });
+
+  test("the inventory's batch commit refuses a body of the wrong shape and changes nothing", async () => {
+    const reservationId = `res-${Date.now()}`;
+    const reserve = await fetch(`${stack.info.inventoryUrl}/reservations`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ reservationId, items: [{ sku: 'sku_mug', quantity: 1 }], ttlSeconds: 60 }),
+    });
+    assert.equal(reserve.status, 201);
+    const commit = (body: string) =>
+      fetch(`${stack.info.inventoryUrl}/reservations/commit`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+      });
+    for (const body of [
+      '{}',
+      '{"reservationIds": []}',
+      '{"reservationIds": "res-1"}',
+      `{"reservationIds": [${JSON.stringify(reservationId)}, 7]}`,
+      // One over the batch's 500, short enough for this stack's body limit.
+      JSON.stringify({ reservationIds: Array.from({ length: 501 }, () => 'r') }),
+      '{"reservationIds": [',
+    ]) {
+      const answer = await commit(body);
+      assert.equal(answer.status, 400, `${body.slice(0, 60)}: ${await answer.text()}`);
+    }
+    const before = await stack.stock('sku_mug');
+    const committed = await commit(JSON.stringify({ reservationIds: [reservationId, 'res-unknown'] }));
+    assert.equal(committed.status, 200);
+    assert.deepEqual(((await committed.json()) as { committed: string[] }).committed, [reservationId]);
+    const after = await stack.stock('sku_mug');
+    assert.deepEqual(
+      [after.reserved, after.sold],
+      [before.reserved - 1, before.sold + 1],
+      'only the valid one, once',
+    );
+  });
 });
