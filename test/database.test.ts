@@ -1,18 +1,8 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { assertProblem } from './support/problems.ts';
-import { portOpen } from './support/processes.ts';
+import { childrenOf, portOpen } from './support/processes.ts';
 import { eventually, startTestStack, type TestStack } from './support/stack.ts';
-
-const childrenOf = (pid: number, pattern?: string): number[] => {
-  try {
-    const args = ['-P', String(pid), ...(pattern ? ['-f', pattern] : [])];
-    return execFileSync('pgrep', args).toString().trim().split('\n').filter(Boolean).map(Number);
-  } catch {
-    return [];
-  }
-};
 
 // The database hangs, then goes away altogether; the service says so honestly (503) and fast, and
 // recovers by itself when the database is back, without a restart.

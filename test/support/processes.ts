@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -38,4 +38,14 @@ export function portOpen(port: number): Promise<boolean> {
     });
     socket.once('error', () => resolve(false));
   });
+}
+
+/** The pids of a process's children (those whose command line matches `pattern`, when given). */
+export function childrenOf(pid: number, pattern?: string): number[] {
+  try {
+    const args = ['-P', String(pid), ...(pattern ? ['-f', pattern] : [])];
+    return execFileSync('pgrep', args).toString().trim().split('\n').filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
 }

@@ -6,7 +6,7 @@
  *
  *   npm run triage:record [scenario...]
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import pg from 'pg';
 import { freePort } from '../../src/stack/freePort.ts';
-import { CLI } from '../support/processes.ts';
+import { CLI, childrenOf } from '../support/processes.ts';
 import { readStackEnv, startTestStack, type TestStack } from '../support/stack.ts';
 
 const CORPUS = fileURLToPath(new URL('./corpus/', import.meta.url));
@@ -78,18 +78,16 @@ const SCENARIOS: Scenario[] = [
       const port = await freePort();
       const databaseUrl = new URL(run.stack.info.databaseUrl);
       databaseUrl.pathname = '/inventory';
-      const inventory = spawn(process.execPath, [INVENTORY], {
-        env: { ...process.env, DATABASE_URL: databaseUrl.href, PORT: String(port), LOG_LEVEL: 'info' },
-        stdio: ['ignore', 'pipe', 'pipe'],
+      const inventory = launch(run, 'inventory-2', process.execPath, [INVENTORY], {
+        ...process.env,
+        DATABASE_URL: databaseUrl.href,
+        PORT: String(port),
+        LOG_LEVEL: 'info',
       });
-      let text = '';
-      for (const stream of [inventory.stdout, inventory.stderr])
-        stream.on('data', (chunk) => (text += chunk));
-      run.extraLogs.set('inventory-2', () => text);
-      while (!text.includes('service_started')) await sleep(50);
+      await inventory.started();
       await deploy(run, { INVENTORY_API_URL: `http://127.0.0.1:${port}` });
       await sleep(2000);
-      inventory.kill('SIGKILL');
+      inventory.child.kill('SIGKILL');
       run.faultAt = new Date();
     },
   },
@@ -167,20 +165,14 @@ const SCENARIOS: Scenario[] = [
         PORT: String(port),
         LOG_LEVEL: 'info',
       };
-      const child = spawn('sh', ['-c', `ulimit -n 64 && exec "${process.execPath}" "${CLI}" serve`], {
+      const limited = launch(
+        run,
+        'checkout-2',
+        'sh',
+        ['-c', `ulimit -n 64 && exec "${process.execPath}" "${CLI}" serve`],
         env,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let text = '';
-      for (const stream of [child.stdout, child.stderr]) stream.on('data', (chunk) => (text += chunk));
-      run.extraLogs.set('checkout-2', () => text);
-      run.heal.push(async () => {
-        child.kill('SIGKILL');
-      });
-      while (!text.includes('service_started')) {
-        if (child.exitCode !== null) throw new Error(`the limited instance exited: ${text}`);
-        await sleep(50);
-      }
+      );
+      await limited.started();
       run.target = `http://127.0.0.1:${port}`;
       run.clients = 60;
     },
@@ -258,11 +250,7 @@ const SCENARIOS: Scenario[] = [
       };
       env.NODE_ENV = 'production';
       delete env.JWT_SECRET;
-      const child = spawn(process.execPath, [CLI, 'serve'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-      let text = '';
-      for (const stream of [child.stdout, child.stderr]) stream.on('data', (chunk) => (text += chunk));
-      await once(child, 'exit');
-      run.extraLogs.set('checkout-2', () => text);
+      await once(launch(run, 'checkout-2', process.execPath, [CLI, 'serve'], env).child, 'exit');
     },
   },
   {
@@ -295,6 +283,27 @@ async function deploy(run: Run, env: Record<string, string>): Promise<void> {
   });
 }
 
+/**
+ * Starts a process of the scenario's own, its output saved as the log `name`; stopped when the run heals.
+ * `started()` waits for its `service_started` line, and fails if it exits first.
+ */
+function launch(run: Run, name: string, command: string, args: string[], env: NodeJS.ProcessEnv) {
+  const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let text = '';
+  for (const stream of [child.stdout, child.stderr]) stream.on('data', (chunk) => (text += chunk));
+  run.extraLogs.set(name, () => text);
+  run.heal.push(async () => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  });
+  const started = async () => {
+    while (!text.includes('service_started')) {
+      if (child.exitCode !== null) throw new Error(`${name} exited before it started: ${text}`);
+      await sleep(50);
+    }
+  };
+  return { child, started };
+}
+
 function freezePostgres(run: Run): void {
   const postmaster = run.stack.info.pids.postgres as number;
   const frozen = [postmaster, ...childrenOf(postmaster)];
@@ -302,15 +311,6 @@ function freezePostgres(run: Run): void {
   run.heal.push(async () => {
     for (const pid of frozen) process.kill(pid, 'SIGCONT');
   });
-}
-
-function childrenOf(pid: number, pattern?: string): number[] {
-  try {
-    const args = ['-P', String(pid), ...(pattern ? ['-f', pattern] : [])];
-    return execFileSync('pgrep', args).toString().trim().split('\n').filter(Boolean).map(Number);
-  } catch {
-    return [];
-  }
 }
 
 /** Each client: a cart, an item, a checkout, a look at the order; again, until told to stop. */
