@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import Value from 'typebox/value';
+import { freePort } from '../../src/stack/freePort.ts';
 import { TriageReport } from '../../src/triage/report.ts';
 import { CLI, runCli } from '../support/processes.ts';
 
@@ -50,6 +51,28 @@ test('exit 0 when healthy, 1 on a problem; text headline first, no colour off a 
   assert.ok(Value.Check(TriageReport, report));
   assert.equal(report.schemaVersion, 1);
   assert.equal(report.cause?.subject, 'paymentGateway');
+});
+
+test('a metrics or health source that does not answer is reported, not fatal', async () => {
+  const nobody = `http://127.0.0.1:${await freePort()}`;
+  const run = await runCli(
+    [
+      'triage',
+      '--format',
+      'json',
+      '--logs',
+      join(SCENARIO, 'logs'),
+      '--metrics',
+      `${nobody}/metrics`,
+      '--health',
+      `${nobody}/health`,
+    ],
+    {},
+  );
+  assert.equal(run.code, 1, run.stderr);
+  const report = JSON.parse(run.stdout);
+  assert.deepEqual(report.read.unreachable, [`${nobody}/metrics`, `${nobody}/health`]);
+  assert.equal(report.cause.subject, 'paymentGateway', 'the logs still decide');
 });
 
 test('--logs - reads standard input', async () => {
