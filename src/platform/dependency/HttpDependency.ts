@@ -101,7 +101,9 @@ export class HttpDependency {
     this.#policy = wrap(
       bulkhead(options.maxConcurrent, options.maxQueue),
       this.#breaker,
-      timeout(options.timeoutMs, TimeoutStrategy.Aggressive),
+      // A call that returned has read its whole answer: there is nothing left to abort, and aborting
+      // anyway costs an AbortError with its stack trace on every call. A timeout still aborts the request.
+      timeout(options.timeoutMs, { strategy: TimeoutStrategy.Aggressive, abortOnReturn: false }),
     );
   }
 

@@ -80,3 +80,44 @@ test('a lagging event loop sheds new requests until a sample finds it well again
   assert.equal((await fetch(`${base}/fast`)).status, 200, 'served again once the loop is well');
   await app.close();
 });
+
+test('a heap past its mark sheds new requests, by that reason', async () => {
+  const { app, metrics, base } = await sheddingServer({
+    ...OFF,
+    maxConcurrent: 100,
+    // Any heap is past one byte: the first sample finds the process short of memory.
+    maxHeapUsedBytes: 1,
+    sampleIntervalMs: 50,
+  });
+  await sleep(200);
+  const refused = await fetch(`${base}/fast`);
+  assert.equal(refused.status, 503);
+  assert.equal(refused.headers.get('retry-after'), '1');
+  assert.equal(((await refused.json()) as { error: string }).error, 'SERVER_OVERLOADED');
+  assert.equal((await fetch(`${base}/health/live`)).status, 200, 'health is answered under pressure');
+  assert.equal(await metrics.valueOf('http_requests_shed_total', { reason: 'heap_used' }), 1);
+  await app.close();
+});
+
+test('an event loop busy past its utilisation mark sheds new requests until a sample finds it idle', async () => {
+  const { app, metrics, base } = await sheddingServer({
+    ...OFF,
+    maxConcurrent: 100,
+    maxEventLoopUtilization: 0.8,
+    sampleIntervalMs: 100,
+  });
+  assert.equal((await fetch(`${base}/fast`)).status, 200);
+  for (let i = 0; i < 6; i++) {
+    busyFor(100);
+    await sleep(1);
+  }
+  const refused = await fetch(`${base}/fast`);
+  assert.equal(refused.status, 503);
+  assert.equal(((await refused.json()) as { error: string }).error, 'SERVER_OVERLOADED');
+  assert.ok(
+    ((await metrics.valueOf('http_requests_shed_total', { reason: 'event_loop_utilization' })) ?? 0) >= 1,
+  );
+  await sleep(400);
+  assert.equal((await fetch(`${base}/fast`)).status, 200, 'served again once the loop is idle');
+  await app.close();
+});

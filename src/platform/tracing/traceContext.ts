@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { randomBytes } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 
 /** A W3C trace context: the trace a unit of work belongs to, and its own span in it. */
 export interface TraceContext {
@@ -11,7 +11,18 @@ const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}$/;
 const ALL_ZEROS = /^0+$/;
 const storage = new AsyncLocalStorage<TraceContext>();
 
-const hex = (bytes: number) => randomBytes(bytes).toString('hex');
+// Random bytes are drawn a batch at a time, as crypto.randomUUID does: one call into the CSPRNG for
+// some 170 requests' ids instead of two calls for each.
+const entropy = Buffer.alloc(4096);
+let drawn = entropy.length;
+function hex(bytes: number): string {
+  if (drawn + bytes > entropy.length) {
+    randomFillSync(entropy);
+    drawn = 0;
+  }
+  drawn += bytes;
+  return entropy.toString('hex', drawn - bytes, drawn);
+}
 
 /**
  * The context of work that a `traceparent` header (W3C Trace Context) says it continues, or of a new
