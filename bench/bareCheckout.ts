@@ -29,13 +29,17 @@ async function call(url: string, body?: unknown, headers: Record<string, string>
 
 // Stock is sold after the answer, a batch at a time, as the service does.
 let sold: string[] = [];
-setInterval(async () => {
+let selling = Promise.resolve();
+async function sell(batch: string[]): Promise<void> {
+  await call(`${INVENTORY_API_URL}/reservations/commit`, { reservationIds: batch });
+  await pool.query({ name: 'stock_committed', text: CHECKOUT_STATEMENTS.stockCommitted, values: [batch] });
+}
+const seller = setInterval(() => {
   if (sold.length === 0) return;
   const batch = sold;
   sold = [];
-  await call(`${INVENTORY_API_URL}/reservations/commit`, { reservationIds: batch });
-  await pool.query({ name: 'stock_committed', text: CHECKOUT_STATEMENTS.stockCommitted, values: [batch] });
-}, 25).unref();
+  selling = selling.then(() => sell(batch));
+}, 25);
 
 const app = Fastify();
 app.post<{ Body: { cartId: string; paymentToken: string } }>('/api/checkout/complete', async (req, reply) => {
@@ -73,4 +77,7 @@ app.post<{ Body: { cartId: string; paymentToken: string } }>('/api/checkout/comp
   return reply.code(201).type('application/json').send(body);
 });
 
-await runBenchServer(app, pool);
+await runBenchServer(app, pool, async () => {
+  clearInterval(seller);
+  await selling;
+});

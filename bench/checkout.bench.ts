@@ -6,12 +6,14 @@
  *     (bench/bareCheckout.ts).
  * For each: requests/s, p50/p99, peak RSS, and per checkout the transactions committed in each database,
  * the WAL records written, and the CPU ms of the server, PostgreSQL, inventory and payment.
- * Then the metrics' price (an instance with METRICS_ENABLED=false beside one with them); overload (2x and
+ * Then the metrics' price (an instance with METRICS_ENABLED=false beside one with them); the database
+ * pool's size (an instance for each of BENCH_POOL_SIZES, default 5,10,20); overload (2x and
  * 4x the saturation offered at a fixed arrival rate: goodput and p99 of shed and served answers); last,
  * the checkout again with 1,000,000 orders and idempotency keys in the tables, and the plans of the
  * recovery worker's scans and of the key purge at that size.
  *
- * BENCH_SECONDS (default 10) and BENCH_CONNECTIONS (default 16) size the load; BENCH_ROWS (default
+ * BENCH_SECONDS (default 10) and BENCH_CONNECTIONS (default 16) size the load; BENCH_ROUNDS (default 2)
+ * how often the three servers are measured in turn (ratios are of the means); BENCH_ROWS (default
  * 1,000,000) the large tables.
  */
 import { fork } from 'node:child_process';
@@ -29,9 +31,12 @@ import { serverQuantileMs } from './serverLatency.ts';
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
 const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
+const POOL_SIZES = (process.env.BENCH_POOL_SIZES ?? '5,10,20').split(',').map(Number);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+const WARM_UP_SECONDS = 2;
 const USERS = 50;
-// Each checkout closes its cart: make more than a run can use.
-const CARTS_PER_RUN = 40_000;
+// Each checkout closes its cart: make more than a run can use (4x overload offers some 2,000 a second).
+const CARTS_PER_RUN = (SECONDS + WARM_UP_SECONDS) * 2_500;
 
 interface Run {
   rps: number;
@@ -73,6 +78,8 @@ try {
       `INSERT INTO cart_items (cart_id, sku, quantity) SELECT id, 'sku_bench', 1 FROM carts
        WHERE status = 'open' AND user_id LIKE 'usr_bench_%' AND NOT EXISTS (SELECT 1 FROM cart_items i WHERE i.cart_id = carts.id)`,
     );
+    // Fresh statistics for the planner, so that no run meets a plan its new carts would change.
+    await db.query('ANALYZE carts, cart_items');
     return rows.rows.map((r) => ({ cartId: r.id, user: Number(r.user_id.slice('usr_bench_'.length)) }));
   };
 
@@ -91,6 +98,13 @@ try {
   /** A closed-loop run against `url`; its costs are read between 2 s in and 1 s before the end. */
   const load = async (url: string, serverPid: number | undefined): Promise<Run> => {
     const next = checkoutRequest(await makeCarts());
+    // A server fresh from its start runs cold code: it is warmed up first, unmeasured.
+    await autocannon({
+      url,
+      connections: CONNECTIONS,
+      duration: WARM_UP_SECONDS,
+      requests: [{ method: 'POST', setupRequest: (request) => ({ ...request, ...next() }) }],
+    });
     let completed = 0;
     // Without a callback autocannon answers a promise that is also its event emitter.
     const run = autocannon({
@@ -131,13 +145,26 @@ try {
     return { child, url: ready.url };
   };
 
-  const naiveServer = await startServer('./naiveCheckout.ts');
-  const naive = await load(naiveServer.url, naiveServer.child.pid);
-  naiveServer.child.kill('SIGTERM');
-  const floorServer = await startServer('./bareCheckout.ts');
-  const floor = await load(floorServer.url, floorServer.child.pid);
-  floorServer.child.kill('SIGTERM');
-  const service = await load(stack.info.checkoutUrl, pids.checkout);
+  const loadServer = async (file: string) => {
+    const server = await startServer(file);
+    const run = await load(server.url, server.child.pid);
+    server.child.kill('SIGTERM');
+    await once(server.child, 'exit');
+    return run;
+  };
+  // The three in turn, more than once: on a noisy machine one run of each says little, and the order
+  // of runs (tables and WAL growing) would favour whichever ran first.
+  const rounds: { naive: Run; floor: Run; service: Run }[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    rounds.push({
+      naive: await loadServer('./naiveCheckout.ts'),
+      floor: await loadServer('./bareCheckout.ts'),
+      service: await load(stack.info.checkoutUrl, pids.checkout),
+    });
+  }
+  const naive = meanOf(rounds.map((r) => r.naive));
+  const floor = meanOf(rounds.map((r) => r.floor));
+  const service = meanOf(rounds.map((r) => r.service));
 
   const withMetrics = await stack.serve();
   const withoutMetrics = await stack.serve({ METRICS_ENABLED: 'false' });
@@ -145,8 +172,19 @@ try {
   const metricsOff = await load(withoutMetrics.url, withoutMetrics.child.pid);
   for (const instance of [withMetrics, withoutMetrics]) instance.child.kill('SIGTERM');
 
-  // Overload: offered 2x and 4x the saturation throughput just measured, at a fixed arrival rate.
-  const saturation = service.rps;
+  // The database pool's size: one instance for each, everything else as configured (its checkout
+  // admission follows the pool).
+  const pools: { size: number; run: Run }[] = [];
+  for (const size of POOL_SIZES) {
+    const instance = await stack.serve({ DB_POOL_MAX: String(size) });
+    pools.push({ size, run: await load(instance.url, instance.child.pid) });
+    instance.child.kill('SIGTERM');
+    await instance.exited;
+  }
+
+  // Overload: offered 2x and 4x the saturation throughput measured just before, at a fixed arrival rate.
+  const beforeOverload = await load(stack.info.checkoutUrl, pids.checkout);
+  const saturation = beforeOverload.rps;
   const overload = [];
   const scrape = async () => (await fetch(`${stack.info.checkoutUrl}/metrics`)).text();
   const checkoutRoute = { method: 'POST', route: '/api/checkout/complete' };
@@ -203,16 +241,24 @@ try {
       '| WAL records | CPU ms: server | PostgreSQL | inventory | payment | total |',
   );
   console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
-  console.log(row('naive article flow', naive));
-  console.log(row('floor (bare Fastify route)', floor));
-  console.log(row('steadfast checkout', service));
+  rounds.forEach((r, i) => {
+    const round = ROUNDS > 1 ? ` #${i + 1}` : '';
+    console.log(row(`naive article flow${round}`, r.naive));
+    console.log(row(`floor (bare Fastify route)${round}`, r.floor));
+    console.log(row(`steadfast checkout${round}`, r.service));
+  });
   console.log(row('instance, metrics on', metricsOn));
   console.log(row('instance, METRICS_ENABLED=false', metricsOff));
+  for (const pool of pools) console.log(row(`instance, DB_POOL_MAX=${pool.size}`, pool.run));
+  console.log(row('steadfast, before overload', beforeOverload));
   console.log(row(`steadfast, ${grown} rows more`, serviceGrown));
-  console.log(ratio('steadfast / naive', service, naive));
-  console.log(ratio('steadfast / floor', service, floor));
+  const over = ROUNDS > 1 ? `, means of ${ROUNDS} rounds` : '';
+  console.log(ratio(`steadfast / naive${over}`, service, naive));
+  console.log(ratio(`steadfast / floor${over}`, service, floor));
   console.log(ratio('cost of the metrics (on / off)', metricsOn, metricsOff));
-  console.log(ratio(`grown tables (${grown} orders and keys) / empty`, serviceGrown, service));
+  console.log(
+    ratio(`grown tables (${grown} orders and keys) / before overload`, serviceGrown, beforeOverload),
+  );
   console.log(
     `\noverload, open loop (fixed arrival rate), saturation ${saturation.toFixed(0)} checkouts/s, budget 1 s:`,
   );
@@ -221,12 +267,27 @@ try {
       `  offered ${o.factor}x (${o.offered} in ${SECONDS} s): goodput ${(o.goodput / SECONDS).toFixed(0)}/s = ` +
         `${((o.goodput / SECONDS / saturation) * 100).toFixed(0)} % of saturation; shed ${o.shed}, other ${o.other} ${JSON.stringify(o.otherKinds)}; ` +
         `p99 at the client: shed ${o.shedP99Ms.toFixed(0)} ms, served ${o.servedP99Ms.toFixed(0)} ms; ` +
-        `at the server: shed ≤ ${o.serverShedP99Ms} ms, served ≤ ${o.serverServedP99Ms} ms`,
+        `at the server: shed ≤ ${o.serverShedP99Ms} ms, served ≤ ${o.serverServedP99Ms} ms; ` +
+        `the load generator's own event-loop delay p99 ${o.generatorDelayP99Ms.toFixed(0)} ms, its CPU ${o.generatorCores.toFixed(2)} cores`,
     );
   }
   console.log(`\nplans with ${grown} orders and keys in the tables:\n${plans.join('\n')}`);
 } finally {
   await stack.stop();
+}
+
+/** The mean of several runs of one server (peak RSS: the highest). */
+function meanOf(runs: Run[]): Run {
+  const mean = (pick: (r: Run) => number) => runs.reduce((sum, r) => sum + pick(r), 0) / runs.length;
+  const last = runs.at(-1) as Run;
+  return {
+    rps: mean((r) => r.rps),
+    p50: mean((r) => r.p50),
+    p99: mean((r) => r.p99),
+    non2xx: runs.reduce((sum, r) => sum + r.non2xx, 0),
+    peakRssMb: Math.max(...runs.map((r) => r.peakRssMb)),
+    cost: last.cost,
+  };
 }
 
 function fmt(value: number | undefined): string {

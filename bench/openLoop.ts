@@ -1,4 +1,7 @@
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Pool } from 'undici';
+
+const CONNECTIONS = 600;
 
 export interface OpenLoopResult {
   offered: number;
@@ -10,6 +13,10 @@ export interface OpenLoopResult {
   otherKinds: Record<string, number>;
   servedP99Ms: number;
   shedP99Ms: number;
+  /** The load generator's own event-loop delay, p99: a part of every latency it measures. */
+  generatorDelayP99Ms: number;
+  /** The cores the load generator kept busy: on a machine it shares, taken from the servers. */
+  generatorCores: number;
 }
 
 const p99 = (values: number[]) => {
@@ -28,7 +35,17 @@ export async function openLoop(options: {
   budgetMs: number;
   request: () => { path: string; headers: Record<string, string>; body: string };
 }): Promise<OpenLoopResult> {
-  const pool = new Pool(options.url, { connections: 600, pipelining: 1 });
+  const pool = new Pool(options.url, { connections: CONNECTIONS, pipelining: 1 });
+  // Connections are opened before the clock starts, as a balancer or a fleet of clients keeps them:
+  // otherwise the first second measures hundreds of TCP handshakes queued behind a saturated server.
+  await Promise.all(
+    Array.from({ length: CONNECTIONS }, () =>
+      pool.request({ method: 'GET', path: '/health/live' }).then((response) => response.body.dump()),
+    ),
+  );
+  const generatorDelay = monitorEventLoopDelay({ resolution: 10 });
+  generatorDelay.enable();
+  const generatorCpu = process.cpuUsage();
   const served: number[] = [];
   const shed: number[] = [];
   let goodput = 0;
@@ -63,6 +80,9 @@ export async function openLoop(options: {
     );
   }
   await Promise.all(pending);
+  generatorDelay.disable();
+  const cpu = process.cpuUsage(generatorCpu);
+  const elapsedMs = performance.now() - started;
   await pool.close();
   return {
     offered: total,
@@ -72,5 +92,7 @@ export async function openLoop(options: {
     otherKinds,
     servedP99Ms: p99(served),
     shedP99Ms: p99(shed),
+    generatorDelayP99Ms: generatorDelay.percentile(99) / 1e6,
+    generatorCores: (cpu.user + cpu.system) / 1000 / elapsedMs,
   };
 }
