@@ -130,39 +130,52 @@ describe(`soak: ${SECONDS} s of load with faults switching, no leak, books balan
           `| ${((s.at - (samples[0]?.at ?? 0)) / 1000).toFixed(0)} | ${s.service} | ${s.rssMb.toFixed(0)} | ${s.heapMb.toFixed(1)} | ${s.fds} | ${s.lagMs.toFixed(1)} | ${s.poolActive} |`,
       ),
     ].join('\n');
-    if (process.env.PRINT_SOAK)
-      process.stdout.write(`\n${table}\nstatuses ${JSON.stringify(Object.fromEntries(statuses))}\n`);
-
     // Growth from the first half of the run to the second, after the warm-up.
     const median = (values: number[]) =>
       [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
     const level = (key: keyof typeof BOUNDS, values: number[]) =>
       key === 'heapMb' ? Math.min(...values) : median(values);
     const start = samples[0]?.at ?? 0;
-    for (const { name } of services) {
+    const growths = services.flatMap(({ name }) => {
       const own = samples.filter((s) => s.service === name && s.at - start >= WARM_UP_MS);
       const half = Math.floor(own.length / 2);
       const [first, second] = [own.slice(0, half), own.slice(half)];
       assert.ok(first.length > 0 && second.length > 0, 'enough samples after the warm-up');
-      for (const [key, bound] of Object.entries(BOUNDS) as [keyof typeof BOUNDS, number][]) {
-        const growth =
+      return (Object.entries(BOUNDS) as [keyof typeof BOUNDS, number][]).map(([key, bound]) => {
+        const [before, after] = [first, second].map((part) =>
           level(
             key,
-            second.map((s) => s[key]),
-          ) -
-          level(
-            key,
-            first.map((s) => s[key]),
-          );
-        assert.ok(growth <= bound, `${name}: ${key} grew by ${growth.toFixed(1)} (bound ${bound})\n${table}`);
-      }
+            part.map((s) => s[key]),
+          ),
+        );
+        return { name, key, bound, before: before ?? 0, after: after ?? 0 };
+      });
+    });
+    const growthTable = [
+      '| service | measure | first half | second half | growth | bound |',
+      '|---|---|---|---|---|---|',
+      ...growths.map(
+        (g) =>
+          `| ${g.name} | ${g.key} | ${g.before.toFixed(1)} | ${g.after.toFixed(1)} | ${(g.after - g.before).toFixed(1)} | ${g.bound} |`,
+      ),
+    ].join('\n');
+    if (process.env.PRINT_SOAK) {
+      process.stdout.write(
+        `\n${table}\n\n${growthTable}\nstatuses ${JSON.stringify(Object.fromEntries(statuses))}\n`,
+      );
+    }
+    for (const g of growths) {
+      assert.ok(
+        g.after - g.before <= g.bound,
+        `${g.name}: ${g.key} grew by ${(g.after - g.before).toFixed(1)} (bound ${g.bound})\n${growthTable}\n${table}`,
+      );
     }
     assert.ok(
       (statuses.get(201) ?? 0) > 0,
       `checkouts went through: ${JSON.stringify(Object.fromEntries(statuses))}`,
     );
     await eventually(
-      async () => (await Promise.all(soakUsers.map((userId) => stack.settled({ userId })))).every(Boolean),
+      () => stack.settled({ userIds: soakUsers }),
       60_000,
       'every attempt of the soak settled',
     );

@@ -55,7 +55,7 @@ export interface TestStack {
    * True when every checkout attempt matching `where` is settled: completed with its stock sold, or
    * failed with no second look for a late charge still to come.
    */
-  settled: (where: { cartId: string } | { userId: string }) => Promise<boolean>;
+  settled: (where: { cartId: string } | { userId: string } | { userIds: string[] }) => Promise<boolean>;
   /** Runs `steadfast reconcile` against this stack. */
   reconcile: () => Promise<{ code: number; stdout: string }>;
   /** Starts one more checkout instance (`steadfast serve`) joined to this stack, with extra settings. */
@@ -109,9 +109,14 @@ export async function startTestStack(
     dataDir,
     db,
     async settled(where) {
-      const [column, value] = 'cartId' in where ? ['cart_id', where.cartId] : ['user_id', where.userId];
+      const [condition, value] =
+        'cartId' in where
+          ? ['cart_id = $1', where.cartId]
+          : 'userId' in where
+            ? ['user_id = $1', where.userId]
+            : ['user_id = ANY($1)', where.userIds];
       const open = await db.query(
-        `SELECT 1 FROM checkout_attempts WHERE ${column} = $1 AND NOT (
+        `SELECT 1 FROM checkout_attempts WHERE ${condition} AND NOT (
            (phase = 'failed' AND recheck_charge_after IS NULL) OR (phase = 'completed' AND stock_committed))`,
         [value],
       );
