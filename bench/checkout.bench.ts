@@ -171,6 +171,7 @@ try {
   const metricsOn = await load(withMetrics.url, withMetrics.child.pid);
   const metricsOff = await load(withoutMetrics.url, withoutMetrics.child.pid);
   for (const instance of [withMetrics, withoutMetrics]) instance.child.kill('SIGTERM');
+  await Promise.all([withMetrics.exited, withoutMetrics.exited]);
 
   // The database pool's size: one instance for each, everything else as configured (its checkout
   // admission follows the pool).

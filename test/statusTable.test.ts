@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { SignJWT } from 'jose';
 import pg from 'pg';
 import { assertProblem } from './support/problems.ts';
-import { eventually, startTestStack, type TestStack } from './support/stack.ts';
+import { type ApiResponse, eventually, startTestStack, type TestStack } from './support/stack.ts';
 
 // Every row of DESIGN section 4, against the real stack: checkout, inventory, payment sandbox, PostgreSQL.
 interface ProblemResponseDoc {
@@ -301,6 +301,46 @@ describe('checkout: every status it returns is true', () => {
       instance.child.kill('SIGTERM');
       await instance.exited;
     }
+  });
+
+  test("overload beside the instance's background work: the stock committer never takes a call an admitted checkout needs", async () => {
+    // Three inventory calls at most (two at once, one waiting), and after every answer a batch commit
+    // of the orders' stock holds one of them for as long as the inventory takes.
+    const instance = await stack.serve({
+      INVENTORY_MAX_CONCURRENT: '2',
+      INVENTORY_MAX_QUEUE: '1',
+      MAX_CONCURRENT_REQUESTS: '100',
+      CHECKOUT_RATE_LIMIT_PER_MINUTE: '1000',
+    });
+    await stack.restock('sku_mug', 1000);
+    await stack.fault('inventory', { mode: 'latency', latencyMs: 150 });
+    const answers: ApiResponse[] = [];
+    try {
+      const until = Date.now() + 3000;
+      const client = async (n: number) => {
+        for (let i = 0; Date.now() < until; i++) {
+          const { cartId, token } = await stack.cart(`usr_background_${n}_${i}`);
+          answers.push(
+            await stack.api('POST', '/api/checkout/complete', {
+              token,
+              baseUrl: instance.url,
+              body: { cartId, paymentToken: 'tok_visa' },
+            }),
+          );
+        }
+      };
+      await Promise.all(Array.from({ length: 5 }, (_, n) => client(n)));
+    } finally {
+      await stack.fault('inventory', { mode: 'none' });
+      instance.child.kill('SIGTERM');
+      await instance.exited;
+    }
+    assert.ok(
+      answers.filter((r) => r.status === 201).length >= 3,
+      `some served: ${answers.map((r) => r.status)}`,
+    );
+    for (const response of answers.filter((r) => r.status !== 201))
+      assertProblem(response, 503, 'SERVER_OVERLOADED');
   });
 
   test('503 SERVER_OVERLOADED: past the concurrency cap a request is shed at once', async () => {

@@ -61,16 +61,27 @@ export const CheckoutSettings = Type.Object({
 });
 
 /**
+ * Calls the instance's own background work may hold on each bulkhead at once, one each: the recovery
+ * worker on all three; the stock committer (one batch at a time) on inventory and the database; the
+ * unsettled-attempts gauge and the rate limit's purge on the database.
+ */
+const BACKGROUND_CALLS = { payment: 1, inventory: 2, database: 4 };
+
+/**
  * Checkouts admitted at once. A checkout holds at most one payment call, one inventory call and one
- * database connection at a time, so this many admitted never meet a full bulkhead half-way.
+ * database connection at a time, so this many admitted, beside the background work, never meet a full
+ * bulkhead half-way.
  */
 export function checkoutCapacity(config: Static<typeof CheckoutSettings>): number {
   return (
     config.CHECKOUT_MAX_CONCURRENT ??
-    Math.min(
-      config.PAYMENT_MAX_CONCURRENT + config.PAYMENT_MAX_QUEUE,
-      config.INVENTORY_MAX_CONCURRENT + config.INVENTORY_MAX_QUEUE,
-      config.DB_POOL_MAX + config.DB_POOL_QUEUE_MAX,
+    Math.max(
+      1,
+      Math.min(
+        config.PAYMENT_MAX_CONCURRENT + config.PAYMENT_MAX_QUEUE - BACKGROUND_CALLS.payment,
+        config.INVENTORY_MAX_CONCURRENT + config.INVENTORY_MAX_QUEUE - BACKGROUND_CALLS.inventory,
+        config.DB_POOL_MAX + config.DB_POOL_QUEUE_MAX - BACKGROUND_CALLS.database,
+      ),
     )
   );
 }

@@ -20,7 +20,11 @@ export class StockCommitter {
   readonly #log: Logger;
   #pending: string[] = [];
   #timer: NodeJS.Timeout | undefined;
-  readonly #inFlight = new Set<Promise<void>>();
+  /**
+   * The batch under way. One at a time: it holds one inventory call and then one database connection,
+   * which the checkout's admission leaves room for; the next batch leaves when it lands.
+   */
+  #sending: Promise<void> | undefined;
 
   constructor(options: { inventory: InventoryClient; attempts: AttemptStore; logger: Logger }) {
     this.#inventory = options.inventory;
@@ -31,27 +35,33 @@ export class StockCommitter {
   /** Queues the reservation of a completed attempt (its id). */
   add(attemptId: string): void {
     this.#pending.push(attemptId);
-    if (this.#pending.length >= MAX_BATCH) this.#send();
-    else this.#timer ??= setTimeout(() => this.#send(), MAX_WAIT_MS);
+    this.#schedule();
   }
 
-  /** Sends what is queued and waits for every batch under way: before the process exits. */
+  /** Sends what is queued and waits for every batch: before the process exits. */
   async flush(): Promise<void> {
-    this.#send();
-    await Promise.all(this.#inFlight);
+    while (this.#sending || this.#pending.length > 0) {
+      this.#send();
+      await this.#sending;
+    }
+  }
+
+  #schedule(): void {
+    if (this.#sending) return;
+    if (this.#pending.length >= MAX_BATCH) this.#send();
+    else this.#timer ??= setTimeout(() => this.#send(), MAX_WAIT_MS);
   }
 
   #send(): void {
     clearTimeout(this.#timer);
     this.#timer = undefined;
-    if (this.#pending.length === 0) return;
-    const batch = this.#pending;
-    this.#pending = [];
+    if (this.#sending || this.#pending.length === 0) return;
+    const batch = this.#pending.splice(0, MAX_BATCH);
     // commitNow never rejects: a failed batch is logged and left to recovery.
-    const sending: Promise<void> = this.commitNow(batch).then(() => {
-      this.#inFlight.delete(sending);
+    this.#sending = this.commitNow(batch).then(() => {
+      this.#sending = undefined;
+      if (this.#pending.length > 0) this.#schedule();
     });
-    this.#inFlight.add(sending);
   }
 
   /**
