@@ -266,14 +266,13 @@ describe('checkout: every status it returns is true', () => {
     }
   });
 
+  /** An instance of its own with small bulkheads; the request cap and the rate limit out of the way. */
+  const serveWithBulkheads = (bulkheads: Record<string, string>) =>
+    stack.serve({ ...bulkheads, MAX_CONCURRENT_REQUESTS: '100', CHECKOUT_RATE_LIMIT_PER_MINUTE: '1000' });
+
   test('overload: a checkout is refused at the door or carried to its end, never refused half-way', async () => {
     // Small bulkheads: six payment calls at most (four at once, two waiting).
-    const instance = await stack.serve({
-      PAYMENT_MAX_CONCURRENT: '4',
-      PAYMENT_MAX_QUEUE: '2',
-      MAX_CONCURRENT_REQUESTS: '100',
-      CHECKOUT_RATE_LIMIT_PER_MINUTE: '1000',
-    });
+    const instance = await serveWithBulkheads({ PAYMENT_MAX_CONCURRENT: '4', PAYMENT_MAX_QUEUE: '2' });
     const carts = [];
     for (let i = 0; i < 24; i++) carts.push(await stack.cart(`usr_overload_${i}`));
     await stack.fault('payment', { mode: 'latency', latencyMs: 400 });
@@ -306,12 +305,7 @@ describe('checkout: every status it returns is true', () => {
   test("overload beside the instance's background work: the stock committer never takes a call an admitted checkout needs", async () => {
     // Three inventory calls at most (two at once, one waiting), and after every answer a batch commit
     // of the orders' stock holds one of them for as long as the inventory takes.
-    const instance = await stack.serve({
-      INVENTORY_MAX_CONCURRENT: '2',
-      INVENTORY_MAX_QUEUE: '1',
-      MAX_CONCURRENT_REQUESTS: '100',
-      CHECKOUT_RATE_LIMIT_PER_MINUTE: '1000',
-    });
+    const instance = await serveWithBulkheads({ INVENTORY_MAX_CONCURRENT: '2', INVENTORY_MAX_QUEUE: '1' });
     await stack.restock('sku_mug', 1000);
     await stack.fault('inventory', { mode: 'latency', latencyMs: 150 });
     const answers: ApiResponse[] = [];
