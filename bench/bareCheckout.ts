@@ -9,6 +9,7 @@ import Fastify from 'fastify';
 import { jwtVerify } from 'jose';
 import pg from 'pg';
 import { request } from 'undici';
+import { CART_LIMITS } from '../src/checkout/carts/cartLimits.ts';
 import { CHECKOUT_STATEMENTS } from '../src/checkout/flow/AttemptStore.ts';
 import { RATE_LIMIT_HIT } from '../src/platform/http/PostgresRateLimitStore.ts';
 import { runBenchServer } from './benchServer.ts';
@@ -52,7 +53,7 @@ app.post<{ Body: { cartId: string; paymentToken: string } }>('/api/checkout/comp
   const started = await pool.query({
     name: 'start',
     text: CHECKOUT_STATEMENTS.start,
-    values: [userId, cartId, id, 30000, null],
+    values: [userId, cartId, id, 30000, null, CART_LIMITS.maxTotalCents],
   });
   const attempt = started.rows[0] as { amount_cents: number; items: unknown[] };
   await call(`${INVENTORY_API_URL}/reservations`, {

@@ -108,6 +108,79 @@ describe('checkout: every status it returns is true', () => {
     );
   });
 
+  test('400 VALIDATION_FAILED: text that cannot be stored, in any field, path or header, changes nothing', async () => {
+    const { cartId, token } = await stack.cart('usr_unstorable');
+    const before = await stack.stock('sku_mug');
+    for (const bad of ['sku_mug\u0000', 'sku\u001b[2J', '\ud800', 'x\u0085']) {
+      for (const request of [
+        { path: `/api/carts/${cartId}/items`, body: { sku: bad, quantity: 1 } },
+        { path: '/api/checkout/complete', body: { cartId, paymentToken: bad } },
+        { path: '/api/checkout/complete', body: { cartId: bad, paymentToken: 'tok_visa' } },
+        { path: '/api/checkout/complete', body: { cartId, paymentToken: 'tok_visa', userId: bad } },
+      ]) {
+        const answer = await stack.api('POST', request.path, { token, body: request.body });
+        assertProblem(answer, 400, 'VALIDATION_FAILED');
+      }
+    }
+    for (const encoded of ['%00', '%1B%5B2J', '%C2%85', '%ED%A0%80']) {
+      const path = await stack.api('GET', `/api/orders/${encoded}`, { token });
+      assert.equal(path.status, 400, `${encoded} in a path -> ${path.status}`);
+    }
+    // A header can carry a C1 control as a latin1 byte: refused like the same character in a body.
+    const keyed = await checkout(cartId, token, {}, { 'idempotency-key': 'key\u0085' });
+    assertProblem(keyed, 400, 'VALIDATION_FAILED');
+    assert.deepEqual(await stack.stock('sku_mug'), before);
+    assert.equal((await stack.api('GET', `/api/carts/${cartId}`, { token })).body.status, 'open');
+  });
+
+  test('422 CART_LIMIT_EXCEEDED: a cart past its limits is refused on add and at checkout, never a 500', async () => {
+    const { cartId, token } = await stack.cart('usr_limits', [{ sku: 'sku_mug', quantity: 1000 }]);
+    const more = await stack.api('POST', `/api/carts/${cartId}/items`, {
+      token,
+      body: { sku: 'sku_mug', quantity: 1 },
+    });
+    assertProblem(more, 422, 'CART_LIMIT_EXCEEDED');
+    assert.match(String(more.body.detail), /1000 units of one product/);
+    const cart = await stack.api('GET', `/api/carts/${cartId}`, { token });
+    assert.deepEqual(
+      (cart.body.items as { quantity: number }[]).map((line) => line.quantity),
+      [1000],
+    );
+
+    // A price that rose after the cart was filled: 1,000 units now sum past PostgreSQL's integer.
+    const pricey = `sku_limits_${Date.now()}`;
+    await stack.db.query('INSERT INTO products (sku, name, price_cents) VALUES ($1, $2, 100)', [
+      pricey,
+      'Limit',
+    ]);
+    const filled = await stack.cart('usr_limits_priced');
+    assert.equal(
+      (
+        await stack.api('POST', `/api/carts/${filled.cartId}/items`, {
+          token: filled.token,
+          body: { sku: pricey, quantity: 1000 },
+        })
+      ).status,
+      200,
+    );
+    await stack.db.query('UPDATE products SET price_cents = 2000000000 WHERE sku = $1', [pricey]);
+    const charged = await stack.api('POST', '/api/checkout/complete', {
+      token: filled.token,
+      body: { cartId: filled.cartId, paymentToken: 'tok_visa' },
+    });
+    assertProblem(charged, 422, 'CART_LIMIT_EXCEEDED');
+    const attempts = await stack.db.query('SELECT 1 FROM checkout_attempts WHERE cart_id = $1', [
+      filled.cartId,
+    ]);
+    assert.equal(attempts.rowCount, 0, 'no attempt, so nothing reserved or charged');
+    const adding = await stack.api('POST', `/api/carts/${filled.cartId}/items`, {
+      token: filled.token,
+      body: { sku: 'sku_mug', quantity: 1 },
+    });
+    assertProblem(adding, 422, 'CART_LIMIT_EXCEEDED');
+    assert.match(String(adding.body.detail), /total is at most 99999999/);
+  });
+
   test('401 UNAUTHENTICATED: no token, a forged one, an expired one', async () => {
     const body = { cartId: 'c', paymentToken: 'tok_visa' };
     assertProblem(

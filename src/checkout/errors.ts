@@ -34,6 +34,11 @@ export const CheckoutErrors = defineErrors({
     title: 'Unknown SKU',
     message: 'No product has this SKU.',
   },
+  CART_LIMIT_EXCEEDED: {
+    status: 422,
+    title: 'Cart limit exceeded',
+    message: 'This cart cannot hold that: it would pass one of its limits.',
+  },
   INVENTORY_CONFLICT: {
     status: 409,
     title: 'Insufficient stock',

@@ -1,4 +1,5 @@
 import type { Database, Queryable } from '../../platform/database/Database.ts';
+import { type CartLimit, limitPassed } from './cartLimits.ts';
 
 export interface CartLine {
   sku: string;
@@ -21,7 +22,23 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** An id that is not a UUID names no cart: answer "not found" rather than send it to PostgreSQL. */
 export const isUuid = (id: string) => UUID.test(id);
 
-export type AddItemOutcome = 'added' | 'cart_not_found' | 'cart_closed' | 'unknown_sku';
+export type AddItemOutcome =
+  | 'added'
+  | 'cart_not_found'
+  | 'cart_closed'
+  | 'unknown_sku'
+  | { limitPassed: CartLimit };
+
+/**
+ * The cart as it would be after the add: its lines, the added product's units, and its total (in floating
+ * point, exact far past any total a cart can reach, so that no sum overflows on the way to the check).
+ */
+const CART_AFTER_ADD = `SELECT
+    (SELECT count(*)::int FROM cart_items WHERE cart_id = $1 AND sku <> $2) + 1 AS lines,
+    coalesce((SELECT quantity FROM cart_items WHERE cart_id = $1 AND sku = $2), 0) + $3::int AS line_quantity,
+    (SELECT coalesce(sum(i.quantity::float8 * p.price_cents), 0)
+       FROM cart_items i JOIN products p ON p.sku = i.sku WHERE i.cart_id = $1)
+      + $3::float8 * $4::int AS total_cents`;
 
 /** Carts and their items. Every read is scoped to the owner: someone else's cart does not exist. */
 export class CartStore {
@@ -85,8 +102,23 @@ export class CartStore {
       const status = cart.rows[0]?.status;
       if (!status) return 'cart_not_found';
       if (status !== 'open') return 'cart_closed';
-      const product = await tx.query('SELECT 1 FROM products WHERE sku = $1', [sku]);
-      if (product.rowCount === 0) return 'unknown_sku';
+      const product = await tx.query<{ price_cents: number }>(
+        'SELECT price_cents FROM products WHERE sku = $1',
+        [sku],
+      );
+      const price = product.rows[0]?.price_cents;
+      if (price === undefined) return 'unknown_sku';
+      const after = await tx.query<{ lines: number; line_quantity: number; total_cents: number }>(
+        CART_AFTER_ADD,
+        [cartId, sku, quantity, price],
+      );
+      const row = after.rows[0] as { lines: number; line_quantity: number; total_cents: number };
+      const passed = limitPassed({
+        lines: row.lines,
+        lineQuantity: row.line_quantity,
+        totalCents: row.total_cents,
+      });
+      if (passed) return { limitPassed: passed };
       await tx.query(
         `INSERT INTO cart_items (cart_id, sku, quantity) VALUES ($1, $2, $3)
          ON CONFLICT (cart_id, sku) DO UPDATE SET quantity = cart_items.quantity + EXCLUDED.quantity`,

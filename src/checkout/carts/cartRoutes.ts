@@ -9,10 +9,12 @@ import {
   successResponse,
 } from '../../platform/http/apiDocument.ts';
 import type { HttpServer } from '../../platform/http/createHttpServer.ts';
+import { StorableString } from '../../platform/http/storableText.ts';
 import { failpoint } from '../../platform/process/failpoint.ts';
 import type { Authenticate } from '../auth.ts';
 import { API_ERRORS, CheckoutErrors } from '../errors.ts';
 import type { CartStore } from './CartStore.ts';
+import { LIMIT_DETAILS } from './cartLimits.ts';
 
 export const CartSchema = Type.Object({
   cartId: Type.String(),
@@ -38,7 +40,7 @@ const EXAMPLE_CART = {
   totalCents: 2800,
 };
 
-const CartParams = Type.Object({ cartId: Type.String({ minLength: 1, maxLength: 64 }) });
+const CartParams = Type.Object({ cartId: StorableString({ minLength: 1, maxLength: 64 }) });
 
 export function registerCartRoutes(app: HttpServer, carts: CartStore, authenticate: Authenticate) {
   app.post(
@@ -112,7 +114,7 @@ export function registerCartRoutes(app: HttpServer, carts: CartStore, authentica
         params: CartParams,
         body: Type.Object(
           {
-            sku: Type.String({ minLength: 1, maxLength: 64 }),
+            sku: StorableString({ minLength: 1, maxLength: 64 }),
             quantity: Type.Integer({ minimum: 1, maximum: 1000 }),
           },
           { additionalProperties: false },
@@ -129,6 +131,7 @@ export function registerCartRoutes(app: HttpServer, carts: CartStore, authentica
             CheckoutErrors.CART_NOT_FOUND,
             CheckoutErrors.CART_ALREADY_CHECKED_OUT,
             CheckoutErrors.UNKNOWN_SKU,
+            CheckoutErrors.CART_LIMIT_EXCEEDED,
           ]),
         },
       },
@@ -142,6 +145,11 @@ export function registerCartRoutes(app: HttpServer, carts: CartStore, authentica
       if (outcome === 'cart_closed') throw new AppError(CheckoutErrors.CART_ALREADY_CHECKED_OUT);
       if (outcome === 'unknown_sku') {
         throw new AppError(CheckoutErrors.UNKNOWN_SKU, { extensions: { sku: request.body.sku } });
+      }
+      if (typeof outcome === 'object') {
+        throw new AppError(CheckoutErrors.CART_LIMIT_EXCEEDED, {
+          detail: LIMIT_DETAILS[outcome.limitPassed],
+        });
       }
       return (await carts.find(cartId, request.userId)) as NonNullable<
         Awaited<ReturnType<CartStore['find']>>

@@ -1,4 +1,5 @@
 import type { Database, Queryable } from '../../platform/database/Database.ts';
+import { CART_LIMITS } from '../carts/cartLimits.ts';
 import type { LineItem } from '../gateways/InventoryClient.ts';
 
 /**
@@ -30,7 +31,7 @@ export interface Attempt {
 
 export type StartResult =
   | { started: true; attempt: Attempt }
-  | { started: false; reason: 'cart_not_found' | 'cart_checked_out' | 'cart_empty' };
+  | { started: false; reason: 'cart_not_found' | 'cart_checked_out' | 'cart_empty' | 'cart_limit_exceeded' };
 
 export interface StoredOutcome {
   status: number;
@@ -64,8 +65,8 @@ const fromRow = (row: AttemptRow): Attempt => ({
 const UNFINISHED = `phase NOT IN ('completed', 'failed')`;
 
 /**
- * Phase 1 in one statement: reads the cart (scoped to its owner) and, when it is open and not empty,
- * records the attempt and links it to its idempotency key. The summary row says why not otherwise.
+ * Phase 1 in one statement: reads the cart (scoped to its owner) and, when it is open, not empty and its
+ * total no more than $6 (summed in bigint: prices may have risen since the cart was filled), records the attempt and links it to its idempotency key. The summary row says why not otherwise.
  */
 const START = `WITH cart AS (
     SELECT status FROM carts WHERE id = $2 AND user_id = $1
@@ -73,22 +74,27 @@ const START = `WITH cart AS (
     SELECT i.sku, i.quantity, p.price_cents, p.currency
     FROM cart_items i JOIN products p ON p.sku = i.sku
     WHERE i.cart_id = $2 AND EXISTS (SELECT 1 FROM cart)
-  ), summary AS (
+  ), totals AS (
     SELECT (SELECT status FROM cart) AS status, count(*)::int AS line_count,
-           coalesce(sum(price_cents * quantity), 0)::int AS amount_cents,
+           coalesce(sum(price_cents::bigint * quantity), 0) AS amount,
            coalesce(min(currency), 'usd') AS currency,
            coalesce(jsonb_agg(jsonb_build_object('sku', sku, 'quantity', quantity) ORDER BY sku), '[]') AS items
     FROM lines
+  ), summary AS (
+    SELECT status, line_count, amount <= $6 AS within_limit,
+           CASE WHEN amount <= $6 THEN amount::int ELSE 0 END AS amount_cents, currency, items
+    FROM totals
   ), attempt AS (
     INSERT INTO checkout_attempts (id, user_id, cart_id, phase, amount_cents, currency, items, locked_until)
     SELECT $3, $1, $2, 'started', amount_cents, currency, items, now() + make_interval(secs => $4::double precision / 1000)
-    FROM summary WHERE status = 'open' AND line_count > 0
+    FROM summary WHERE status = 'open' AND line_count > 0 AND within_limit
     RETURNING id
   ), linked AS (
     UPDATE idempotency_keys SET attempt_id = (SELECT id FROM attempt)
     WHERE user_id = $1 AND key = $5 AND EXISTS (SELECT 1 FROM attempt)
   )
-  SELECT status, line_count, amount_cents, currency, items, EXISTS (SELECT 1 FROM attempt) AS started FROM summary`;
+  SELECT status, line_count, within_limit, amount_cents, currency, items, EXISTS (SELECT 1 FROM attempt) AS started
+  FROM summary`;
 
 /**
  * The last step in one statement, so one transaction: the attempt is complete with its charge, the
@@ -177,6 +183,7 @@ export class AttemptStore {
     const result = await tx.query<{
       status: 'open' | 'checked_out' | null;
       line_count: number;
+      within_limit: boolean;
       amount_cents: number;
       currency: string;
       items: LineItem[];
@@ -187,11 +194,13 @@ export class AttemptStore {
       attempt.id,
       this.#leaseMs,
       attempt.keyName,
+      CART_LIMITS.maxTotalCents,
     ]);
     const row = result.rows[0];
     if (!row?.status) return { started: false, reason: 'cart_not_found' };
     if (row.status === 'checked_out') return { started: false, reason: 'cart_checked_out' };
-    if (!row.started) return { started: false, reason: 'cart_empty' };
+    if (row.line_count === 0) return { started: false, reason: 'cart_empty' };
+    if (!row.within_limit) return { started: false, reason: 'cart_limit_exceeded' };
     return {
       started: true,
       attempt: {

@@ -64,6 +64,7 @@ const START_REFUSALS = {
   cart_not_found: CheckoutErrors.CART_NOT_FOUND,
   cart_checked_out: CheckoutErrors.CART_ALREADY_CHECKED_OUT,
   cart_empty: CheckoutErrors.CART_EMPTY,
+  cart_limit_exceeded: CheckoutErrors.CART_LIMIT_EXCEEDED,
 } as const;
 
 interface Finished {

@@ -14,6 +14,7 @@ import {
 import type { HttpServer } from '../../platform/http/createHttpServer.ts';
 import { admissionLimit, type ShedRecorder } from '../../platform/http/loadShedding.ts';
 import { PostgresRateLimitStore } from '../../platform/http/PostgresRateLimitStore.ts';
+import { StorableString } from '../../platform/http/storableText.ts';
 import type { Authenticate } from '../auth.ts';
 import type { CheckoutMetrics } from '../checkoutMetrics.ts';
 import { API_ERRORS, CheckoutErrors } from '../errors.ts';
@@ -29,9 +30,9 @@ declare module 'fastify' {
 
 const CheckoutBody = Type.Object(
   {
-    cartId: Type.String({ minLength: 1, maxLength: 64 }),
-    paymentToken: Type.String({ minLength: 1, maxLength: 255 }),
-    userId: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
+    cartId: StorableString({ minLength: 1, maxLength: 64 }),
+    paymentToken: StorableString({ minLength: 1, maxLength: 255 }),
+    userId: Type.Optional(StorableString({ minLength: 1, maxLength: 128 })),
   },
   { additionalProperties: false },
 );
@@ -120,7 +121,7 @@ export async function registerCheckoutRoutes(
         security: [{ bearer: [] }],
         headers: Type.Object({
           'idempotency-key': Type.Optional(
-            Type.String({
+            StorableString({
               minLength: 1,
               maxLength: 255,
               description: 'Makes retries safe: one key, one checkout. Scoped to the caller.',
@@ -148,6 +149,7 @@ export async function registerCheckoutRoutes(
               CheckoutErrors.CART_NOT_FOUND,
               CheckoutErrors.CART_ALREADY_CHECKED_OUT,
               CheckoutErrors.CART_EMPTY,
+              CheckoutErrors.CART_LIMIT_EXCEEDED,
               CheckoutErrors.CHECKOUT_IN_PROGRESS,
               CheckoutErrors.INVENTORY_CONFLICT,
               CheckoutErrors.PAYMENT_DECLINED,

@@ -4,6 +4,7 @@ import { AppError } from '../../platform/errors/AppError.ts';
 import { PlatformErrors } from '../../platform/errors/codes.ts';
 import { ANY_ROUTE_ERRORS, errorResponses, successResponse } from '../../platform/http/apiDocument.ts';
 import type { HttpServer } from '../../platform/http/createHttpServer.ts';
+import { StorableString } from '../../platform/http/storableText.ts';
 import { failpoint } from '../../platform/process/failpoint.ts';
 import type { Authenticate } from '../auth.ts';
 import { isUuid } from '../carts/CartStore.ts';
@@ -32,7 +33,7 @@ export function registerOrderRoutes(app: HttpServer, db: Database, authenticate:
           "An order the caller placed, with the charge that paid it (`transactionId`). Someone else's order is not found.",
         tags: ['orders'],
         security: [{ bearer: [] }],
-        params: Type.Object({ orderId: Type.String({ minLength: 1, maxLength: 64 }) }),
+        params: Type.Object({ orderId: StorableString({ minLength: 1, maxLength: 64 }) }),
         response: {
           200: successResponse(Order, {
             description: 'The order',
