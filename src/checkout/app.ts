@@ -91,7 +91,7 @@ export async function buildCheckoutApp(
     settings: config,
     isDraining: () => state.draining,
   });
-  const authenticate = bearerAuth(config.JWT_SECRET);
+  const authenticate = bearerAuth(config.JWT_SECRET, { maxTtlSeconds: config.JWT_MAX_TTL_SECONDS });
   registerCartRoutes(app, carts, authenticate);
   registerOrderRoutes(app, db, authenticate);
   await registerCheckoutRoutes(app, {

@@ -1,7 +1,8 @@
 import type { FastifyRequest } from 'fastify';
-import { jwtVerify, SignJWT } from 'jose';
+import { errors, type JWTPayload, jwtVerify, SignJWT } from 'jose';
 import { AppError } from '../platform/errors/AppError.ts';
 import { PlatformErrors } from '../platform/errors/codes.ts';
+import { isStorableText } from '../platform/http/storableText.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -14,6 +15,8 @@ const ISSUER = 'steadfast';
 /** Tokens are for this service: one minted for another service of the same issuer is refused. */
 const AUDIENCE = 'steadfast-checkout';
 const ALGORITHM = 'HS256';
+/** A user id is stored in carts, attempts and orders, and written to every log line of its requests. */
+export const MAX_USER_ID_LENGTH = 128;
 
 export async function signToken(secret: string, userId: string, ttl: string): Promise<string> {
   return new SignJWT({})
@@ -28,27 +31,84 @@ export async function signToken(secret: string, userId: string, ttl: string): Pr
 
 export type Authenticate = (request: FastifyRequest) => Promise<void>;
 
-/** A preHandler that sets `request.userId` from a valid bearer token, or answers 401 UNAUTHENTICATED. */
-export function bearerAuth(secret: string): Authenticate {
+/**
+ * The token of an `Authorization: Bearer <token>` header. The scheme is case-insensitive (RFC 9110
+ * §11.1), and a token68 holds no space: anything else is no bearer token.
+ */
+export function bearerTokenOf(header: string | undefined): string | undefined {
+  const match = /^bearer +([A-Za-z0-9\-._~+/]+=*) *$/i.exec(header ?? '');
+  return match?.[1];
+}
+
+const refused = (detail: string) => new AppError(PlatformErrors.UNAUTHENTICATED, { detail });
+
+/**
+ * A preHandler that sets `request.userId` from a valid bearer token, or answers 401 UNAUTHENTICATED.
+ * Valid means signed with the secret (HS256 only), for this audience, with `iat` and `exp` no further
+ * apart, and `exp` no further ahead, than `maxTtlSeconds` (a token that never expires, or lives for a
+ * year, is refused even when correctly signed), and a subject the service can store as a user id.
+ */
+export function bearerAuth(secret: string, options: { maxTtlSeconds: number }): Authenticate {
   const key = new TextEncoder().encode(secret);
   return async (request: FastifyRequest): Promise<void> => {
-    const header = request.headers.authorization;
-    const token = header?.startsWith('Bearer ') ? header.slice('Bearer '.length).trim() : undefined;
-    if (!token) throw new AppError(PlatformErrors.UNAUTHENTICATED, { detail: 'No bearer token was sent.' });
-    try {
-      const { payload } = await jwtVerify(token, key, {
-        issuer: ISSUER,
-        audience: AUDIENCE,
-        algorithms: [ALGORITHM],
-      });
-      if (!payload.sub) throw new Error('token has no subject');
-      request.userId = payload.sub;
-      request.logContext.userId = payload.sub;
-    } catch (error) {
-      const expired = (error as { code?: string }).code === 'ERR_JWT_EXPIRED';
-      throw new AppError(PlatformErrors.UNAUTHENTICATED, {
-        detail: expired ? 'The bearer token has expired.' : 'The bearer token is not valid.',
-      });
-    }
+    const token = bearerTokenOf(request.headers.authorization);
+    if (!token) throw refused('No bearer token was sent.');
+    const payload = await verified(token, key, options.maxTtlSeconds);
+    request.userId = payload.sub;
+    request.logContext.userId = payload.sub;
   };
+}
+
+async function verified(
+  token: string,
+  key: Uint8Array,
+  maxTtlSeconds: number,
+): Promise<JWTPayload & { sub: string; exp: number; iat: number }> {
+  let payload: JWTPayload;
+  try {
+    // jose checks that exp, iat and nbf are numbers, exp is ahead, nbf and iat are not ahead (maxTokenAge
+    // makes it look at iat), and the algorithm, issuer and audience.
+    ({ payload } = await jwtVerify(token, key, {
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      algorithms: [ALGORITHM],
+      requiredClaims: ['exp', 'iat', 'sub'],
+      maxTokenAge: maxTtlSeconds,
+    }));
+  } catch (error) {
+    throw refused(reasonOf(error));
+  }
+  const { sub, exp, iat } = payload as { sub: unknown; exp: number; iat: number };
+  if (exp - iat > maxTtlSeconds || exp - Date.now() / 1000 > maxTtlSeconds) {
+    throw refused(`The bearer token lives longer than the ${maxTtlSeconds} seconds this service accepts.`);
+  }
+  if (
+    typeof sub !== 'string' ||
+    sub.length === 0 ||
+    sub.length > MAX_USER_ID_LENGTH ||
+    !isStorableText(sub)
+  ) {
+    throw refused(
+      `The bearer token's subject (sub) must be a user id: 1 to ${MAX_USER_ID_LENGTH} characters, no control characters.`,
+    );
+  }
+  return { ...payload, sub, exp, iat };
+}
+
+/** What the client is told: which rule the token broke, never the token or its claims. */
+function reasonOf(error: unknown): string {
+  if (error instanceof errors.JWTExpired) {
+    return error.claim === 'iat'
+      ? 'The bearer token was issued too long ago.'
+      : 'The bearer token has expired.';
+  }
+  if (error instanceof errors.JWTClaimValidationFailed) {
+    if (error.reason === 'missing') return `The bearer token has no "${error.claim}" claim.`;
+    if (error.reason === 'check_failed' && error.claim === 'nbf') return 'The bearer token is not valid yet.';
+    if (error.reason === 'check_failed' && error.claim === 'iat') {
+      return 'The bearer token was issued in the future.';
+    }
+    return `The bearer token's "${error.claim}" claim is not valid.`;
+  }
+  return 'The bearer token is not valid.';
 }

@@ -35,6 +35,11 @@ export const CheckoutSettings = Type.Object({
     minLength: 32,
     default: 'steadfast-development-secret-do-not-use-in-production',
   }),
+  JWT_MAX_TTL_SECONDS: Type.Integer({
+    minimum: 1,
+    default: 30 * 24 * 3600,
+    description: 'a whole number of seconds: the longest a bearer token may live (exp - iat, and exp - now)',
+  }),
   PAYMENT_TIMEOUT_MS: ms(3000),
   PAYMENT_BREAKER_THRESHOLD: count(5),
   PAYMENT_BREAKER_HALF_OPEN_MS: ms(30000),
