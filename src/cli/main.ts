@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { type ParseArgsOptionsConfig, parseArgs } from 'node:util';
 
 const USAGE = `Usage: steadfast <command> [options]
 
@@ -36,22 +36,48 @@ reconcile and token fall back to the local stack's settings (<data dir>/stack.en
 const [command, ...rest] = process.argv.slice(2);
 if (existsSync('.env')) process.loadEnvFile('.env');
 
+/** Bad usage: what was wrong and the usage on stderr, exit 2, before anything is started. */
+function usageError(problem: string, prefix = `steadfast ${command}`): never {
+  process.stderr.write(`${prefix}: ${problem}\n\n${USAGE}\n`);
+  process.exit(2);
+}
+
+/** The command's options, strictly: an unknown flag, a missing value or a stray argument is bad usage. */
+function options<T extends ParseArgsOptionsConfig>(config: T) {
+  if (rest.includes('--help')) {
+    process.stdout.write(`${USAGE}\n`);
+    process.exit(0);
+  }
+  try {
+    return parseArgs({ args: rest, options: config, strict: true, allowPositionals: false }).values;
+  } catch (error) {
+    // parseArgs's own message names the flag ("Unknown option '--x'", "Option '--ttl <value>' argument missing").
+    if ((error as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS_'))
+      usageError((error as Error).message);
+    throw error;
+  }
+}
+
+/** The migrations of each service, by the name `--service` takes. */
+const MIGRATIONS = {
+  checkout: async () => (await import('../checkout/main.ts')).CHECKOUT_MIGRATIONS,
+  inventory: async () => (await import('../sandbox/inventory/main.ts')).INVENTORY_MIGRATIONS,
+  payment: async () => (await import('../sandbox/payment/main.ts')).PAYMENT_MIGRATIONS,
+};
+
 switch (command) {
   case 'start': {
-    const { values } = parseArgs({
-      args: rest,
-      options: {
-        quiet: { type: 'boolean', default: false },
-        verbose: { type: 'boolean', default: false },
-        monitoring: { type: 'boolean', default: false },
-        instances: { type: 'string', default: '1' },
-      },
+    const values = options({
+      quiet: { type: 'boolean', default: false },
+      verbose: { type: 'boolean', default: false },
+      monitoring: { type: 'boolean', default: false },
+      instances: { type: 'string', default: '1' },
     });
-    const instances = Number(values.instances);
-    if (!Number.isInteger(instances) || instances < 1 || instances > 32) {
-      process.stderr.write('steadfast start: --instances takes a whole number from 1 to 32\n');
-      process.exit(2);
+    const instances = wholeNumber(values.instances);
+    if (instances === undefined || instances < 1 || instances > 32) {
+      usageError('--instances takes a whole number from 1 to 32');
     }
+    if (values.quiet && values.verbose) usageError('--quiet and --verbose exclude each other');
     const { startStack } = await import('../stack/startStack.ts');
     const env = process.env;
     await startStack({
@@ -75,12 +101,14 @@ switch (command) {
     break;
   }
   case 'serve': {
+    options({});
     const { bootService } = await import('../platform/process/bootService.ts');
     const { checkoutService } = await import('../checkout/main.ts');
     await bootService(checkoutService);
     break;
   }
   case 'preflight': {
+    options({});
     const { preflightService } = await import('../platform/process/bootService.ts');
     const { reportStartupFailure } = await import('../platform/preflight/preflight.ts');
     const { createBootLogger } = await import('../platform/logging/createLogger.ts');
@@ -91,37 +119,31 @@ switch (command) {
     break;
   }
   case 'migrate': {
-    const { values } = parseArgs({
-      args: rest,
-      options: {
-        status: { type: 'boolean', default: false },
-        service: { type: 'string', default: 'checkout' },
-      },
+    const values = options({
+      status: { type: 'boolean', default: false },
+      service: { type: 'string', default: 'checkout' },
     });
-    await runMigrate(values.service, values.status);
+    if (!Object.hasOwn(MIGRATIONS, values.service)) {
+      usageError(`--service is one of ${Object.keys(MIGRATIONS).join(', ')}`);
+    }
+    await runMigrate(values.service as keyof typeof MIGRATIONS, values.status);
     break;
   }
   case 'reconcile': {
+    options({});
     useLocalStack();
     await runReconcile();
     break;
   }
   case 'restart': {
-    const { values } = parseArgs({ args: rest, options: { rolling: { type: 'boolean', default: false } } });
-    if (!values.rolling) {
-      process.stderr.write('steadfast restart: only --rolling is supported\n');
-      process.exitCode = 2;
-      break;
-    }
+    const values = options({ rolling: { type: 'boolean', default: false } });
+    if (!values.rolling) usageError('only --rolling is supported');
     const { requestRollingRestart } = await import('../stack/requestRollingRestart.ts');
     process.exitCode = await requestRollingRestart(process.env.STEADFAST_DATA_DIR ?? '.steadfast');
     break;
   }
   case 'token': {
-    const { values } = parseArgs({
-      args: rest,
-      options: { user: { type: 'string' }, ttl: { type: 'string', default: '1h' } },
-    });
+    const values = options({ user: { type: 'string' }, ttl: { type: 'string', default: '1h' } });
     await printToken(values.user, values.ttl);
     break;
   }
@@ -136,27 +158,22 @@ switch (command) {
     process.stdout.write(`${USAGE}\n`);
     break;
   default:
-    process.stderr.write(`steadfast: unknown command '${command}'\n\n${USAGE}\n`);
-    process.exitCode = 2;
+    usageError(`unknown command '${command}'`, 'steadfast');
 }
 
-async function runMigrate(service: string, statusOnly: boolean) {
-  const dirs: Record<string, () => Promise<string>> = {
-    checkout: async () => (await import('../checkout/main.ts')).CHECKOUT_MIGRATIONS,
-    inventory: async () => (await import('../sandbox/inventory/main.ts')).INVENTORY_MIGRATIONS,
-    payment: async () => (await import('../sandbox/payment/main.ts')).PAYMENT_MIGRATIONS,
-  };
+/** A whole number written in decimal digits (`Number` alone takes '', '1e3', '0x10' and ' 2 '). */
+function wholeNumber(text: string): number | undefined {
+  return /^[0-9]{1,9}$/.test(text) ? Number(text) : undefined;
+}
+
+async function runMigrate(service: keyof typeof MIGRATIONS, statusOnly: boolean) {
   const url = process.env.DATABASE_URL;
-  const dir = await dirs[service]?.();
-  if (!dir || !url) {
-    process.stderr.write(
-      !dir
-        ? `steadfast migrate: unknown service '${service}'\n`
-        : "STARTUP_FAILURE: Required environment variable 'DATABASE_URL' is not set.\n",
-    );
+  if (!url) {
+    process.stderr.write("STARTUP_FAILURE: Required environment variable 'DATABASE_URL' is not set.\n");
     process.exitCode = 1;
     return;
   }
+  const dir = await MIGRATIONS[service]();
   const { migrate, migrationStatus } = await import('../platform/database/migrations.ts');
   if (!statusOnly) {
     const ran = await migrate(url, dir);
@@ -216,12 +233,19 @@ async function printToken(user: string | undefined, ttl: string) {
     process.exitCode = 1;
     return;
   }
-  if (!user) {
-    process.stderr.write('steadfast token: --user <id> is required\n');
-    process.exitCode = 2;
-    return;
+  const { signToken, MAX_USER_ID_LENGTH } = await import('../checkout/auth.ts');
+  const { isStorableText } = await import('../platform/http/storableText.ts');
+  if (!user) usageError('--user <id> is required');
+  if (user.length > MAX_USER_ID_LENGTH || !isStorableText(user)) {
+    usageError(`--user takes a user id of 1 to ${MAX_USER_ID_LENGTH} characters, no control characters`);
   }
-  const { signToken } = await import('../checkout/auth.ts');
+  const maxTtlSeconds = await tokenMaxTtlSeconds();
+  const ttlSeconds = durationSeconds(ttl);
+  if (ttlSeconds === undefined || ttlSeconds < 1 || ttlSeconds > maxTtlSeconds) {
+    usageError(
+      `--ttl takes a duration such as 90s, 30m, 1h or 7d, at most JWT_MAX_TTL_SECONDS (${maxTtlSeconds} s)`,
+    );
+  }
   const secret = process.env.JWT_SECRET ?? stackSecret();
   if (!secret) {
     process.stderr.write(
@@ -230,7 +254,29 @@ async function printToken(user: string | undefined, ttl: string) {
     process.exitCode = 1;
     return;
   }
-  process.stdout.write(`${await signToken(secret, user, ttl)}\n`);
+  process.stdout.write(`${await signToken(secret, user, `${ttlSeconds}s`)}\n`);
+}
+
+/** `90s`, `30m`, `1h`, `7d` in seconds; undefined for anything else. */
+function durationSeconds(text: string): number | undefined {
+  const match = /^([0-9]{1,9})([smhd])$/.exec(text);
+  if (!match) return undefined;
+  const unit = { s: 1, m: 60, h: 3600, d: 86400 }[match[2] as 's' | 'm' | 'h' | 'd'];
+  return Number(match[1]) * unit;
+}
+
+/** The service's own bound (JWT_MAX_TTL_SECONDS), so a token minted here is one it accepts. */
+async function tokenMaxTtlSeconds(): Promise<number> {
+  const { default: Type } = await import('typebox');
+  const { loadConfig } = await import('../platform/config/loadConfig.ts');
+  const { CheckoutSettings } = await import('../checkout/config.ts');
+  const schema = Type.Object({ JWT_MAX_TTL_SECONDS: CheckoutSettings.properties.JWT_MAX_TTL_SECONDS });
+  const loaded = loadConfig(schema, process.env);
+  if (!loaded.ok) {
+    for (const problem of loaded.problems) process.stderr.write(`STARTUP_FAILURE: ${problem}\n`);
+    process.exit(1);
+  }
+  return loaded.config.JWT_MAX_TTL_SECONDS;
 }
 
 /** The JWT secret of the local stack, so a token made here is accepted by `steadfast start`'s checkout. */

@@ -1,0 +1,115 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { jwtVerify } from 'jose';
+
+const CLI = fileURLToPath(new URL('./main.ts', import.meta.url));
+const SECRET = 'a-test-secret-of-at-least-thirty-two-characters';
+
+describe('steadfast: bad arguments get the usage on stderr and exit 2, never a stack', () => {
+  let dir: string;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'steadfast-cli-'));
+  });
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  async function steadfast(args: string[], env: Record<string, string> = {}) {
+    const child = spawn(process.execPath, [CLI, ...args], {
+      cwd: dir,
+      // A data directory that must stay absent: bad usage starts nothing and writes nothing.
+      env: {
+        PATH: process.env.PATH,
+        STEADFAST_DATA_DIR: join(dir, 'data'),
+        JWT_SECRET: SECRET,
+        ...env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => {
+      stdout += chunk;
+    });
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+    });
+    const [code] = await once(child, 'exit');
+    return { code: code as number, stdout, stderr };
+  }
+
+  const cases: [string[], RegExp][] = [
+    [['bogus'], /^steadfast: unknown command 'bogus'/],
+    [['--bogus'], /^steadfast: unknown command '--bogus'/],
+    [['start', '--bogus'], /Unknown option '--bogus'/],
+    [['start', '--instances'], /Option '--instances <value>' argument missing/],
+    [['start', '--instances', 'banana'], /--instances takes a whole number from 1 to 32/],
+    [['start', '--instances', '0x2'], /--instances takes a whole number/],
+    [['start', '--instances', '33'], /--instances takes a whole number/],
+    [['start', '--quiet', '--verbose'], /exclude each other/],
+    [['start', 'now'], /Unexpected argument 'now'/],
+    [['serve', '--port', '3000'], /Unknown option '--port'/],
+    [['preflight', 'everything'], /Unexpected argument 'everything'/],
+    [['migrate', '--service'], /Option '--service <value>' argument missing/],
+    [['migrate', '--service', 'billing'], /--service is one of checkout, inventory, payment/],
+    [['migrate', '--service', '__proto__'], /--service is one of/],
+    [['migrate', '--status=yes'], /Option '--status' does not take an argument/],
+    [['reconcile', '--fix'], /Unknown option '--fix'/],
+    [['restart'], /only --rolling is supported/],
+    [['restart', '--hard'], /Unknown option '--hard'/],
+    [['token'], /--user <id> is required/],
+    [['token', '--user'], /Option '--user <value>' argument missing/],
+    [['token', '--user', 'usr_1', '--ttl'], /Option '--ttl <value>' argument missing/],
+    [['token', '--user', 'usr_1', '--ttl', 'banana'], /--ttl takes a duration such as 90s/],
+    [['token', '--user', 'usr_1', '--ttl', '1h ago'], /--ttl takes a duration/],
+    [['token', '--user', 'usr_1', '--ttl', '0s'], /--ttl takes a duration/],
+    [['token', '--user', 'usr_1', '--ttl', '31d'], /at most JWT_MAX_TTL_SECONDS \(2592000 s\)/],
+    [['token', '--user', 'usr\u0007bell'], /--user takes a user id of 1 to 128 characters/],
+    [['token', '--user', 'u'.repeat(129)], /--user takes a user id/],
+    [['token', '--user', 'usr_1', '--admin'], /Unknown option '--admin'/],
+    [['triage', '--format', 'xml'], /--format is text or json/],
+    [['triage', '--bogus'], /Unknown option '--bogus'/],
+  ];
+  for (const [args, problem] of cases) {
+    test(`steadfast ${args.join(' ')}`, async () => {
+      const { code, stdout, stderr } = await steadfast(args);
+      assert.equal(code, 2, stderr);
+      assert.match(stderr, problem);
+      assert.match(stderr, /Usage: steadfast/);
+      assert.doesNotMatch(stderr, /\n\s+at /, 'no stack trace');
+      assert.equal(stdout, '');
+      assert.equal(existsSync(join(dir, 'data')), false, 'nothing started, nothing written');
+    });
+  }
+
+  test('--help prints the usage on stdout, exit 0', async () => {
+    for (const args of [['--help'], ['token', '--help'], []]) {
+      const { code, stdout } = await steadfast(args);
+      assert.equal(code, 0);
+      assert.match(stdout, /Usage: steadfast/);
+    }
+  });
+
+  test('token --ttl bounds the token it prints, and the service bound is JWT_MAX_TTL_SECONDS', async () => {
+    const { code, stdout } = await steadfast(['token', '--user', 'usr_1', '--ttl', '2h']);
+    assert.equal(code, 0);
+    const { payload } = await jwtVerify(stdout.trim(), new TextEncoder().encode(SECRET));
+    assert.equal(payload.sub, 'usr_1');
+    assert.equal((payload.exp ?? 0) - (payload.iat ?? 0), 7200);
+    const lower = await steadfast(['token', '--user', 'usr_1', '--ttl', '2h'], {
+      JWT_MAX_TTL_SECONDS: '3600',
+    });
+    assert.equal(lower.code, 2);
+    assert.match(lower.stderr, /at most JWT_MAX_TTL_SECONDS \(3600 s\)/);
+    const bad = await steadfast(['token', '--user', 'usr_1'], { JWT_MAX_TTL_SECONDS: 'forever' });
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /^STARTUP_FAILURE: Environment variable 'JWT_MAX_TTL_SECONDS' is not valid/);
+  });
+});
