@@ -232,6 +232,7 @@ export class CheckoutService {
         attempt.id,
         attempt.items,
         this.#deps.reservationTtlSeconds,
+        attempt.userId,
       );
     } catch (error) {
       // A reserve that never reached the inventory holds nothing. One that may have is not retried
@@ -273,7 +274,8 @@ export class CheckoutService {
         amountCents: attempt.amountCents,
         currency: attempt.currency,
         paymentToken,
-        metadata: { userId: attempt.userId, cartId: attempt.cartId },
+        userId: attempt.userId,
+        metadata: { cartId: attempt.cartId },
       });
     } catch (error) {
       // Only a call that never reached the gateway is known not to have charged, and only when no earlier

@@ -22,14 +22,20 @@ export class InventoryClient {
     this.#http = http;
   }
 
-  /** Idempotent by reservation id: a second call answers the first one's reservation, as it is now. */
-  async reserve(reservationId: string, items: LineItem[], ttlSeconds: number): Promise<ReserveResult> {
+  /**
+   * Idempotent by reservation id: a second call answers the first one's reservation, as it is now.
+   * `userId`, whom the stock is for: the inventory's 5xx answers to one user alone never open its breaker.
+   */
+  async reserve(
+    reservationId: string,
+    items: LineItem[],
+    ttlSeconds: number,
+    userId?: string,
+  ): Promise<ReserveResult> {
     const response = await this.#http.request<{ status?: string; sku?: string; error?: string }>(
       'POST',
       '/reservations',
-      {
-        body: { reservationId, items, ttlSeconds },
-      },
+      { caller: userId, body: { reservationId, items, ttlSeconds } },
     );
     if (response.status === 201 && response.body.status === 'reserved') return { outcome: 'reserved' };
     if (response.status === 201) return { outcome: 'settled', status: response.body.status ?? 'unknown' };

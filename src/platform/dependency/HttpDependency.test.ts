@@ -68,6 +68,41 @@ describe('HttpDependency: breaker, timeout and bulkhead around one dependency', 
     await http.close();
   });
 
+  test("5xx answers to one caller alone never open the breaker; another caller's, or a timeout, does", async () => {
+    const http = dependency();
+    behaviour = 'error';
+    for (let i = 0; i < 10; i++) {
+      assert.equal(
+        (await failure(http.request('POST', '/charge', { caller: 'usr_a' }))).reason,
+        'server_error',
+      );
+    }
+    assert.equal(http.breakerState, 'CLOSED', "one caller's input cannot open it for everyone");
+    assert.equal(calls, 10, 'every call still reached the dependency');
+    await failure(http.request('POST', '/charge', { caller: 'usr_b' }));
+    assert.equal(http.breakerState, 'OPEN', 'a second caller failing says the dependency is sick');
+    await http.close();
+
+    const timedOut = dependency();
+    for (let i = 0; i < 2; i++) await failure(timedOut.request('POST', '/charge', { caller: 'usr_a' }));
+    behaviour = 'hang';
+    assert.equal((await failure(timedOut.request('POST', '/charge', { caller: 'usr_a' }))).reason, 'timeout');
+    assert.equal(timedOut.breakerState, 'OPEN', 'a timeout is never about the input');
+    await timedOut.close();
+  });
+
+  test("a success clears the failures counted: another caller's 5xx before it does not count for one caller's after it", async () => {
+    const http = dependency();
+    behaviour = 'error';
+    await failure(http.request('POST', '/charge', { caller: 'usr_b' }));
+    behaviour = 'ok';
+    await http.request('POST', '/charge', { caller: 'usr_b' });
+    behaviour = 'error';
+    for (let i = 0; i < 3; i++) await failure(http.request('POST', '/charge', { caller: 'usr_a' }));
+    assert.equal(http.breakerState, 'CLOSED');
+    await http.close();
+  });
+
   test('a 5xx may have taken effect; the breaker opens after the threshold and then fails fast', async () => {
     const http = dependency();
     behaviour = 'error';

@@ -5,7 +5,7 @@ import {
   CircuitState,
   ConsecutiveBreaker,
   circuitBreaker,
-  handleAll,
+  handleWhen,
   IsolatedCircuitError,
   TaskCancelledError,
   TimeoutStrategy,
@@ -51,12 +51,14 @@ const STATE_NAMES: Record<CircuitState, BreakerState> = {
   [CircuitState.Isolated]: 'ISOLATED',
 };
 
-/** A 5xx answer: the dependency is sick. Thrown inside the policy so the breaker counts it. */
+/** A 5xx answer. Thrown inside the policy so the breaker may count it (see `#countsAgainst`). */
 class ServerErrorResponse extends Error {
   readonly status: number;
-  constructor(dependency: string, status: number) {
+  readonly caller: string | undefined;
+  constructor(dependency: string, status: number, caller: string | undefined) {
     super(`${dependency} answered ${status}`);
     this.status = status;
+    this.caller = caller;
   }
 }
 
@@ -74,6 +76,11 @@ export class HttpDependency {
   readonly #policy;
   #openedAt: number | undefined;
   #unhealthySince: number | undefined;
+  /**
+   * The failures counted since the last success (the last `breakerThreshold`): the caller a 5xx answered,
+   * or null for a failure of any other kind.
+   */
+  #failureCallers: (string | null)[] = [];
 
   constructor(options: HttpDependencyOptions) {
     this.name = options.name;
@@ -84,10 +91,13 @@ export class HttpDependency {
       headersTimeout: options.timeoutMs,
       bodyTimeout: options.timeoutMs,
     });
-    this.#breaker = circuitBreaker(handleAll, {
-      halfOpenAfter: options.halfOpenAfterMs,
-      breaker: new ConsecutiveBreaker(options.breakerThreshold),
-    });
+    this.#breaker = circuitBreaker(
+      handleWhen((error) => this.#countsAgainst(error)),
+      {
+        halfOpenAfter: options.halfOpenAfterMs,
+        breaker: new ConsecutiveBreaker(options.breakerThreshold),
+      },
+    );
     this.#breaker.onBreak(() => {
       this.#openedAt = Date.now();
       this.#unhealthySince ??= this.#openedAt;
@@ -119,7 +129,12 @@ export class HttpDependency {
   async request<T = unknown>(
     method: 'GET' | 'POST' | 'PUT' | 'DELETE',
     path: string,
-    options: { body?: unknown; headers?: Record<string, string> } = {},
+    options: {
+      body?: unknown;
+      headers?: Record<string, string>;
+      /** Whom the call is made for (a user): 5xx answers to one caller alone never open the breaker. */
+      caller?: string;
+    } = {},
   ): Promise<DependencyResponse<T>> {
     const started = performance.now();
     const traceparent = outgoingTraceparent();
@@ -139,9 +154,11 @@ export class HttpDependency {
           body: options.body === undefined ? undefined : JSON.stringify(options.body),
         });
         const text = await response.body.text();
-        if (response.statusCode >= 500) throw new ServerErrorResponse(this.name, response.statusCode);
+        if (response.statusCode >= 500)
+          throw new ServerErrorResponse(this.name, response.statusCode, options.caller);
         return { status: response.statusCode, body: (text ? JSON.parse(text) : undefined) as T };
       });
+      this.#failureCallers = [];
       this.#record('success', started);
       return answer;
     } catch (error) {
@@ -149,6 +166,26 @@ export class HttpDependency {
       this.#record(callOutcome(unavailable), started);
       throw unavailable;
     }
+  }
+
+  /**
+   * Whether a failure counts against the breaker. A timeout, a reset or a refused connection says the
+   * dependency is sick. A 5xx may be about the request instead (input the dependency chokes on, answered
+   * the same on every retry), so the failure that would open the breaker does not count when every
+   * failure since the last success was a 5xx for this one caller: no caller can open the breaker for
+   * everyone, while failures for two callers, or of any other kind, open it as before. A probe of a
+   * half-open breaker always counts: a failed probe is what keeps a sick dependency's breaker open.
+   */
+  #countsAgainst(error: unknown): boolean {
+    const caller = error instanceof ServerErrorResponse ? error.caller : undefined;
+    const alone =
+      caller !== undefined &&
+      this.#breaker.state !== CircuitState.HalfOpen &&
+      this.#failureCallers.length + 1 >= this.#options.breakerThreshold &&
+      this.#failureCallers.every((earlier) => earlier === caller);
+    if (alone) return false;
+    this.#failureCallers = [...this.#failureCallers, caller ?? null].slice(-this.#options.breakerThreshold);
+    return true;
   }
 
   #record(outcome: CallOutcome, started: number): void {
