@@ -37,6 +37,8 @@ export interface HttpServerOptions {
   logger: Logger;
   /** Every request is counted and timed here; `GET /metrics` serves it. */
   metrics: PlatformMetrics;
+  /** False leaves `GET /metrics` off this server: a separate management listener serves it. */
+  metricsRoute?: boolean;
   bodyLimit: number;
   /** How long a request's headers, and the whole request, may take to arrive (slow clients get 408). */
   headersTimeoutMs?: number;
@@ -216,10 +218,15 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     return sendError(reply, error, errorId, renderError);
   });
 
-  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
-    reply.type(options.metrics.contentType).header('cache-control', 'no-store');
-    return options.metrics.scrape();
-  });
+  if (options.metricsRoute !== false) {
+    app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
+      reply
+        .type(options.metrics.contentType)
+        .header('cache-control', 'no-store')
+        .header('x-content-type-options', 'nosniff');
+      return options.metrics.scrape();
+    });
+  }
 
   app.setNotFoundHandler(async (_request, reply) => {
     return sendError(reply, new AppError(PlatformErrors.ROUTE_NOT_FOUND), undefined, renderError);
@@ -258,9 +265,13 @@ function rawProblem(error: AppError, render: ErrorRenderer): string {
   );
 }
 
-/** The route pattern, not the raw URL: ids stay out of the endpoint so logs and metrics group by route. */
+/**
+ * The route pattern, never the raw URL: ids stay out of the endpoint so logs and metrics group by route,
+ * and whatever a client put in a path no route matched (a token, say) never reaches a log line or the
+ * dashboard.
+ */
 export function endpointOf(request: FastifyRequest): string {
-  return `${request.method} ${request.routeOptions.url ?? request.url.split('?')[0]}`;
+  return `${request.method} ${request.routeOptions.url ?? 'unmatched'}`;
 }
 
 function logServerError(request: FastifyRequest, error: AppError, errorId: string) {
