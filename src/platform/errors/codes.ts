@@ -42,6 +42,12 @@ export const PlatformErrors = defineErrors({
     title: 'Request timeout',
     message: 'The request was not received in time.',
   },
+  // Never sent (nobody is left to read it): what the request line and the metrics record, as nginx's 499.
+  CLIENT_CLOSED_REQUEST: {
+    status: 499,
+    title: 'Client closed request',
+    message: 'The client closed the connection before the answer was sent.',
+  },
   HEADERS_TOO_LARGE: {
     status: 431,
     title: 'Request headers too large',

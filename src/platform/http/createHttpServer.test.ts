@@ -6,14 +6,16 @@ import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pino from 'pino';
 import Type from 'typebox';
+import type { ServerErrorNote } from '../dashboard/RecentErrors.ts';
 import { AppError } from '../errors/AppError.ts';
 import { PlatformErrors } from '../errors/codes.ts';
 import { DependencyUnavailableError } from '../errors/DependencyUnavailableError.ts';
 import { PlatformMetrics } from '../metrics/PlatformMetrics.ts';
 import { createHttpServer } from './createHttpServer.ts';
 
-function serverWithLogs() {
+function serverWithLogs(timeouts: { headersTimeoutMs?: number; requestTimeoutMs?: number } = {}) {
   const lines: Record<string, unknown>[] = [];
+  const serverErrors: ServerErrorNote[] = [];
   const sink = new Writable({
     write(chunk, _encoding, done) {
       lines.push(JSON.parse(String(chunk)));
@@ -21,7 +23,13 @@ function serverWithLogs() {
     },
   });
   const metrics = new PlatformMetrics('test');
-  const app = createHttpServer({ logger: pino(sink), metrics, bodyLimit: 1024 });
+  const app = createHttpServer({
+    logger: pino(sink),
+    metrics,
+    bodyLimit: 1024,
+    onServerError: (note) => serverErrors.push(note),
+    ...timeouts,
+  });
   app.get('/bug', async () => {
     const user = undefined as unknown as { balance: number };
     return user.balance;
@@ -38,7 +46,7 @@ function serverWithLogs() {
     if (request.body.n < 0) throw new AppError(PlatformErrors.RATE_LIMITED, { retryAfterSeconds: 5 });
     return request.body;
   });
-  return { app, lines, metrics };
+  return { app, lines, metrics, serverErrors };
 }
 
 test('a bug: 500 with an errorId; one error line with that id and the stack; one request line', async () => {
@@ -257,4 +265,168 @@ test('an error answered through a slow async onSend hook is sent once, whole', a
   assert.equal(response.statusCode, 429);
   assert.equal(response.json().error, 'RATE_LIMITED');
   assert.equal(payloads.length, 1, 'onSend ran once: one answer');
+});
+
+/** Opens a raw connection to `app`, lets `act` write to it, and resolves with what came back once it closed. */
+async function rawExchange(
+  app: { server: { address(): unknown } },
+  act: (socket: import('node:net').Socket) => Promise<void>,
+): Promise<string> {
+  const { port } = app.server.address() as AddressInfo;
+  const socket = connect(port, '127.0.0.1');
+  let data = '';
+  socket.on('data', (chunk) => {
+    data += chunk;
+  });
+  socket.on('error', () => {});
+  const closed = new Promise((resolve) => socket.once('close', resolve));
+  await new Promise((resolve) => socket.once('connect', resolve));
+  await act(socket);
+  await closed;
+  return data;
+}
+
+/** Resolves once `predicate` holds, or fails after `ms`. */
+async function until(predicate: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await predicate())) {
+    assert.ok(Date.now() < deadline, `timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
+const HALF_A_BODY =
+  'POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"n":';
+
+test('a client that closes mid-body: one info line 499 CLIENT_CLOSED_REQUEST, counted as 499, no server error', async () => {
+  const { app, lines, metrics, serverErrors } = serverWithLogs();
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  lines.length = 0; // the listening line
+  try {
+    // The ways a client leaves: it closes (FIN), it resets (RST), it ends its side and waits.
+    const leave = [
+      (socket: import('node:net').Socket) => socket.destroy(),
+      (socket: import('node:net').Socket) => socket.resetAndDestroy(),
+      (socket: import('node:net').Socket) => socket.end(),
+    ];
+    for (const [i, close] of leave.entries()) {
+      await rawExchange(app, async (socket) => {
+        socket.write(HALF_A_BODY);
+        await sleep(50);
+        close(socket);
+      });
+      await until(() => lines.length === i + 1, 2000, 'the request line');
+    }
+    await sleep(100);
+    assert.equal(lines.length, 3, `one line per request: ${JSON.stringify(lines)}`);
+    for (const line of lines) {
+      assert.equal(line.msg, 'request_completed');
+      assert.equal(line.level, 30, 'info');
+      assert.equal(line.statusCode, 499);
+      assert.equal(line.error, 'CLIENT_CLOSED_REQUEST');
+      assert.equal(line.endpoint, 'POST /echo');
+      assert.equal(line.stack, undefined, 'no stack');
+      assert.equal(line.errorId, undefined, 'no errorId');
+      assert.equal(line.errorClass, undefined);
+    }
+    assert.deepEqual(serverErrors, [], 'onServerError was not called');
+    assert.equal(await metrics.valueOf('http_requests_total', { route: '/echo', status_code: 499 }), 3);
+    assert.equal(
+      await metrics.valueOf('http_requests_total', { route: '/echo', status_code: 500 }),
+      undefined,
+    );
+    const scrape = await metrics.scrape();
+    assert.match(
+      scrape,
+      /^http_requests_total\{method="POST",route="\/echo",status_code="499",service="test"\} 3$/m,
+    );
+    // The server is none the worse: the next request is answered.
+    const next = await app.inject({ method: 'POST', url: '/echo', payload: { n: 1 } });
+    assert.equal(next.statusCode, 200);
+  } finally {
+    await app.close();
+  }
+});
+
+test('a body trickled past the request timeout keeps its 408; its line says 408 REQUEST_TIMEOUT, no server error', async () => {
+  const { app, lines, metrics, serverErrors } = serverWithLogs({
+    headersTimeoutMs: 500,
+    requestTimeoutMs: 500,
+  });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  lines.length = 0; // the listening line
+  try {
+    const answer = await rawExchange(app, async (socket) => {
+      socket.write(HALF_A_BODY);
+    });
+    assert.match(answer, /^HTTP\/1.1 408 /);
+    assert.match(answer, /"error":"REQUEST_TIMEOUT"/);
+    await until(() => lines.length > 0, 2000, 'the request line');
+    await sleep(100);
+    assert.deepEqual(
+      lines.map((l) => [l.msg, l.level, l.statusCode, l.error, l.stack, l.errorId]),
+      [['request_completed', 30, 408, 'REQUEST_TIMEOUT', undefined, undefined]],
+    );
+    assert.deepEqual(serverErrors, []);
+    assert.equal(await metrics.valueOf('http_requests_total', { route: '/echo', status_code: 408 }), 1);
+  } finally {
+    await app.close();
+  }
+});
+
+test('a client that leaves while its request runs: one 499 line when it leaves, none more when the handler ends', async () => {
+  const { app, lines, metrics, serverErrors } = serverWithLogs();
+  let finished = false;
+  app.post('/slow', async (request) => {
+    request.logContext.cartId = 'cart_slow';
+    await sleep(300);
+    finished = true;
+    return { ok: true };
+  });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  lines.length = 0; // the listening line
+  try {
+    await rawExchange(app, async (socket) => {
+      socket.write(
+        'POST /slow HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}',
+      );
+      await sleep(50);
+      socket.destroy();
+    });
+    await until(() => finished, 2000, 'the handler to end');
+    await sleep(100);
+    assert.deepEqual(
+      lines.map((l) => [l.msg, l.statusCode, l.error, l.cartId, l.errorId]),
+      [['request_completed', 499, 'CLIENT_CLOSED_REQUEST', 'cart_slow', undefined]],
+    );
+    assert.deepEqual(serverErrors, []);
+    assert.equal(await metrics.valueOf('http_requests_total', { route: '/slow', status_code: 499 }), 1);
+  } finally {
+    await app.close();
+  }
+});
+
+test('a bug is still a bug when its client has left: the error line, its errorId and onServerError', async () => {
+  const { app, lines, serverErrors } = serverWithLogs();
+  app.post('/slow-bug', async () => {
+    await sleep(100);
+    throw new TypeError('a real bug');
+  });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  lines.length = 0; // the listening line
+  try {
+    await rawExchange(app, async (socket) => {
+      socket.write(
+        'POST /slow-bug HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}',
+      );
+      await sleep(20);
+      socket.destroy();
+    });
+    await until(() => serverErrors.length === 1, 2000, 'the server error');
+    const errorLine = lines.find((l) => l.errorId === serverErrors[0]?.errorId && l.stack);
+    assert.equal(errorLine?.errorClass, 'TypeError');
+    assert.equal(errorLine?.level, 50);
+  } finally {
+    await app.close();
+  }
 });

@@ -19,6 +19,7 @@ import { mapError } from '../errors/mapError.ts';
 import { PROBLEM_CONTENT_TYPE, toProblem } from '../errors/problem.ts';
 import type { PlatformMetrics } from '../metrics/PlatformMetrics.ts';
 import { runInTrace, type TraceContext, traceFrom } from '../tracing/traceContext.ts';
+import { departureOf, isBodyCutShort, leftBeforeAnswer } from './clientDeparture.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -173,15 +174,24 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
   });
 
   const refusalSample = sampleEvery(REFUSAL_LINE_INTERVAL_MS);
-  app.addHook('onResponse', async (request, reply) => {
+  const completed = new WeakSet<FastifyRequest>();
+  /** The one request line and the one count of a request, however it ended. */
+  const completeRequest = (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    statusCode: number,
+    context: Record<string, unknown>,
+  ) => {
+    if (completed.has(request)) return;
+    completed.add(request);
     options.metrics.recordRequest(
       request.method,
       request.routeOptions.url ?? 'unmatched',
-      reply.statusCode,
+      statusCode,
       reply.elapsedTime / 1000,
     );
     let sampled: { refusalsNotLogged: number } | undefined;
-    if (REFUSALS.has(String(request.logContext.error))) {
+    if (REFUSALS.has(String(context.error))) {
       const { log, skipped } = refusalSample();
       if (!log) return;
       sampled = { refusalsNotLogged: skipped };
@@ -189,16 +199,33 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     request.log.info(
       {
         endpoint: endpointOf(request),
-        statusCode: reply.statusCode,
+        statusCode,
         durationMs: Math.round(reply.elapsedTime * 100) / 100,
-        ...request.logContext,
+        ...context,
         ...sampled,
       },
       'request_completed',
     );
+  };
+  app.addHook('onResponse', async (request, reply) => {
+    completeRequest(request, reply, reply.statusCode, request.logContext);
+  });
+  // A response whose connection closes before it is written never finishes, so onResponse never runs:
+  // a client that left (mid-body, or while its request ran) gets its line and its count here, as 499
+  // (nginx's "client closed request"), or 408 when its body was cut off by the request timeout.
+  app.addHook('onRequest', (request, reply, done) => {
+    reply.raw.once('close', () => {
+      if (!leftBeforeAnswer(reply)) return;
+      const departure = departureOf(request);
+      completeRequest(request, reply, departure.status, { ...request.logContext, error: departure.code });
+    });
+    done();
   });
 
   app.setErrorHandler(async (rawError, request, reply) => {
+    // The body stopped because its client left: nobody to answer, nothing failed here. The response's
+    // close (above) writes the request line; returning nothing sends nothing on the closed socket.
+    if (isBodyCutShort(rawError, request)) return;
     const error = mapError(rawError);
     const errorId = error.status >= 500 ? newErrorId() : undefined;
     request.logContext.error = error.code;

@@ -103,7 +103,7 @@ export class PlatformMetrics implements CallRecorder {
     });
     this.#requests = new Counter({
       name: 'http_requests_total',
-      help: 'HTTP requests answered, by route pattern and status code.',
+      help: 'HTTP requests, by route pattern and status code; 499: the client closed the connection before its answer.',
       labelNames: ['method', 'route', 'status_code'],
       registers,
     });
