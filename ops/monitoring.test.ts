@@ -12,7 +12,7 @@ const RULE_TESTS = path('./prometheus/rules/steadfast.rules.test.yml');
 const ALERTMANAGER = path('./alertmanager/alertmanager.yml');
 const RUNBOOKS = path('../docs/runbooks.md');
 
-/** The categories of the article's decision tree, as alert labels. */
+/** The categories of the seed article's decision tree (docs/architecture.md section 1), as alert labels. */
 const CATEGORIES = [
   'bad_deployment',
   'unhandled_exception',

@@ -8,7 +8,7 @@ import pg from 'pg';
 import { assertProblem } from './support/problems.ts';
 import { type ApiResponse, eventually, startTestStack, type TestStack } from './support/stack.ts';
 
-// Every row of DESIGN section 4, against the real stack: checkout, inventory, payment sandbox, PostgreSQL.
+// Every row of docs/architecture.md section 4, against the real stack: checkout, inventory, payment sandbox, PostgreSQL.
 interface ProblemResponseDoc {
   headers: Record<string, unknown>;
   content: Record<
@@ -429,7 +429,7 @@ describe('checkout: every status it returns is true', () => {
 
   test('500 INTERNAL_SERVER_ERROR: a bug answers with an errorId, and the log line with that id holds the stack', async () => {
     const { cartId, token } = await stack.cart('usr_bug');
-    // A deploy whose code expects a column the schema does not have: the article's bad-deployment 500.
+    // A deploy whose code expects a column the schema does not have: the seed article's bad-deployment 500.
     const db = new pg.Client({ connectionString: stack.info.databaseUrl });
     await db.connect();
     await db.query('ALTER TABLE products RENAME COLUMN name TO title');

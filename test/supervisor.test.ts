@@ -7,7 +7,7 @@ import type { StackInfo } from '../src/stack/startStack.ts';
 import { portOpen } from './support/processes.ts';
 import { eventually, startTestStack, type TestStack } from './support/stack.ts';
 
-// DESIGN section 9: a service that dies is logged and restarted, as a process manager would; the rest stay up.
+// docs/architecture.md section 10: a service that dies is logged and restarted, as a process manager would; the rest stay up.
 describe('steadfast start supervises what it started', () => {
   let stack: TestStack;
   let users = 0;

@@ -22,7 +22,7 @@ interface OrderRow {
 }
 
 /**
- * The invariants of DESIGN section 5, checked across the checkout database, the inventory service and
+ * The invariants of docs/architecture.md section 5, checked across the checkout database, the inventory service and
  * the payment gateway: each charge belongs to exactly one confirmed order or is refunded; no order
  * without its charge; one charge per attempt (the gateway's idempotency key) at most; stock never
  * negative and `initial = available + reserved + sold`; no attempt left unsettled past its lease.

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * `steadfast`: the command line of DESIGN section 2. Each command is a thin call into the layer that
+ * `steadfast`: the command line (docs/architecture.md section 10). Each command is a thin call into the layer that
  * owns the work; nothing here knows how checkout, preflight or the stack do theirs.
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -26,7 +26,7 @@ Commands:
   token --user <id> [--ttl 1h] prints a development bearer token
   triage [--logs <file|dir|->]... [--metrics <url|file>]... [--health <url>]... [--since 30m]
          [--format text|json] [--error-id ERR-...]
-                               the article's decision tree on logs, metrics and health: when, which
+                               the decision tree of 5xx on logs, metrics and health: when, which
                                category, which exception where, the root cause, what to do; with no
                                source, the local stack. Exit 0 healthy, 1 a problem, 2 bad usage
 

@@ -9,7 +9,7 @@ interface DemoProduct {
   stock: number;
 }
 
-/** At least 20 SKUs with stock and one with none (`sku_sold_out`), DESIGN section 9. */
+/** At least 20 SKUs with stock and one with none (`sku_sold_out`), docs/architecture.md section 10. */
 export const DEMO_PRODUCTS: readonly DemoProduct[] = [
   ['sku_tshirt', 'Steadfast T-shirt', 2500, 200],
   ['sku_hoodie', 'Steadfast hoodie', 5900, 100],

@@ -38,7 +38,7 @@ export interface StackOptions {
   monitoring?: { prometheusPort: number; alertmanagerPort: number } | undefined;
 }
 
-/** The facts a script needs to use a running stack: `<data dir>/stack.json` (DESIGN section 9). */
+/** The facts a script needs to use a running stack: `<data dir>/stack.json` (docs/architecture.md section 10). */
 export interface StackInfo {
   checkoutUrl: string;
   inventoryUrl: string;

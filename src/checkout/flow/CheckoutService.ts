@@ -76,7 +76,7 @@ interface Finished {
 class Deferred extends Error {}
 
 /**
- * The checkout flow of DESIGN section 5: record the attempt, reserve stock, charge, then create the
+ * The checkout flow of docs/architecture.md section 5: record the attempt, reserve stock, charge, then create the
  * order in one statement. The attempt id is the idempotency key of the reservation and of the charge,
  * so any step may be taken again, and what happened between two writes is asked of the dependency
  * instead of written down: two commits per checkout on the request's path, where every phase used to

@@ -97,7 +97,8 @@ export const loadSheddingSettings = {
 };
 
 export const metricsSettings = {
-  // Logs that fill a disk make every write fail, the logging of the failure included (the article's mistake 5).
+  // Logs that fill a disk make every write fail, the logging of the failure included (the seed article's
+  // mistake 5, docs/architecture.md section 1).
   METRICS_DISK_PATHS: Type.String({
     default: 'data=.',
     minLength: 1,

@@ -1,7 +1,7 @@
 import Type from 'typebox';
 import type { AppError } from './AppError.ts';
 
-/** RFC 9457 problem details, with the article's `error` / `message` members beside them. */
+/** RFC 9457 problem details, with the seed article's `error` / `message` members beside them. */
 export const ProblemSchema = Type.Object(
   {
     type: Type.String(),

@@ -60,7 +60,7 @@ const BREAKER_VALUE = { CLOSED: 0, HALF_OPEN: 1, OPEN: 2, ISOLATED: 2 } as const
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 /**
- * The metrics every service on the platform exposes at `GET /metrics` (DESIGN section 7), under the
+ * The metrics every service on the platform exposes at `GET /metrics` (docs/architecture.md section 7), under the
  * names that alert rules, dashboards and triage rely on. Domains add their own to `registry`.
  * Sources (breakers, the pool, disks) are read when scraped, so a scrape always tells the present.
  */

@@ -13,7 +13,7 @@ const StockLevel = Type.Object({
 });
 const Id = Type.String({ minLength: 1, maxLength: 128 });
 
-/** The inventory service's HTTP interface (DESIGN section 9). All writes are idempotent. */
+/** The inventory service's HTTP interface (docs/architecture.md section 10). All writes are idempotent. */
 export function registerInventoryRoutes(
   app: HttpServer,
   store: StockStore,
