@@ -26,6 +26,9 @@ export type TransitionOutcome =
 
 const STOCK_COLUMNS = 'sku, initial, available, reserved, sold';
 
+/** Units a SKU may ever receive: its counts are PostgreSQL `integer`s, and `initial` is the largest. */
+export const MAX_UNITS_PER_SKU = 2 ** 31 - 1;
+
 /** The SQLSTATE `reserve_stock` raises when a SKU is unknown or short (migration 0002). */
 const RESERVE_REFUSED = 'SF001';
 
@@ -46,15 +49,19 @@ export class StockStore {
       .rows[0];
   }
 
-  /** Adds units to a SKU (creating it): a delivery from the warehouse. */
-  async restock(sku: string, quantity: number): Promise<StockLevel> {
+  /**
+   * Adds units to a SKU (creating it): a delivery from the warehouse. Undefined, and nothing changed, when
+   * the SKU would then have received more than MAX_UNITS_PER_SKU.
+   */
+  async restock(sku: string, quantity: number): Promise<StockLevel | undefined> {
     const result = await this.#db.query<StockLevel>(
       `INSERT INTO stock (sku, initial, available) VALUES ($1, $2, $2)
        ON CONFLICT (sku) DO UPDATE SET initial = stock.initial + $2, available = stock.available + $2, updated_at = now()
+       WHERE stock.initial + $2::bigint <= $3
        RETURNING ${STOCK_COLUMNS}`,
-      [sku, quantity],
+      [sku, quantity, MAX_UNITS_PER_SKU],
     );
-    return result.rows[0] as StockLevel;
+    return result.rows[0];
   }
 
   /**

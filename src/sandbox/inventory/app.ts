@@ -1,7 +1,8 @@
 import Type from 'typebox';
 import type { HttpServer } from '../../platform/http/createHttpServer.ts';
+import { StorableString } from '../../platform/http/storableText.ts';
 import type { FaultSwitch } from '../faultSwitch.ts';
-import type { StockStore } from './StockStore.ts';
+import { MAX_UNITS_PER_SKU, type StockStore } from './StockStore.ts';
 
 const Sku = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.-]+$' });
 const StockLevel = Type.Object({
@@ -11,7 +12,8 @@ const StockLevel = Type.Object({
   reserved: Type.Integer(),
   sold: Type.Integer(),
 });
-const Id = Type.String({ minLength: 1, maxLength: 128 });
+/** A reservation id (a checkout attempt's): any text PostgreSQL can store, refused otherwise. */
+const Id = StorableString({ minLength: 1, maxLength: 128 });
 
 /** The inventory service's HTTP interface (docs/architecture.md section 10). All writes are idempotent. */
 export function registerInventoryRoutes(
@@ -38,7 +40,13 @@ export function registerInventoryRoutes(
         body: Type.Object({ quantity: Type.Integer({ minimum: 1, maximum: 1_000_000 }) }),
       },
     },
-    async (request) => store.restock(request.params.sku, request.body.quantity),
+    async (request, reply) => {
+      const level = await store.restock(request.params.sku, request.body.quantity);
+      if (level) return level;
+      return reply
+        .code(409)
+        .send({ error: 'STOCK_LIMIT_EXCEEDED', sku: request.params.sku, maxUnits: MAX_UNITS_PER_SKU });
+    },
   );
 
   app.post(

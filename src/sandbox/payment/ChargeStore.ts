@@ -35,6 +35,14 @@ interface ChargeRow {
 
 const newId = (prefix: string) => `${prefix}_${randomBytes(12).toString('hex')}`;
 
+/**
+ * The start of `text`, cut between code points: a cut between the two halves of a surrogate pair would
+ * leave one alone, which the stored answer's `jsonb` refuses.
+ */
+export function firstCodePoints(text: string, count: number): string {
+  return Array.from(text).slice(0, count).join('');
+}
+
 function chargeObject(row: ChargeRow) {
   return {
     id: row.id,
@@ -69,7 +77,7 @@ export class ChargeStore {
               type: 'invalid_request_error',
               code: 'resource_missing',
               param: 'source',
-              message: `No such token: '${request.source.slice(0, 64)}'`,
+              message: `No such token: '${firstCodePoints(request.source, 64)}'`,
             },
           },
         };

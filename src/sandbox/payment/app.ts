@@ -1,26 +1,67 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
+import type { AppError } from '../../platform/errors/AppError.ts';
 import type { ErrorRenderer, HttpServer } from '../../platform/http/createHttpServer.ts';
+import { StorableString } from '../../platform/http/storableText.ts';
 import type { FaultSwitch } from '../faultSwitch.ts';
 import type { ChargeStore } from './ChargeStore.ts';
 
-/** Errors in Stripe's shape, so the checkout's gateway client is written against the real thing. */
-export const renderStripeError: ErrorRenderer = (error, errorId) => ({
-  contentType: 'application/json',
-  body: {
-    error: {
-      type: error.status >= 500 ? 'api_error' : 'invalid_request_error',
-      code: error.code.toLowerCase(),
-      message: error.message,
-      ...(errorId ? { request_log_url: errorId } : {}),
+/**
+ * Errors in Stripe's shape, so the checkout's gateway client is written against the real thing: a refused
+ * parameter is named in `param`, as Stripe names it (`source`, `metadata[cartId]`).
+ */
+export const renderStripeError: ErrorRenderer = (error, errorId) => {
+  const param = paramOf(error);
+  return {
+    contentType: 'application/json',
+    body: {
+      error: {
+        type: error.status >= 500 ? 'api_error' : 'invalid_request_error',
+        code: error.code.toLowerCase(),
+        ...(param ? { param } : {}),
+        message: error.message,
+        ...(errorId ? { request_log_url: errorId } : {}),
+      },
     },
-  },
-});
+  };
+};
+
+/** What a refusal of the request's shape names as its field: a part of the request is no parameter. */
+const REQUEST_PARTS = new Set(['body', 'querystring', 'params', 'headers']);
+
+/** The first field a validation refusal names (`fields` of the platform's problem), in Stripe's notation. */
+function paramOf(error: AppError): string | undefined {
+  const fields = error.extensions.fields;
+  const first: unknown = Array.isArray(fields) ? fields[0] : undefined;
+  const path = typeof first === 'string' ? first : (first as { field?: unknown } | undefined)?.field;
+  if (typeof path !== 'string' || path === '' || REQUEST_PARTS.has(path)) return undefined;
+  const [head, ...rest] = path.split('.');
+  return `${head}${rest.map((segment) => `[${segment}]`).join('')}`;
+}
+
+/** Ids the gateway made (`ch_...`, `re_...`) or a caller names; refused when they cannot be stored. */
+const Id = StorableString({ minLength: 1, maxLength: 255 });
 
 const IdempotencyHeaders = Type.Object({
-  'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
+  'idempotency-key': Type.Optional(StorableString({ minLength: 1, maxLength: 255 })),
 });
+
+/**
+ * Stripe's limits: at most 50 keys, of at most 40 characters, each value a string of at most 500. Every
+ * key and value is checked (`additionalProperties`, not a key pattern: `.` matches no line separator, so a
+ * pattern would leave some keys' values unchecked), and all of it must be storable in `jsonb`.
+ */
+const Metadata = Type.Unsafe<Record<string, string>>(
+  Type.Object(
+    {},
+    {
+      additionalProperties: StorableString({ maxLength: 500 }),
+      propertyNames: StorableString({ minLength: 1, maxLength: 40 }),
+      maxProperties: 50,
+    },
+  ),
+);
 
 export function registerPaymentRoutes(
   app: HttpServer,
@@ -50,8 +91,8 @@ export function registerPaymentRoutes(
           body: Type.Object({
             amount: Type.Integer({ minimum: 1, maximum: 99_999_999 }),
             currency: Type.String({ pattern: '^[a-z]{3}$' }),
-            source: Type.String({ minLength: 1, maxLength: 255 }),
-            metadata: Type.Optional(Type.Record(Type.String(), Type.String({ maxLength: 500 }))),
+            source: StorableString({ minLength: 1, maxLength: 255 }),
+            metadata: Type.Optional(Metadata),
           }),
         },
       },
@@ -66,7 +107,7 @@ export function registerPaymentRoutes(
     api.post(
       '/v1/refunds',
       {
-        schema: { headers: IdempotencyHeaders, body: Type.Object({ charge: Type.String({ minLength: 1 }) }) },
+        schema: { headers: IdempotencyHeaders, body: Type.Object({ charge: Id }) },
       },
       async (request, reply) => {
         const answer = await store.refund(request.body.charge, request.headers['idempotency-key']);
@@ -79,9 +120,10 @@ export function registerPaymentRoutes(
       {
         schema: {
           querystring: Type.Object({
-            attempt: Type.Optional(Type.String({ minLength: 1 })),
+            // A checkout attempt id, as the charge's `metadata[attemptId]` holds it.
+            attempt: Type.Optional(StorableString({ minLength: 1, maxLength: 500 })),
             limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,3}$' })),
-            starting_after: Type.Optional(Type.String({ minLength: 1 })),
+            starting_after: Type.Optional(Id),
           }),
         },
       },
@@ -96,15 +138,11 @@ export function registerPaymentRoutes(
       },
     );
 
-    api.get(
-      '/v1/charges/:id',
-      { schema: { params: Type.Object({ id: Type.String() }) } },
-      async (request, reply) => {
-        const charge = await store.get(request.params.id);
-        if (!charge)
-          return reply.code(404).send({ error: { type: 'invalid_request_error', code: 'resource_missing' } });
-        return charge;
-      },
-    );
+    api.get('/v1/charges/:id', { schema: { params: Type.Object({ id: Id }) } }, async (request, reply) => {
+      const charge = await store.get(request.params.id);
+      if (!charge)
+        return reply.code(404).send({ error: { type: 'invalid_request_error', code: 'resource_missing' } });
+      return charge;
+    });
   });
 }
