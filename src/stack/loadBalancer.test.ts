@@ -1,9 +1,14 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import { type AddressInfo, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort } from './freePort.ts';
 import { HAPROXY_CONFIG, HAPROXY_ERRORS, haproxyConfigFor } from './loadBalancer.ts';
 
 /** `haproxy -c`: HAProxy's own check of a configuration file. */
@@ -46,3 +51,182 @@ test('the configuration for N instances has one server line each, and HAProxy ac
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+/** The instance's own pattern for a request id it keeps (createHttpServer's REQUEST_ID). */
+const INSTANCE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/**
+ * The shipped configuration in front of one backend, run by a real HAProxy: what it hands the backend,
+ * answers and logs for a request id a client sends.
+ */
+describe('X-Request-Id through HAProxy: one id the instance keeps, never an unchecked echo', () => {
+  let backend: Server;
+  let balancer: RunningHaproxy;
+  /** In front of a server that is not there: HAProxy's own 503. */
+  let nobody: RunningHaproxy;
+  /** The X-Request-Id headers each request reached the backend with, by the path it asked for. */
+  const received = new Map<string, string | string[] | undefined>();
+
+  before(async () => {
+    backend = createServer((request, response) => {
+      received.set(request.url ?? '', request.headers['x-request-id']);
+      const id = request.headers['x-request-id'];
+      // As the instance does: the id it was given back on the answer, when it keeps it.
+      if (typeof id === 'string' && INSTANCE_REQUEST_ID.test(id)) response.setHeader('x-request-id', id);
+      response.end('{}');
+    });
+    backend.listen(0, '127.0.0.1');
+    await once(backend, 'listening');
+    balancer = await startHaproxy(`http://127.0.0.1:${(backend.address() as AddressInfo).port}`);
+    nobody = await startHaproxy(`http://127.0.0.1:${await freePort()}`);
+  });
+  after(async () => {
+    await balancer?.stop();
+    await nobody?.stop();
+    backend?.close();
+  });
+
+  /** One request written byte for byte (any header, any byte), and what came back. */
+  function rawRequest(port: number, head: string): Promise<{ status: number; headers: string }> {
+    return new Promise((resolve, reject) => {
+      const socket = connect(port, '127.0.0.1');
+      let text = '';
+      socket.on('data', (chunk) => {
+        text += chunk.toString('latin1');
+      });
+      socket.on('error', reject);
+      socket.on('close', () => {
+        const [statusLine = '', ...lines] = (text.split('\r\n\r\n')[0] ?? '').split('\r\n');
+        resolve({ status: Number(statusLine.split(' ')[1]), headers: lines.join('\n') });
+      });
+      socket.end(Buffer.from(`${head}Connection: close\r\n\r\n`, 'latin1'));
+    });
+  }
+  const responseId = (headers: string) =>
+    headers
+      .split('\n')
+      .filter((line) => /^x-request-id:/i.test(line))
+      .map((line) => line.slice(line.indexOf(':') + 1).trim());
+  const loggedId = async (path: string) => {
+    const deadline = Date.now() + 5000;
+    for (;;) {
+      const line = balancer
+        .output()
+        .split('\n')
+        .find((l) => l.includes(`GET ${path} HTTP/1.1`));
+      const id = line ? /id=(\S*)/.exec(line)?.[1] : undefined;
+      if (id !== undefined) return id;
+      assert.ok(Date.now() < deadline, `no HAProxy log line for ${path}: ${balancer.output()}`);
+      await sleep(20);
+    }
+  };
+
+  test('a valid id is kept: the backend, the answer and the log line hold it', async () => {
+    const { status, headers } = await rawRequest(
+      balancer.port,
+      'GET /kept HTTP/1.1\r\nHost: x\r\nX-Request-Id: client-id_1.2:3\r\n',
+    );
+    assert.equal(status, 200);
+    assert.equal(received.get('/kept'), 'client-id_1.2:3');
+    assert.deepEqual(responseId(headers), ['client-id_1.2:3']);
+    assert.equal(await loggedId('/kept'), 'client-id_1.2:3');
+  });
+
+  const replaced: [string, string][] = [
+    ['/space', 'X-Request-Id: has space\r\n'],
+    ['/slash', 'X-Request-Id: a/b\r\n'],
+    ['/markup', 'X-Request-Id: <script>alert(1)</script>\r\n'],
+    ['/quote', 'X-Request-Id: a"b\r\n'],
+    ['/unicode', 'X-Request-Id: caf\u00e9\r\n'],
+    ['/long', `X-Request-Id: ${'a'.repeat(129)}\r\n`],
+    ['/empty', 'X-Request-Id: \r\n'],
+    ['/two', 'X-Request-Id: one\r\nX-Request-Id: two\r\n'],
+    ['/comma', 'X-Request-Id: one,two\r\n'],
+    ['/absent', ''],
+  ];
+  for (const [path, header] of replaced) {
+    test(`a bad id (${path.slice(1)}) is replaced by HAProxy's own, the same in the backend, the answer and the log`, async () => {
+      const { status, headers } = await rawRequest(
+        balancer.port,
+        `GET ${path} HTTP/1.1\r\nHost: x\r\n${header}`,
+      );
+      assert.equal(status, 200);
+      const given = received.get(path);
+      assert.equal(typeof given, 'string', `one header reached the backend: ${JSON.stringify(given)}`);
+      assert.match(String(given), INSTANCE_REQUEST_ID, 'an id the instance keeps');
+      assert.match(String(given), /^[0-9A-F]{20,}$/, "HAProxy's unique id");
+      assert.deepEqual(responseId(headers), [given]);
+      assert.equal(await loggedId(path), given);
+    });
+  }
+
+  test("HAProxy's own 503 carries the checked id, never the client's bad one", async () => {
+    const bad = await rawRequest(
+      nobody.port,
+      'GET /gone HTTP/1.1\r\nHost: x\r\nX-Request-Id: <img src=x onerror=alert(1)>\r\n',
+    );
+    assert.equal(bad.status, 503);
+    const [id] = responseId(bad.headers);
+    assert.match(id ?? '', /^[0-9A-F]{20,}$/);
+    assert.doesNotMatch(bad.headers, /onerror/);
+    const good = await rawRequest(nobody.port, 'GET /gone HTTP/1.1\r\nHost: x\r\nX-Request-Id: ok-1\r\n');
+    assert.equal(good.status, 503);
+    assert.deepEqual(responseId(good.headers), ['ok-1']);
+  });
+});
+
+interface RunningHaproxy {
+  port: number;
+  output: () => string;
+  stop: () => Promise<void>;
+}
+
+/** A real HAProxy with the shipped configuration, its one server at `serverUrl`; its log is its stdout. */
+async function startHaproxy(serverUrl: string): Promise<RunningHaproxy> {
+  const dir = await mkdtemp(join(tmpdir(), 'steadfast-haproxy-id-'));
+  const config = join(dir, 'haproxy.cfg');
+  const template = await readFile(HAPROXY_CONFIG, 'utf8');
+  await writeFile(config, haproxyConfigFor(template, [{ name: 'checkout-1', url: serverUrl }]));
+  const port = await freePort();
+  const child: ChildProcess = spawn('haproxy', ['-db', '-f', config], {
+    env: {
+      ...process.env,
+      HAPROXY_BIND: `127.0.0.1:${port}`,
+      HAPROXY_STATS_BIND: `127.0.0.1:${await freePort()}`,
+      HAPROXY_ERRORS,
+      HAPROXY_ADMIN_SOCKET: join(dir, 'admin.sock'),
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  for (const stream of [child.stdout, child.stderr]) {
+    stream?.on('data', (chunk) => {
+      output += chunk;
+    });
+  }
+  const deadline = Date.now() + 10_000;
+  while (!(await answers(port))) {
+    assert.equal(child.exitCode, null, `HAProxy exited: ${output}`);
+    assert.ok(Date.now() < deadline, `HAProxy did not start: ${output}`);
+    await sleep(50);
+  }
+  return {
+    port,
+    output: () => output,
+    stop: async () => {
+      child.kill('SIGKILL');
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function answers(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
