@@ -15,6 +15,7 @@ import { registerCartRoutes } from './carts/cartRoutes.ts';
 import { CheckoutMetrics } from './checkoutMetrics.ts';
 import { type CheckoutSettings, checkoutCapacity } from './config.ts';
 import { AttemptStore } from './flow/AttemptStore.ts';
+import { IdempotencyKeyStore } from './flow/IdempotencyKeyStore.ts';
 import { CheckoutService } from './flow/CheckoutService.ts';
 import { registerCheckoutRoutes } from './flow/checkoutRoutes.ts';
 import { RecoveryWorker } from './flow/RecoveryWorker.ts';
@@ -35,11 +36,13 @@ export async function buildCheckoutApp(
   metrics.watchBreaker(inventoryHttp);
   const carts = new CartStore(db);
   const attempts = new AttemptStore(db, config.CHECKOUT_ATTEMPT_LEASE_MS);
+  const keys = new IdempotencyKeyStore(db);
   const checkoutMetrics = new CheckoutMetrics(metrics.registry, () => attempts.countUnsettled());
   const stock = new StockCommitter({ inventory, attempts, logger: logger.child({ component: 'stock' }) });
   const service = new CheckoutService({
     db,
     attempts,
+    keys,
     stock,
     inventory,
     payment,
@@ -97,6 +100,7 @@ export async function buildCheckoutApp(
   await registerCheckoutRoutes(app, {
     service,
     db,
+    keys,
     authenticate,
     metrics: checkoutMetrics,
     ratePerMinute: config.CHECKOUT_RATE_LIMIT_PER_MINUTE,
@@ -107,6 +111,7 @@ export async function buildCheckoutApp(
   const recovery = new RecoveryWorker({
     service,
     attempts,
+    keys,
     metrics: checkoutMetrics,
     logger: logger.child({ component: 'recovery' }),
     intervalMs: config.RECOVERY_INTERVAL_MS,

@@ -8,13 +8,8 @@ import { isUuid } from '../carts/CartStore.ts';
 import { CheckoutErrors } from '../errors.ts';
 import type { InventoryClient } from '../gateways/InventoryClient.ts';
 import type { ChargeResult, PaymentGateway } from '../gateways/PaymentGateway.ts';
-import {
-  type Attempt,
-  type AttemptStore,
-  claimKey,
-  type KeyScope,
-  type StoredOutcome,
-} from './AttemptStore.ts';
+import type { Attempt, AttemptStore, StoredOutcome } from './AttemptStore.ts';
+import type { IdempotencyKeyStore, KeyScope } from './IdempotencyKeyStore.ts';
 import type { StockCommitter } from './StockCommitter.ts';
 
 export interface CheckoutCommand {
@@ -37,13 +32,15 @@ export type CheckoutResult = StoredOutcome & { replayed: boolean; order?: Confir
 /** How a recovery ended: the order exists (finished), or what was taken was given back (unwound), or not yet. */
 export type RecoveryOutcome = 'finished' | 'unwound' | 'deferred';
 
-interface Dependencies {
-  db: Database;
-  attempts: AttemptStore;
-  inventory: InventoryClient;
-  payment: PaymentGateway;
+/** What the flow uses of each collaborator (so a test can hand it fakes of just that). */
+export interface CheckoutDependencies {
+  db: Pick<Database, 'query' | 'transaction'>;
+  attempts: Pick<AttemptStore, 'start' | 'takeOver' | 'complete' | 'fail' | 'chargeRechecked'>;
+  keys: Pick<IdempotencyKeyStore, 'claim'>;
+  inventory: Pick<InventoryClient, 'reserve' | 'release'>;
+  payment: Pick<PaymentGateway, 'charge' | 'chargesFor' | 'refund'>;
   /** Sells the reserved stock of confirmed orders after their answer, in batches. */
-  stock: StockCommitter;
+  stock: Pick<StockCommitter, 'add' | 'commitNow'>;
   reservationTtlSeconds: number;
   /** When to look again for a charge that may land after an attempt was failed without one. */
   lateChargeRecheckMs: number;
@@ -84,9 +81,9 @@ class Deferred extends Error {}
  * was paid for and unwinds the rest. An unknown outcome is never guessed: the gateway is asked.
  */
 export class CheckoutService {
-  readonly #deps: Dependencies;
+  readonly #deps: CheckoutDependencies;
 
-  constructor(deps: Dependencies) {
+  constructor(deps: CheckoutDependencies) {
     this.#deps = deps;
   }
 
@@ -156,7 +153,7 @@ export class CheckoutService {
   async #begin(
     command: CheckoutCommand,
   ): Promise<{ attempt: Attempt; resumed: boolean } | { outcome: StoredOutcome }> {
-    const { db, attempts } = this.#deps;
+    const { db, attempts, keys } = this.#deps;
     const start = async (tx: Queryable) => {
       if (!isUuid(command.cartId)) throw new AppError(CheckoutErrors.CART_NOT_FOUND);
       const started = await attempts.start(tx, {
@@ -173,7 +170,7 @@ export class CheckoutService {
       const key = command.key;
       if (!key) return await start(db);
       return await db.transaction(async (tx) => {
-        const state = await claimKey(tx, key);
+        const state = await keys.claim(tx, key);
         if (state.kind === 'mismatch') throw new AppError(CheckoutErrors.IDEMPOTENCY_KEY_MISMATCH);
         if (state.kind === 'replay') return { outcome: state.outcome };
         if (state.kind === 'in_flight') {

@@ -3,6 +3,7 @@ import { runInTrace, traceFrom } from '../../platform/tracing/traceContext.ts';
 import type { CheckoutMetrics } from '../checkoutMetrics.ts';
 import type { AttemptStore } from './AttemptStore.ts';
 import type { CheckoutService, RecoveryOutcome } from './CheckoutService.ts';
+import type { IdempotencyKeyStore } from './IdempotencyKeyStore.ts';
 
 export interface RecoveryCounts {
   finished: number;
@@ -13,9 +14,10 @@ export interface RecoveryCounts {
 }
 
 export interface RecoveryWorkerOptions {
-  service: CheckoutService;
-  attempts: AttemptStore;
-  metrics: CheckoutMetrics;
+  service: Pick<CheckoutService, 'recover' | 'refundLateCharges'>;
+  attempts: Pick<AttemptStore, 'claimAbandoned' | 'claimUncommittedStock' | 'claimChargeRechecks'>;
+  keys: Pick<IdempotencyKeyStore, 'purge'>;
+  metrics: Pick<CheckoutMetrics, 'recovered' | 'lateChargesRefunded'>;
   logger: Logger;
   intervalMs: number;
   keyRetentionHours: number;
@@ -29,13 +31,6 @@ const BATCH = 20;
  * idempotency keys. Safe with many instances: claims use FOR UPDATE SKIP LOCKED and a lease.
  */
 export class RecoveryWorker {
-  readonly totals: RecoveryCounts = {
-    finished: 0,
-    unwound: 0,
-    deferred: 0,
-    lateChargesRefunded: 0,
-    keysPurged: 0,
-  };
   readonly #options: RecoveryWorkerOptions;
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<unknown> | undefined;
@@ -117,8 +112,7 @@ export class RecoveryWorker {
       counts.lateChargesRefunded += refunded;
       metrics.lateChargesRefunded(refunded);
     }
-    counts.keysPurged = await attempts.purgeKeys(this.#options.keyRetentionHours);
-    for (const key of Object.keys(counts) as (keyof RecoveryCounts)[]) this.totals[key] += counts[key];
+    counts.keysPurged = await this.#options.keys.purge(this.#options.keyRetentionHours);
     return counts;
   }
 }

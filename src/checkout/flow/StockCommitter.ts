@@ -15,8 +15,8 @@ const MAX_WAIT_MS = 25;
  * run out (`claimUncommittedStock`).
  */
 export class StockCommitter {
-  readonly #inventory: InventoryClient;
-  readonly #attempts: AttemptStore;
+  readonly #inventory: Pick<InventoryClient, 'commitMany'>;
+  readonly #attempts: Pick<AttemptStore, 'markStockCommitted'>;
   readonly #log: Logger;
   #pending: string[] = [];
   #timer: NodeJS.Timeout | undefined;
@@ -26,7 +26,11 @@ export class StockCommitter {
    */
   #sending: Promise<void> | undefined;
 
-  constructor(options: { inventory: InventoryClient; attempts: AttemptStore; logger: Logger }) {
+  constructor(options: {
+    inventory: Pick<InventoryClient, 'commitMany'>;
+    attempts: Pick<AttemptStore, 'markStockCommitted'>;
+    logger: Logger;
+  }) {
     this.#inventory = options.inventory;
     this.#attempts = options.attempts;
     this.#log = options.logger;

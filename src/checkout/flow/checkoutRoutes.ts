@@ -18,8 +18,8 @@ import { StorableString } from '../../platform/http/storableText.ts';
 import type { Authenticate } from '../auth.ts';
 import type { CheckoutMetrics } from '../checkoutMetrics.ts';
 import { API_ERRORS, CheckoutErrors } from '../errors.ts';
-import { type KeyScope, storeOutcome } from './AttemptStore.ts';
 import type { CheckoutService } from './CheckoutService.ts';
+import type { IdempotencyKeyStore, KeyScope } from './IdempotencyKeyStore.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -66,6 +66,7 @@ export async function registerCheckoutRoutes(
   options: {
     service: CheckoutService;
     db: Database;
+    keys: IdempotencyKeyStore;
     authenticate: Authenticate;
     metrics: CheckoutMetrics;
     ratePerMinute: number;
@@ -165,13 +166,14 @@ export async function registerCheckoutRoutes(
         const scope = request.idempotencyScope;
         const code = request.logContext.error as string | undefined;
         if (scope && reply.statusCode >= 400 && reply.statusCode < 500 && !NOT_FINAL.has(code ?? '')) {
-          await storeOutcome(options.db, scope, { status: reply.statusCode, body: String(payload) }).catch(
-            (error: Error) =>
+          await options.keys
+            .storeOutcome(scope, { status: reply.statusCode, body: String(payload) })
+            .catch((error: Error) =>
               request.log.warn(
                 { errorClass: error.name, reason: error.message },
                 'idempotent_outcome_not_stored',
               ),
-          );
+            );
         }
         return payload;
       },
