@@ -1,0 +1,34 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { loadConfig } from '../platform/config/loadConfig.ts';
+import { CheckoutSettings, checkoutCapacity } from './config.ts';
+
+const settings = (env: Record<string, string> = {}) => {
+  const result = loadConfig(CheckoutSettings, { DATABASE_URL: 'postgres://localhost/checkout', ...env });
+  assert.ok(result.ok, JSON.stringify(!result.ok && result.problems));
+  return result.config;
+};
+
+test('capacity: what every bulkhead can take less the background work, by the tightest of them', () => {
+  const sized = (payment: number, inventory: number, database: number) =>
+    checkoutCapacity(
+      settings({
+        PAYMENT_MAX_CONCURRENT: String(payment),
+        PAYMENT_MAX_QUEUE: String(payment),
+        INVENTORY_MAX_CONCURRENT: String(inventory),
+        INVENTORY_MAX_QUEUE: String(inventory),
+        DB_POOL_MAX: String(database),
+        DB_POOL_QUEUE_MAX: String(database),
+      }),
+    );
+  // Background work holds 1 payment call, 2 inventory calls and 4 database connections at most.
+  assert.equal(sized(5, 10, 10), 9, 'payment the tightest: 5 + 5 - 1');
+  assert.equal(sized(10, 5, 10), 8, 'inventory the tightest: 5 + 5 - 2');
+  assert.equal(sized(10, 10, 5), 6, 'database the tightest: 5 + 5 - 4');
+  assert.equal(checkoutCapacity(settings()), 38, "the defaults: inventory the tightest, 20 + 20 - 2, as the README says");
+});
+
+test('capacity: never below one, and a configured cap wins', () => {
+  assert.equal(checkoutCapacity(settings({ PAYMENT_MAX_CONCURRENT: '1', PAYMENT_MAX_QUEUE: '0' })), 1);
+  assert.equal(checkoutCapacity(settings({ CHECKOUT_MAX_CONCURRENT: '7' })), 7);
+});

@@ -1,0 +1,419 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { describe, test } from 'node:test';
+import pino from 'pino';
+import { AppError } from '../../platform/errors/AppError.ts';
+import {
+  DependencyUnavailableError,
+  type UnavailableReason,
+} from '../../platform/errors/DependencyUnavailableError.ts';
+import type { ReserveResult } from '../gateways/InventoryClient.ts';
+import type { ChargeResult, GatewayCharge } from '../gateways/PaymentGateway.ts';
+import type { Attempt, StartResult, StoredOutcome } from './AttemptStore.ts';
+import { type CheckoutDependencies, CheckoutService } from './CheckoutService.ts';
+import type { KeyState } from './IdempotencyKeyStore.ts';
+
+// The flow against fakes of its collaborators: every outcome of reserve and charge, every state of a key,
+// every branch of recovery. Each fake answers what the test sets and records what the flow asked of it.
+const log = pino({ level: 'silent' });
+const USER = 'usr_unit';
+
+interface Script {
+  refusal?: Extract<StartResult, { started: false }>['reason'];
+  key?: KeyState;
+  takeOver?: Attempt;
+  reserve?: ReserveResult | UnavailableReason;
+  charge?: ChargeResult | UnavailableReason;
+  charges?: GatewayCharge[] | UnavailableReason;
+  /** What the order's statement answers: made, moved on (false), or a bug thrown. */
+  completes?: boolean | Error;
+  committed?: 'all' | 'none';
+  startThrows?: unknown;
+}
+
+function attemptOf(overrides: Partial<Attempt> = {}): Attempt {
+  return {
+    id: randomUUID(),
+    userId: USER,
+    cartId: randomUUID(),
+    phase: 'started',
+    amountCents: 2800,
+    currency: 'usd',
+    items: [{ sku: 'sku_mug', quantity: 2 }],
+    chargeId: null,
+    stockCommitted: false,
+    ...overrides,
+  };
+}
+
+const unavailable = (reason: UnavailableReason) =>
+  new DependencyUnavailableError('fake', reason, { retryAfterSeconds: 1 });
+
+function fakes(script: Script) {
+  const calls: string[] = [];
+  const failed: { code: string; recheck: number | undefined }[] = [];
+  const refunded: string[] = [];
+  /** The scripted answer: an object to return, or the reason of a DependencyUnavailableError to throw. */
+  const answer = <T extends object>(value: T | UnavailableReason | undefined, fallback: T): T => {
+    if (typeof value === 'string') throw unavailable(value);
+    return value ?? fallback;
+  };
+  const deps: CheckoutDependencies = {
+    db: {
+      query: async () => assert.fail('the flow reaches the database through its stores only'),
+      transaction: async (work) =>
+        work({ query: async () => assert.fail('no statement of its own') } as never),
+    },
+    attempts: {
+      start: async (_tx, attempt) => {
+        calls.push('start');
+        if (script.startThrows) throw script.startThrows;
+        if (script.refusal) return { started: false, reason: script.refusal };
+        return { started: true, attempt: attemptOf({ id: attempt.id, cartId: attempt.cartId }) };
+      },
+      takeOver: async () => {
+        calls.push('takeOver');
+        return script.takeOver;
+      },
+      complete: async () => {
+        calls.push('complete');
+        if (script.completes instanceof Error) throw script.completes;
+        return script.completes ?? true;
+      },
+      fail: async (_id, code, recheck) => {
+        calls.push('fail');
+        failed.push({ code, recheck });
+        return true;
+      },
+      chargeRechecked: async () => {
+        calls.push('chargeRechecked');
+      },
+    },
+    keys: {
+      claim: async () => {
+        calls.push('claim');
+        return script.key ?? { kind: 'new' };
+      },
+    },
+    inventory: {
+      reserve: async () => {
+        calls.push('reserve');
+        return answer(script.reserve, { outcome: 'reserved' } as ReserveResult);
+      },
+      release: async () => {
+        calls.push('release');
+      },
+    },
+    payment: {
+      charge: async () => {
+        calls.push('charge');
+        return answer(script.charge, { outcome: 'succeeded', chargeId: 'ch_1' } as ChargeResult);
+      },
+      chargesFor: async () => {
+        calls.push('chargesFor');
+        return answer(script.charges, [] as GatewayCharge[]);
+      },
+      refund: async (chargeId) => {
+        calls.push('refund');
+        refunded.push(chargeId);
+      },
+    },
+    stock: {
+      add: () => {
+        calls.push('stock.add');
+      },
+      commitNow: async (ids) => {
+        calls.push('stock.commitNow');
+        return script.committed === 'none' ? [] : ids;
+      },
+    },
+    reservationTtlSeconds: 900,
+    lateChargeRecheckMs: 60_000,
+  };
+  return { service: new CheckoutService(deps), calls, failed, refunded };
+}
+
+const command = (key?: { key: string }) => ({
+  userId: USER,
+  cartId: randomUUID(),
+  paymentToken: 'tok_visa',
+  key: key ? { userId: USER, key: key.key, requestHash: 'hash' } : undefined,
+});
+
+async function refusal(promise: Promise<unknown>): Promise<AppError> {
+  const error = await promise.then(
+    () => assert.fail('expected a refusal'),
+    (e: unknown) => e,
+  );
+  assert.ok(error instanceof AppError, String(error));
+  return error;
+}
+
+describe('CheckoutService.complete: a new attempt', () => {
+  test('reserved and charged: the order is made, its stock queued to be sold, the answer 201', async () => {
+    const { service, calls } = fakes({});
+    const result = await service.complete(command(), log);
+    assert.equal(result.status, 201);
+    assert.equal(result.replayed, false);
+    const body = JSON.parse(result.body) as { orderId: string; transactionId: string; status: string };
+    assert.equal(body.transactionId, 'ch_1');
+    assert.equal(body.status, 'CONFIRMED');
+    assert.equal(result.order?.orderId, body.orderId);
+    assert.deepEqual(calls, ['start', 'reserve', 'charge', 'complete', 'stock.add']);
+  });
+
+  test('a cart id that is not a UUID is not found, and nothing is recorded', async () => {
+    const { service, calls } = fakes({});
+    const error = await refusal(service.complete({ ...command(), cartId: 'not-a-uuid' }, log));
+    assert.equal(error.code, 'CART_NOT_FOUND');
+    assert.deepEqual(calls, []);
+  });
+
+  for (const [reason, code] of [
+    ['cart_not_found', 'CART_NOT_FOUND'],
+    ['cart_checked_out', 'CART_ALREADY_CHECKED_OUT'],
+    ['cart_empty', 'CART_EMPTY'],
+    ['cart_limit_exceeded', 'CART_LIMIT_EXCEEDED'],
+  ] as const) {
+    test(`a cart the attempt cannot start on (${reason}) is ${code}, and no call is made`, async () => {
+      const { service, calls } = fakes({ refusal: reason });
+      assert.equal((await refusal(service.complete(command(), log))).code, code);
+      assert.deepEqual(calls, ['start']);
+    });
+  }
+
+  test('a second live attempt on the cart (the unique index) is CHECKOUT_IN_PROGRESS', async () => {
+    const { service } = fakes({ startThrows: { constraint: 'checkout_attempts_one_live_per_cart' } });
+    const error = await refusal(service.complete(command(), log));
+    assert.equal(error.code, 'CHECKOUT_IN_PROGRESS');
+    assert.equal(error.retryAfterSeconds, 1);
+  });
+
+  test('stock short: the attempt fails with nothing to release, INVENTORY_CONFLICT names the SKU', async () => {
+    const { service, calls, failed } = fakes({ reserve: { outcome: 'insufficient', sku: 'sku_mug' } });
+    const error = await refusal(service.complete(command(), log));
+    assert.equal(error.code, 'INVENTORY_CONFLICT');
+    assert.deepEqual(error.extensions, { sku: 'sku_mug' });
+    assert.deepEqual(failed, [{ code: 'INVENTORY_CONFLICT', recheck: undefined }]);
+    assert.ok(!calls.includes('release') && !calls.includes('charge'));
+  });
+
+  test('a reservation already settled by recovery: the attempt is abandoned, the client told to retry', async () => {
+    const { service, calls, failed } = fakes({ reserve: { outcome: 'settled', status: 'released' } });
+    assert.equal((await refusal(service.complete(command(), log))).code, 'CHECKOUT_IN_PROGRESS');
+    assert.deepEqual(failed, [{ code: 'ABANDONED', recheck: 60_000 }]);
+    assert.ok(!calls.includes('charge'));
+  });
+
+  for (const reason of ['circuit_open', 'saturated', 'unreachable'] as const) {
+    test(`reserve never sent (${reason}): the attempt fails at once, nothing to release, 503 passed on`, async () => {
+      const { service, calls, failed } = fakes({ reserve: reason });
+      const error = await refusal(service.complete(command(), log));
+      assert.ok(error instanceof DependencyUnavailableError && error.reason === reason);
+      assert.deepEqual(failed, [{ code: 'SERVICE_TEMPORARILY_UNAVAILABLE', recheck: undefined }]);
+      assert.ok(!calls.includes('release') && !calls.includes('charge'));
+    });
+  }
+
+  for (const reason of ['timeout', 'server_error', 'connection_lost'] as const) {
+    test(`reserve outcome unknown (${reason}): the attempt stays open for recovery, 503 passed on`, async () => {
+      const { service, calls } = fakes({ reserve: reason });
+      const error = await refusal(service.complete(command(), log));
+      assert.ok(error instanceof DependencyUnavailableError && error.outcomeUnknown);
+      assert.deepEqual(calls, ['start', 'reserve']);
+    });
+  }
+
+  test('a declined card gives the stock back and fails the attempt: 402 with the decline code', async () => {
+    const { service, calls, failed } = fakes({
+      charge: { outcome: 'declined', declineCode: 'insufficient_funds' },
+    });
+    const error = await refusal(service.complete(command(), log));
+    assert.equal(error.code, 'PAYMENT_DECLINED');
+    assert.deepEqual(error.extensions, { declineCode: 'insufficient_funds' });
+    assert.deepEqual(calls, ['start', 'reserve', 'charge', 'release', 'fail']);
+    assert.deepEqual(failed, [{ code: 'PAYMENT_DECLINED', recheck: undefined }]);
+  });
+
+  test('a payment token the gateway refuses gives the stock back: 400 PAYMENT_METHOD_INVALID', async () => {
+    const { service, calls } = fakes({ charge: { outcome: 'invalid_payment_method' } });
+    assert.equal((await refusal(service.complete(command(), log))).code, 'PAYMENT_METHOD_INVALID');
+    assert.deepEqual(calls, ['start', 'reserve', 'charge', 'release', 'fail']);
+  });
+
+  test('a charge never sent gives the stock back and fails the attempt, with no second look for a charge', async () => {
+    const { service, calls, failed } = fakes({ charge: 'circuit_open' });
+    const error = await refusal(service.complete(command(), log));
+    assert.ok(error instanceof DependencyUnavailableError);
+    assert.deepEqual(calls, ['start', 'reserve', 'charge', 'release', 'fail']);
+    assert.deepEqual(failed, [{ code: 'SERVICE_TEMPORARILY_UNAVAILABLE', recheck: undefined }]);
+  });
+
+  test('a charge whose outcome is unknown is never guessed at: nothing released, nothing failed', async () => {
+    const { service, calls } = fakes({ charge: 'timeout' });
+    const error = await refusal(service.complete(command(), log));
+    assert.ok(error instanceof DependencyUnavailableError && error.outcomeUnknown);
+    assert.deepEqual(calls, ['start', 'reserve', 'charge']);
+  });
+
+  test('an attempt another worker completed meanwhile is CHECKOUT_IN_PROGRESS, and no stock is queued', async () => {
+    const { service, calls } = fakes({ completes: false });
+    assert.equal((await refusal(service.complete(command(), log))).code, 'CHECKOUT_IN_PROGRESS');
+    assert.ok(!calls.includes('stock.add'));
+  });
+});
+
+describe('CheckoutService.complete: with an Idempotency-Key', () => {
+  const stored: StoredOutcome = { status: 402, body: '{"error":"PAYMENT_DECLINED"}' };
+
+  test('a new key starts an attempt inside the claim', async () => {
+    const { service, calls } = fakes({ key: { kind: 'new' } });
+    assert.equal((await service.complete(command({ key: 'k' }), log)).status, 201);
+    assert.deepEqual(calls.slice(0, 2), ['claim', 'start']);
+  });
+
+  test('a key with a stored answer replays it byte for byte and calls nothing', async () => {
+    const { service, calls } = fakes({ key: { kind: 'replay', outcome: stored } });
+    const result = await service.complete(command({ key: 'k' }), log);
+    assert.deepEqual(result, { ...stored, replayed: true });
+    assert.deepEqual(calls, ['claim']);
+  });
+
+  test('a key first used with another body is IDEMPOTENCY_KEY_MISMATCH', async () => {
+    const { service, calls } = fakes({ key: { kind: 'mismatch' } });
+    assert.equal(
+      (await refusal(service.complete(command({ key: 'k' }), log))).code,
+      'IDEMPOTENCY_KEY_MISMATCH',
+    );
+    assert.deepEqual(calls, ['claim']);
+  });
+
+  test('a key whose request is still in flight (its lease held) is IDEMPOTENCY_KEY_IN_USE, retry after 1 s', async () => {
+    const { service, calls } = fakes({
+      key: { kind: 'in_flight', attemptId: randomUUID(), leaseExpired: false },
+    });
+    const error = await refusal(service.complete(command({ key: 'k' }), log));
+    assert.equal(error.code, 'IDEMPOTENCY_KEY_IN_USE');
+    assert.equal(error.retryAfterSeconds, 1);
+    assert.deepEqual(calls, ['claim']);
+  });
+
+  test('a lease that ran out but another worker took over first is IDEMPOTENCY_KEY_IN_USE too', async () => {
+    const { service, calls } = fakes({
+      key: { kind: 'in_flight', attemptId: randomUUID(), leaseExpired: true },
+    });
+    assert.equal(
+      (await refusal(service.complete(command({ key: 'k' }), log))).code,
+      'IDEMPOTENCY_KEY_IN_USE',
+    );
+    assert.deepEqual(calls, ['claim', 'takeOver']);
+  });
+
+  test('an abandoned attempt the gateway holds a charge for is finished with that charge, never charged again', async () => {
+    const abandoned = attemptOf();
+    const { service, calls } = fakes({
+      key: { kind: 'in_flight', attemptId: abandoned.id, leaseExpired: true },
+      takeOver: abandoned,
+      charges: [
+        { id: 'ch_first', status: 'succeeded', refunded: false, amount: 2800, attemptId: abandoned.id },
+      ],
+    });
+    const result = await service.complete(command({ key: 'k' }), log);
+    assert.equal(JSON.parse(result.body).transactionId, 'ch_first');
+    assert.deepEqual(calls, ['claim', 'takeOver', 'chargesFor', 'complete', 'stock.add']);
+  });
+
+  test('an abandoned attempt with no charge goes on under the same ids; a charge never sent then fails nothing', async () => {
+    const abandoned = attemptOf();
+    const { service, calls } = fakes({
+      key: { kind: 'in_flight', attemptId: abandoned.id, leaseExpired: true },
+      takeOver: abandoned,
+      charges: [
+        { id: 'ch_refunded', status: 'succeeded', refunded: true, amount: 2800, attemptId: abandoned.id },
+      ],
+      charge: 'circuit_open',
+    });
+    await refusal(service.complete(command({ key: 'k' }), log));
+    // The first worker's charge call may still land: the attempt stays open for recovery to look.
+    assert.deepEqual(calls, ['claim', 'takeOver', 'chargesFor', 'reserve', 'charge']);
+  });
+
+  test('a key whose attempt failed starts a new one', async () => {
+    const { service, calls } = fakes({ key: { kind: 'retry' } });
+    assert.equal((await service.complete(command({ key: 'k' }), log)).status, 201);
+    assert.deepEqual(calls.slice(0, 2), ['claim', 'start']);
+  });
+});
+
+describe('CheckoutService.recover: an attempt whose worker is gone', () => {
+  const paid = (attempt: Attempt, refunded = false): GatewayCharge[] => [
+    { id: 'ch_paid', status: 'succeeded', refunded, amount: attempt.amountCents, attemptId: attempt.id },
+  ];
+
+  test('completed with its stock unsold: the stock is sold (finished), or waits (deferred)', async () => {
+    const attempt = attemptOf({ phase: 'completed', chargeId: 'ch_x' });
+    assert.equal(await fakes({}).service.recover(attempt, log), 'finished');
+    assert.equal(await fakes({ committed: 'none' }).service.recover(attempt, log), 'deferred');
+  });
+
+  test('a charge recorded on the attempt (an earlier version): the order is made with it, no lookup', async () => {
+    const { service, calls } = fakes({});
+    assert.equal(
+      await service.recover(attemptOf({ phase: 'charged', chargeId: 'ch_known' }), log),
+      'finished',
+    );
+    assert.deepEqual(calls, ['complete', 'stock.commitNow']);
+  });
+
+  test('the gateway holds a charge: the order is made and the stock sold', async () => {
+    const attempt = attemptOf();
+    const { service, calls } = fakes({ charges: paid(attempt) });
+    assert.equal(await service.recover(attempt, log), 'finished');
+    assert.deepEqual(calls, ['chargesFor', 'complete', 'stock.commitNow']);
+  });
+
+  test('no charge (or only a refunded one): the stock is released and the attempt fails, with a second look', async () => {
+    for (const charges of [[], paid(attemptOf(), true)]) {
+      const { service, calls, failed } = fakes({ charges });
+      assert.equal(await service.recover(attemptOf(), log), 'unwound');
+      assert.deepEqual(calls, ['chargesFor', 'release', 'fail']);
+      assert.deepEqual(failed, [{ code: 'ABANDONED', recheck: 60_000 }]);
+    }
+  });
+
+  test('the gateway cannot answer: deferred to the next round, nothing changed', async () => {
+    const { service, calls } = fakes({ charges: 'timeout' });
+    assert.equal(await service.recover(attemptOf(), log), 'deferred');
+    assert.deepEqual(calls, ['chargesFor']);
+  });
+
+  test('another worker completed it meanwhile: deferred', async () => {
+    const attempt = attemptOf();
+    assert.equal(
+      await fakes({ charges: paid(attempt), completes: false }).service.recover(attempt, log),
+      'deferred',
+    );
+  });
+
+  test('a bug is not swallowed as deferred: it is thrown for the worker to log', async () => {
+    const attempt = attemptOf();
+    const { service } = fakes({ charges: paid(attempt), completes: new TypeError('boom') });
+    await assert.rejects(service.recover(attempt, log), TypeError);
+  });
+});
+
+describe('CheckoutService.refundLateCharges', () => {
+  test('refunds each succeeded, unrefunded charge of the attempt, then clears the second look', async () => {
+    const attempt = attemptOf({ phase: 'failed' });
+    const { service, calls, refunded } = fakes({
+      charges: [
+        { id: 'ch_late', status: 'succeeded', refunded: false, amount: 2800, attemptId: attempt.id },
+        { id: 'ch_done', status: 'succeeded', refunded: true, amount: 2800, attemptId: attempt.id },
+        { id: 'ch_failed', status: 'failed', refunded: false, amount: 2800, attemptId: attempt.id },
+      ],
+    });
+    assert.equal(await service.refundLateCharges(attempt, log), 1);
+    assert.deepEqual(refunded, ['ch_late']);
+    assert.equal(calls.at(-1), 'chargeRechecked');
+  });
+});
