@@ -4,6 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { type Browser, chromium } from 'playwright-core';
 import { findBinary } from '../src/stack/binaries.ts';
+import { freePort } from '../src/stack/freePort.ts';
 import { startTestStack, type TestStack } from './support/stack.ts';
 
 // The dashboard as a person sees it: Debian's Chromium, headless, driven by playwright-core.
@@ -26,20 +27,41 @@ describe('GET /dashboard in a real browser', () => {
     await stack?.stop();
   });
 
-  const checkout = async () => {
-    const { cartId, token } = await stack.cart(`usr_dashboard_${users++}`);
-    return stack.api('POST', '/api/checkout/complete', { token, body: { cartId, paymentToken: 'tok_visa' } });
-  };
-
-  test('loads without a console error, draws its charts, and shows a fault within seconds', async () => {
+  /** A page whose console errors, script errors and Content-Security-Policy violations are collected. */
+  const watchedPage = async () => {
     const page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
     const problems: string[] = [];
     page.on('console', (message) => {
       if (message.type() === 'error') problems.push(message.text());
     });
     page.on('pageerror', (error) => problems.push(error.message));
+    // Chromium also logs a violation to the console; the event says which directive, whatever the wording.
+    await page.addInitScript({
+      content: `document.addEventListener('securitypolicyviolation', (event) =>
+        console.error('CSP violation: ' + event.violatedDirective + ' blocked ' + event.blockedURI));`,
+    });
+    return { page, problems };
+  };
 
-    await page.goto(`${stack.info.checkoutUrl}/dashboard`);
+  /** The page's answer carries a policy with no inline script, and may not be framed. */
+  const assertLockedDown = (headers: Record<string, string>) => {
+    const csp = headers['content-security-policy'] ?? '';
+    assert.match(csp, /script-src 'self'(;|$)/);
+    assert.match(csp, /frame-ancestors 'none'/);
+    assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/);
+    assert.equal(headers['x-frame-options'], 'DENY');
+    assert.equal(headers['x-content-type-options'], 'nosniff');
+  };
+
+  const checkout = async () => {
+    const { cartId, token } = await stack.cart(`usr_dashboard_${users++}`);
+    return stack.api('POST', '/api/checkout/complete', { token, body: { cartId, paymentToken: 'tok_visa' } });
+  };
+
+  test('loads without a console error or CSP violation, draws its charts, and shows a fault within seconds', async () => {
+    const { page, problems } = await watchedPage();
+    const answer = await page.goto(`${stack.info.checkoutUrl}/dashboard`);
+    assertLockedDown((await answer?.allHeaders()) ?? {});
     for (let i = 0; i < 3; i++) assert.equal((await checkout()).status, 201);
     await page.waitForFunction(
       () => (globalThis as unknown as { dashboard: { polls: number } }).dashboard.polls >= 3,
@@ -77,19 +99,15 @@ describe('GET /dashboard in a real browser', () => {
     assert.deepEqual(problems, [], 'no console error');
   });
 
-  test('GET /docs renders the API reference from the installed package, offline, without a console error', async () => {
-    const page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
-    const problems: string[] = [];
+  test('GET /docs renders the API reference from the installed package, offline, without a console error or CSP violation', async () => {
+    const { page, problems } = await watchedPage();
     const outside: string[] = [];
-    page.on('console', (message) => {
-      if (message.type() === 'error') problems.push(message.text());
-    });
-    page.on('pageerror', (error) => problems.push(error.message));
     page.on('request', (request) => {
       if (!request.url().startsWith(stack.info.checkoutUrl) && !request.url().startsWith('data:'))
         outside.push(request.url());
     });
-    await page.goto(`${stack.info.checkoutUrl}/docs`);
+    const answer = await page.goto(`${stack.info.checkoutUrl}/docs`);
+    assertLockedDown((await answer?.allHeaders()) ?? {});
     for (const operation of ['completeCheckout', 'createCart', 'getOrder'])
       await page
         .locator(`#operations-checkout-${operation}, [id$="-${operation}"]`)
@@ -100,5 +118,32 @@ describe('GET /dashboard in a real browser', () => {
     await page.screenshot({ path: `${SCREENSHOTS}docs.png`, fullPage: true });
     assert.deepEqual(problems, [], 'no console error');
     assert.deepEqual(outside, [], 'nothing fetched from elsewhere (no CDN)');
+  });
+
+  test('on a management port: the dashboard and the reference draw there, under their policy, and the API port has neither', async () => {
+    const managementPort = await freePort();
+    const instance = await stack.serve({ MANAGEMENT_PORT: String(managementPort) });
+    try {
+      const management = `http://127.0.0.1:${managementPort}`;
+      for (const path of ['/dashboard', '/dashboard/data', '/docs', '/metrics']) {
+        assert.equal((await fetch(`${instance.url}${path}`)).status, 404, `${path} not on the API port`);
+      }
+      const { page, problems } = await watchedPage();
+      const answer = await page.goto(`${management}/dashboard`);
+      assertLockedDown((await answer?.allHeaders()) ?? {});
+      await page.waitForFunction(
+        () => (globalThis as unknown as { dashboard: { polls: number } }).dashboard.polls >= 2,
+        null,
+        { timeout: 15_000 },
+      );
+      assert.equal(await page.locator('.uplot canvas').count(), 2, 'two charts drawn');
+      const docs = await page.goto(`${management}/docs`);
+      assertLockedDown((await docs?.allHeaders()) ?? {});
+      await page.locator('[id$="-completeCheckout"]').first().waitFor({ timeout: 15_000 });
+      assert.deepEqual(problems, [], 'no console error, no CSP violation');
+    } finally {
+      instance.child.kill('SIGTERM');
+      await instance.exited;
+    }
   });
 });

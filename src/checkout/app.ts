@@ -4,7 +4,7 @@ import { registerDashboard } from '../platform/dashboard/dashboardRoutes.ts';
 import { RecentErrors } from '../platform/dashboard/RecentErrors.ts';
 import { databaseFromSettings } from '../platform/database/Database.ts';
 import { registerHealthRoutes } from '../platform/health/healthRoutes.ts';
-import { registerApiDocument } from '../platform/http/apiDocument.ts';
+import { registerApiDocument, registerApiReference } from '../platform/http/apiDocument.ts';
 import { createHttpServer } from '../platform/http/createHttpServer.ts';
 import { registerLoadShedding } from '../platform/http/loadShedding.ts';
 import type { ServiceContext } from '../platform/process/bootService.ts';
@@ -26,7 +26,7 @@ import { registerOrderRoutes } from './orders/orderRoutes.ts';
 /** Wires the checkout service: one database pool, one guarded client per dependency, the routes. */
 export async function buildCheckoutApp(
   config: Static<typeof CheckoutSettings>,
-  { logger, state, metrics }: ServiceContext,
+  { logger, state, metrics, management }: ServiceContext,
 ) {
   const db = databaseFromSettings(config, 'checkout', metrics);
   const gateways = createGateways(config, logger, metrics);
@@ -51,9 +51,12 @@ export async function buildCheckoutApp(
   });
 
   const recentErrors = new RecentErrors();
+  // Where clients reach it; with a port picked at start, the host that served the document ('/').
+  const serverUrl = config.PUBLIC_URL ?? (config.PORT ? `http://${config.HOST}:${config.PORT}` : '/');
   const app = createHttpServer({
     logger,
     metrics,
+    metricsRoute: !management,
     onServerError: (note) => recentErrors.add(note),
     bodyLimit: config.BODY_LIMIT_BYTES,
     headersTimeoutMs: config.HEADERS_TIMEOUT_MS,
@@ -74,15 +77,16 @@ export async function buildCheckoutApp(
     description:
       'Carts, an exactly-once checkout and orders. Every error is problem+json (RFC 9457) with a stable `error` code; ' +
       'a 503 says when to retry (`Retry-After`), a 500 carries an `errorId`. Authenticate with a bearer JWT.',
-    // Where clients reach it; with a port picked at start, the host that served the document ('/').
-    serverUrl: config.PUBLIC_URL ?? (config.PORT ? `http://${config.HOST}:${config.PORT}` : '/'),
+    serverUrl,
     tags: [
       { name: 'carts', description: "A user's carts and their items" },
       { name: 'checkout', description: 'Paying for a cart, exactly once' },
       { name: 'orders', description: 'Confirmed orders' },
     ],
   });
-  registerDashboard(app, {
+  // The operator's surfaces: on the management listener when there is one, else beside the API.
+  const operations = management ?? app;
+  registerDashboard(operations, {
     title: 'Steadfast checkout',
     metrics,
     recentErrors,
@@ -116,6 +120,10 @@ export async function buildCheckoutApp(
     logger: logger.child({ component: 'recovery' }),
     intervalMs: config.RECOVERY_INTERVAL_MS,
     keyRetentionHours: config.IDEMPOTENCY_KEY_RETENTION_HOURS,
+  });
+  // Last: on a management listener of its own, the reference shows the document of every route above.
+  await registerApiReference(operations, app, {
+    connectTo: serverUrl.startsWith('http') ? [new URL(serverUrl).origin] : [],
   });
   recovery.start();
 

@@ -36,6 +36,17 @@ export const httpSettings = {
     description: 'a whole number of milliseconds: how long readiness answers 503 before the listener closes',
   }),
   SHUTDOWN_TIMEOUT_MS: ms(15000, 'the longest a graceful shutdown may take'),
+  // Metrics, the dashboard and the API reference are for operators: in production they listen apart from
+  // the API, on loopback by default (see managementAddress and docs/operations.md).
+  MANAGEMENT_HOST: Type.String({ default: '127.0.0.1', minLength: 1 }),
+  MANAGEMENT_PORT: Type.Optional(
+    Type.Integer({
+      minimum: 0,
+      maximum: 65535,
+      description:
+        'a port from 0 to 65535: where /metrics, /dashboard and /docs listen (0 picks a free one; PORT itself serves them with the API)',
+    }),
+  ),
 };
 
 export const logSettings = {

@@ -2,12 +2,13 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { type HttpServer, isOperationalRoute } from '../http/createHttpServer.ts';
+import { securePage } from '../http/pageSecurity.ts';
 import type { PlatformMetrics } from '../metrics/PlatformMetrics.ts';
 import type { RecentErrors } from './RecentErrors.ts';
 
 const UPLOT_DIST = dirname(createRequire(import.meta.url).resolve('uplot'));
 const asset = (name: string) => readFileSync(join(UPLOT_DIST, name));
-const PAGE = readFileSync(new URL('./dashboard.html', import.meta.url));
+const own = (name: string) => readFileSync(new URL(`./${name}`, import.meta.url));
 
 /** Requests that watch the service itself (probes, scrapes, this page) are left out of its traffic. */
 const watching = (route: string) => isOperationalRoute(route) || route.startsWith('/dashboard');
@@ -32,17 +33,21 @@ export function registerDashboard(
     gauges?: readonly string[];
   },
 ): void {
-  const hide = { schema: { hide: true } };
-  const uplotJs = asset('uPlot.iife.min.js');
-  const uplotCss = asset('uPlot.min.css');
-  app.get('/dashboard', hide, async (_request, reply) => reply.type('text/html; charset=utf-8').send(PAGE));
-  app.get('/dashboard/uplot.js', hide, async (_request, reply) =>
-    reply.type('text/javascript; charset=utf-8').header('cache-control', 'max-age=86400').send(uplotJs),
-  );
-  app.get('/dashboard/uplot.css', hide, async (_request, reply) =>
-    reply.type('text/css; charset=utf-8').header('cache-control', 'max-age=86400').send(uplotCss),
-  );
-  app.get('/dashboard/data', hide, async (_request, reply) => {
+  // Every answer carries the page's policy: its script runs from files served here, nothing inline.
+  const route = { schema: { hide: true }, onRequest: securePage() };
+  const files: [path: string, type: string, content: Buffer, cache: string][] = [
+    ['/dashboard', 'text/html; charset=utf-8', own('dashboard.html'), 'no-cache'],
+    ['/dashboard/dashboard.js', 'text/javascript; charset=utf-8', own('dashboard.js'), 'no-cache'],
+    ['/dashboard/dashboard.css', 'text/css; charset=utf-8', own('dashboard.css'), 'no-cache'],
+    ['/dashboard/uplot.js', 'text/javascript; charset=utf-8', asset('uPlot.iife.min.js'), 'max-age=86400'],
+    ['/dashboard/uplot.css', 'text/css; charset=utf-8', asset('uPlot.min.css'), 'max-age=86400'],
+  ];
+  for (const [path, type, content, cache] of files) {
+    app.get(path, route, async (_request, reply) =>
+      reply.type(type).header('cache-control', cache).send(content),
+    );
+  }
+  app.get('/dashboard/data', route, async (_request, reply) => {
     reply.header('cache-control', 'no-store');
     return snapshot(options);
   });

@@ -1,10 +1,12 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
+import type { OpenAPIV3 } from 'openapi-types';
 import Type, { type TSchema } from 'typebox';
 import { AppError, type ErrorDefinition } from '../errors/AppError.ts';
 import { PlatformErrors } from '../errors/codes.ts';
 import { PROBLEM_CONTENT_TYPE, ProblemSchema, toProblem } from '../errors/problem.ts';
 import type { HttpServer } from './createHttpServer.ts';
+import { PAGE_HEADERS, PAGE_POLICY } from './pageSecurity.ts';
 
 /** A response header as the document declares it. */
 interface HeaderDoc {
@@ -121,8 +123,10 @@ function example(definition: ErrorDefinition): Record<string, unknown> {
 
 /**
  * Serves the OpenAPI document of the routes at `GET /openapi.json`, generated from their schemas
- * (@fastify/swagger): never written by hand, so it cannot drift from what the routes validate; and
- * its reference at `GET /docs` (@fastify/swagger-ui).
+ * (@fastify/swagger): never written by hand, so it cannot drift from what the routes validate. It stays
+ * on the API's own port wherever the operator's surfaces listen: it is the contract clients are built
+ * from (the typed client is generated from it), and it says nothing the routes do not answer anyway.
+ * Its reference page is `registerApiReference`.
  */
 export async function registerApiDocument(
   app: HttpServer,
@@ -150,7 +154,53 @@ export async function registerApiDocument(
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
     },
   });
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
-  // The reference, rendered from the installed package's own assets: no CDN, works offline.
-  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { deepLinking: true } });
+  app.get('/openapi.json', { schema: { hide: true } }, async (_request, reply) => {
+    reply.header('x-content-type-options', 'nosniff');
+    return app.swagger();
+  });
+}
+
+/**
+ * The one `<style>` element Swagger UI's bundle inserts (5.x, as @fastify/swagger-ui ships it), allowed by
+ * its hash rather than all inline style. A new bundle with another style makes the Chromium test of
+ * `/docs` fail with a CSP violation that names the new hash.
+ */
+const SWAGGER_UI_INLINE_STYLE = "'sha256-RL3ie0nH+Lzz2YNqQN83mnU0J1ot4QL7b99vMdIX99w='";
+
+/**
+ * The reference of `source`'s document at `GET /docs` on `on` (@fastify/swagger-ui), rendered from the
+ * installed package's own assets: no CDN, works offline. On a management listener of its own, the page
+ * shows the document as it stands once every route of `source` is registered: call this last.
+ *
+ * Its Content-Security-Policy is the package's `staticCSP` option with the platform's page policy, not
+ * the package's own (`staticCSP: true`), which upgrades every request to https (the page on a plain-http
+ * loopback port would load nothing) and lets any site frame it. "Try it out" may call the servers
+ * the document names (`connectTo`).
+ */
+export async function registerApiReference(
+  on: HttpServer,
+  source: HttpServer,
+  options: { connectTo?: readonly string[] } = {},
+): Promise<void> {
+  if (on !== source) {
+    await source.ready();
+    // The 3.1 document the dynamic mode generated; the static mode's type names only 2.0 and 3.0.
+    const document = source.swagger() as unknown as OpenAPIV3.Document;
+    await on.register(swagger, { mode: 'static', specification: { document } });
+  }
+  const policy: Record<string, string[]> = Object.fromEntries(
+    Object.entries(PAGE_POLICY).map(([name, sources]) => [name, [...sources]]),
+  );
+  policy['connect-src']?.push(...(options.connectTo ?? []));
+  policy['style-src']?.push(SWAGGER_UI_INLINE_STYLE);
+  await on.register(async (pages) => {
+    pages.addHook('onRequest', async (_request, reply) => {
+      reply.headers(PAGE_HEADERS);
+    });
+    await pages.register(swaggerUi, {
+      routePrefix: '/docs',
+      uiConfig: { deepLinking: true },
+      staticCSP: policy,
+    });
+  });
 }

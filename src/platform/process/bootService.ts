@@ -1,7 +1,8 @@
 import { dirname } from 'node:path';
 import type { Static, TObject } from 'typebox';
 import { loadConfig } from '../config/loadConfig.ts';
-import type { HttpServer } from '../http/createHttpServer.ts';
+import { createHttpServer, type HttpServer } from '../http/createHttpServer.ts';
+import { managementAddress } from '../http/managementAddress.ts';
 import { createBootLogger, createLogger, type Logger } from '../logging/createLogger.ts';
 import { diskPathsFrom, PlatformMetrics } from '../metrics/PlatformMetrics.ts';
 import { type PreflightCheck, reportStartupFailure, runPreflight } from '../preflight/preflight.ts';
@@ -9,8 +10,14 @@ import { buildInfo } from './buildInfo.ts';
 import { runUntilStopped, type ShutdownState } from './runUntilStopped.ts';
 
 interface BaseSettings {
+  NODE_ENV: string;
   HOST: string;
   PORT: number;
+  MANAGEMENT_HOST: string;
+  MANAGEMENT_PORT?: number | undefined;
+  BODY_LIMIT_BYTES: number;
+  HEADERS_TIMEOUT_MS: number;
+  REQUEST_TIMEOUT_MS: number;
   LOG_LEVEL: string;
   LOG_FILE?: string | undefined;
   LOG_FILE_MAX_SIZE: string;
@@ -35,6 +42,12 @@ export interface ServiceContext {
   state: ShutdownState;
   /** The service's metrics, served at `GET /metrics`; the service passes it to its server, pools and clients. */
   metrics: PlatformMetrics;
+  /**
+   * The management listener, when the operator's surfaces listen apart from the API (MANAGEMENT_PORT; by
+   * default in production): it serves `/metrics` already; the service registers its dashboard and API
+   * reference on it, and creates its own server with `metricsRoute: false`. Undefined: all on one server.
+   */
+  management?: HttpServer | undefined;
 }
 
 export interface ServiceSpec<S extends TObject> {
@@ -85,17 +98,32 @@ export async function bootService<S extends TObject>(spec: ServiceSpec<S>, env =
   const metrics = new PlatformMetrics(spec.service, { recording: config.METRICS_ENABLED });
   for (const [name, path] of diskPathsFrom(config.METRICS_DISK_PATHS)) metrics.watchDisk(name, path);
   if (config.LOG_FILE) metrics.watchDisk('logs', dirname(config.LOG_FILE));
-  const running = await spec.build(config, { logger, state, metrics });
+  const managementAt = managementAddress(config);
+  const management = managementAt
+    ? createHttpServer({
+        logger,
+        metrics,
+        bodyLimit: config.BODY_LIMIT_BYTES,
+        headersTimeoutMs: config.HEADERS_TIMEOUT_MS,
+        requestTimeoutMs: config.REQUEST_TIMEOUT_MS,
+        isDraining: () => state.draining,
+      })
+    : undefined;
+  const running = await spec.build(config, { logger, state, metrics, management });
   runUntilStopped({
     logger,
     state,
     drainDelayMs: config.SHUTDOWN_DRAIN_DELAY_MS,
     timeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+    // The management listener closes last: the shutdown can be watched to its end.
     close: async () => {
       await running.app.close();
       await running.closeResources();
+      await management?.close();
     },
   });
+  // Before the API's port opens: an instance the load balancer sends traffic to can always be watched.
+  const managementUrl = managementAt ? await management?.listen(managementAt) : undefined;
   const address = await running.app.listen({ host: config.HOST, port: config.PORT });
   const port = running.app.server.address();
   logger.info(
@@ -103,12 +131,13 @@ export async function bootService<S extends TObject>(spec: ServiceSpec<S>, env =
       event: 'service_started',
       url: address,
       port: typeof port === 'object' && port ? port.port : config.PORT,
+      ...(managementUrl ? { managementUrl } : {}),
       pid: process.pid,
       nodeVersion: process.version,
       ...running.startedFields,
     },
     'service_started',
   );
-  // Under `steadfast start` the supervisor waits for this message to learn the bound port.
-  process.send?.({ type: 'listening', service: spec.service, url: address });
+  // Under `steadfast start` the supervisor waits for this message to learn the bound ports.
+  process.send?.({ type: 'listening', service: spec.service, url: address, managementUrl });
 }

@@ -17,13 +17,15 @@ export const inventoryService: ServiceSpec<typeof InventorySettings> = {
   preflight: (config) => [
     databaseCheck(config.DATABASE_URL, INVENTORY_MIGRATIONS, config.DB_CONNECT_TIMEOUT_MS),
   ],
-  build: async (config, { logger, state, metrics }) => {
+  build: async (config, { logger, state, metrics, management }) => {
     const db = databaseFromSettings(config, 'inventory', metrics);
     metrics.watchPool(db);
     const store = new StockStore(db);
     const app = createHttpServer({
       logger,
       metrics,
+      // With a management listener, that one serves /metrics.
+      metricsRoute: !management,
       bodyLimit: config.BODY_LIMIT_BYTES,
       headersTimeoutMs: config.HEADERS_TIMEOUT_MS,
       requestTimeoutMs: config.REQUEST_TIMEOUT_MS,

@@ -17,12 +17,14 @@ export const paymentSandbox: ServiceSpec<typeof PaymentSettings> = {
   preflight: (config) => [
     databaseCheck(config.DATABASE_URL, PAYMENT_MIGRATIONS, config.DB_CONNECT_TIMEOUT_MS),
   ],
-  build: async (config, { logger, state, metrics }) => {
+  build: async (config, { logger, state, metrics, management }) => {
     const db = databaseFromSettings(config, 'payment-sandbox', metrics);
     metrics.watchPool(db);
     const app = createHttpServer({
       logger,
       metrics,
+      // With a management listener, that one serves /metrics.
+      metricsRoute: !management,
       bodyLimit: config.BODY_LIMIT_BYTES,
       headersTimeoutMs: config.HEADERS_TIMEOUT_MS,
       requestTimeoutMs: config.REQUEST_TIMEOUT_MS,
