@@ -135,3 +135,88 @@ test('--since leaves older lines out, but not the service starts a deploy is tol
   assert.equal(logs.failures, 0);
   assert.equal(logs.requests, 1);
 });
+
+test('a line it cannot use is counted by why, with the first few shown; it changes no count', () => {
+  const logs = new LogEvidence();
+  logs.add('c.log', 1, 'plain text');
+  logs.add('c.log', 2, line({ msg: 'request_completed', statusCode: 500.5, endpoint: 'GET /x' }));
+  logs.add('c.log', 3, line({ msg: 'request_completed', statusCode: 500, refusalsNotLogged: 0.5 }));
+  logs.add('c.log', 4, line({ time: 1e20, msg: 'request_completed', statusCode: 500 }));
+  logs.skipLine('c.log', 5, 'too_long');
+  logs.skipLine('c.log', 6, 'blank');
+  assert.equal(logs.lines, 6);
+  assert.equal(logs.requests, 0);
+  assert.equal(logs.failures, 0);
+  assert.deepEqual(logs.passedOver.reasons, {
+    blank: 1,
+    not_json: 1,
+    too_long: 1,
+    too_deep: 0,
+    bad_time: 1,
+    bad_field: 2,
+  });
+  assert.equal(logs.passedOver.total, 6);
+  assert.deepEqual(
+    logs.passedOver.samples.map((s) => s.at),
+    ['c.log:1', 'c.log:2', 'c.log:3', 'c.log:4', 'c.log:5'],
+    'blank lines are counted, not shown',
+  );
+});
+
+test('text from a log is only ever a name: __proto__, constructor and toString change nothing', () => {
+  const logs = new LogEvidence();
+  for (const name of ['__proto__', 'constructor', 'toString', 'hasOwnProperty']) {
+    logs.add(
+      'c.log',
+      1,
+      line({
+        service: name,
+        level: 'error',
+        errorId: 'ERR-1',
+        errorClass: name,
+        dependency: name,
+        reason: name,
+        stack: 'Error\n    at f (/a/src/x.ts:1:1)',
+      }),
+    );
+    logs.add('c.log', 2, line({ service: name, msg: 'request_completed', statusCode: 500, endpoint: name }));
+  }
+  assert.equal(logs.failures, 4, "no name is mistaken for a dependency's own service");
+  for (const name of ['__proto__', 'constructor', 'toString', 'hasOwnProperty']) {
+    const signal = logs.signals.get(`dependency:${name}`);
+    assert.equal(signal?.count, 1, name);
+    assert.equal(signal?.reasons[name], 1, name);
+  }
+  assert.equal(Object.getPrototypeOf({}), Object.prototype);
+});
+
+test('hostile logs cannot grow what is kept: distinct endpoints, kinds and huge fields are capped', () => {
+  const logs = new LogEvidence();
+  const huge = 'x'.repeat(200_000);
+  for (let i = 0; i < 5000; i++) {
+    logs.add('c.log', i, line({ msg: 'request_completed', statusCode: 500, endpoint: `GET /${i}${huge}` }));
+    logs.add(
+      'c.log',
+      i,
+      line({ level: 'error', errorId: huge, errorClass: `E${i}${huge}`, dependency: `d${i}`, stack: huge }),
+    );
+  }
+  assert.ok(logs.failuresByEndpoint.size <= 1001, String(logs.failuresByEndpoint.size));
+  assert.equal(logs.failures, 5000, 'every failure still counted');
+  assert.ok(logs.signals.size <= 1001, String(logs.signals.size));
+  const kept = [...logs.failuresByEndpoint.keys()].reduce((total, key) => total + key.length, 0);
+  assert.ok(kept < 1001 * 600, `endpoint text kept: ${kept}`);
+  for (const group of logs.groups.values())
+    assert.ok(group.errorClass.length <= 500 && group.message.length <= 500);
+});
+
+test('a stack line built to make a pattern backtrack is read in linear time', () => {
+  const logs = new LogEvidence();
+  const started = performance.now();
+  const stack = `Error\n${`    at ${'src/a.tssrc/'.repeat(2000)}\n`.repeat(8)}    at ${'src/'.repeat(4000)}`;
+  const message = `column ${'column '.repeat(2000)}`;
+  for (let i = 0; i < 20; i++)
+    logs.add('c.log', i, line({ level: 'error', errorId: 'ERR-1', errorClass: 'E', msg: message, stack }));
+  assert.ok(performance.now() - started < 2000, `${performance.now() - started} ms`);
+  assert.equal(logs.signals.get('exception:E')?.count, 20);
+});

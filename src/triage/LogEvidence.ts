@@ -1,4 +1,6 @@
-import { DEPENDENCY_OF_SERVICE } from './dependencies.ts';
+import { dependencyOfService } from './dependencies.ts';
+import { type LogLine, parseLogLine } from './logLine.ts';
+import { LINE_REASONS, type LineReason, type PassedOverReport } from './report.ts';
 
 /**
  * Everything triage learns from log lines, gathered in one pass with memory bounded by what is
@@ -78,11 +80,27 @@ const MAX_SAMPLES = 3;
 const MAX_GROUPS = 500;
 const MAX_STARTS = 1000;
 const MAX_SET = 10;
+/** Past these, what is new is counted under a shared key: hostile logs cannot grow the maps without end. */
+const MAX_ENDPOINTS = 1000;
+const MAX_SIGNALS = 1000;
+/** A million seconds of traffic (eleven days); later seconds still count, only the per-second rate is lost. */
+const MAX_BUCKETS = 1_000_000;
+const OTHERS = '(others)';
+/** How much of a line's text is kept or matched: patterns run on at most this, so a huge field costs little. */
+const MAX_TEXT = 500;
+const MAX_MATCHED = 16_384;
+const MAX_SCHEMA_TEXT = 4096;
 
-type LogRecord = Record<string, unknown>;
+type LogRecord = LogLine;
 
 export class LogEvidence {
   lines = 0;
+  /** Lines that could not be used, by why; the first few of them to show. */
+  readonly passedOver: PassedOverReport = {
+    total: 0,
+    reasons: Object.fromEntries(LINE_REASONS.map((reason) => [reason, 0])) as Record<LineReason, number>,
+    samples: [],
+  };
   requests = 0;
   failures = 0;
   firstFailure: EvidenceLine | undefined;
@@ -106,23 +124,48 @@ export class LogEvidence {
     this.#since = options.since;
   }
 
-  /** Reads one line of `file`; anything that is not a JSON log line is passed over, but a startup failure. */
+  /**
+   * Reads one line of `file`. A line that is not a JSON log line (but a startup failure's), or whose
+   * fields are not of their types, is counted as passed over.
+   */
   add(file: string, lineNo: number, text: string): void {
     this.lines++;
     if (!text.startsWith('{')) {
       // The plain-text twin of a startup failure's log line; kept to show, it carries no time to count by.
-      if (text.startsWith('STARTUP_FAILURE:') && this.startupFailureTexts.length < MAX_SAMPLES)
-        this.startupFailureTexts.push({ at: `${file}:${lineNo}`, line: text });
+      if (text.startsWith('STARTUP_FAILURE:')) {
+        if (this.startupFailureTexts.length < MAX_SAMPLES)
+          this.startupFailureTexts.push({ at: `${file}:${lineNo}`, line: clip(text, MAX_TEXT) });
+      } else this.passOver(file, lineNo, 'not_json', 'not a JSON log line');
       return;
     }
-    let record: LogRecord;
+    const parsed = parseLogLine(text);
+    if ('reason' in parsed) {
+      this.passOver(file, lineNo, parsed.reason, parsed.detail);
+      return;
+    }
     try {
-      record = JSON.parse(text) as LogRecord;
-    } catch {
-      return;
+      this.#use(file, lineNo, parsed.record, parsed.time);
+    } catch (error) {
+      // A value too deep for a recursive step somewhere: this line is lost, not the run.
+      if (!(error instanceof RangeError)) throw error;
+      this.passOver(file, lineNo, 'too_deep', 'nested too deep to read');
     }
-    const time = typeof record.time === 'string' ? Date.parse(record.time) : Number(record.time);
-    if (!Number.isFinite(time)) return;
+  }
+
+  /** A line that was not read whole (longer than the limit) or was empty. */
+  skipLine(file: string, lineNo: number, reason: 'too_long' | 'blank'): void {
+    this.lines++;
+    this.passOver(file, lineNo, reason, reason === 'blank' ? 'empty' : 'longer than the line limit');
+  }
+
+  passOver(file: string, lineNo: number, reason: LineReason, detail: string): void {
+    this.passedOver.total++;
+    this.passedOver.reasons[reason]++;
+    if (reason !== 'blank' && this.passedOver.samples.length < MAX_SAMPLES + 2)
+      this.passedOver.samples.push({ at: `${file}:${lineNo}`, reason, detail });
+  }
+
+  #use(file: string, lineNo: number, record: LogRecord, time: number): void {
     const evidence = (): EvidenceLine => ({
       at: `${file}:${lineNo}`,
       time: new Date(time).toISOString(),
@@ -136,14 +179,14 @@ export class LogEvidence {
     else if (typeof record.errorId === 'string' && typeof record.stack === 'string')
       this.#serverError(record, time, evidence);
     else if (record.event === 'startup_failure') {
-      const problems = Array.isArray(record.problems) ? record.problems.map(String) : [String(record.msg)];
+      const problems = (record.problems ?? [String(record.msg ?? '')]).map((p) => clip(p, MAX_TEXT));
       const kind = problems.some((p) => /schema|migration/i.test(p)) ? 'schema_mismatch' : 'startup_failure';
       this.#signal(
         kind,
-        String(record.service ?? ''),
+        record.service ?? '',
         time,
-        { ...evidence(), line: `${summarize(record)} problems=${problems.join(' | ')}` },
-        problems.join(' '),
+        { ...evidence(), line: clip(`${summarize(record)} problems=${problems.join(' | ')}`, 2 * MAX_TEXT) },
+        clip(problems.join(' '), 2 * MAX_TEXT),
       );
     } else if (record.level === 'fatal' && typeof record.stack === 'string') {
       this.#serverError(record, time, evidence);
@@ -151,9 +194,9 @@ export class LogEvidence {
   }
 
   #request(record: LogRecord, time: number, evidence: () => EvidenceLine): void {
-    const status = Number(record.statusCode);
+    const status = record.statusCode as number;
     // A dependency's own 5xx is evidence against it, not a failure of the service under triage.
-    const dependency = DEPENDENCY_OF_SERVICE[String(record.service)];
+    const dependency = dependencyOfService(record.service);
     if (dependency) {
       if (status >= 500) this.#signal('dependency', dependency, time, evidence(), `answered_${status}`);
       return;
@@ -166,16 +209,18 @@ export class LogEvidence {
     bucket.requests += weight;
     if (status === 201 && record.endpoint === 'POST /api/checkout/complete')
       this.firstCheckoutConfirmed = Math.min(this.firstCheckoutConfirmed ?? time, time);
-    if (refused) this.#signal('overload', String(record.service ?? ''), time, evidence(), 'shed', weight - 1);
-    const endpoint = String(record.endpoint ?? 'unknown');
+    if (refused) this.#signal('overload', record.service ?? '', time, evidence(), 'shed', weight - 1);
+    const endpoint = clip(record.endpoint ?? 'unknown', MAX_TEXT);
     if (status < 500) {
       const known = this.firstSuccessByEndpoint.get(endpoint);
-      if (known === undefined || time < known) this.firstSuccessByEndpoint.set(endpoint, time);
+      if (known === undefined || time < known)
+        this.firstSuccessByEndpoint.set(capped(this.firstSuccessByEndpoint, endpoint, MAX_ENDPOINTS), time);
       return;
     }
     this.failures += weight;
     bucket.failures += weight;
-    this.failuresByEndpoint.set(endpoint, (this.failuresByEndpoint.get(endpoint) ?? 0) + weight);
+    const key = capped(this.failuresByEndpoint, endpoint, MAX_ENDPOINTS);
+    this.failuresByEndpoint.set(key, (this.failuresByEndpoint.get(key) ?? 0) + weight);
     if (this.firstFailureTime === undefined || time < this.firstFailureTime) {
       this.firstFailureTime = time;
       this.firstFailure = evidence();
@@ -184,12 +229,13 @@ export class LogEvidence {
   }
 
   #serverError(record: LogRecord, time: number, evidence: () => EvidenceLine): void {
-    const ownerDependency = DEPENDENCY_OF_SERVICE[String(record.service)];
-    const dependency = typeof record.dependency === 'string' ? record.dependency : ownerDependency;
+    const ownerDependency = dependencyOfService(record.service);
+    const dependency =
+      typeof record.dependency === 'string' ? clip(record.dependency, MAX_TEXT) : ownerDependency;
     if (ownerDependency && dependency === 'database') this.dependenciesFailingOnDatabase.add(ownerDependency);
-    const reason = String(record.reason ?? record.errorClass ?? 'error');
-    const message = String(record.msg ?? '');
-    const stack = String(record.stack);
+    const reason = clip(record.reason ?? record.errorClass ?? 'error', MAX_TEXT);
+    const message = clip(record.msg ?? '', MAX_MATCHED);
+    const stack = clip(record.stack ?? '', MAX_MATCHED);
     const line = evidence();
     this.#group(record, time, stack, message);
     // This process out of a resource fails every call it makes, whatever it calls: the resource decides.
@@ -213,22 +259,20 @@ export class LogEvidence {
       else this.#signal('dependency', dependency, time, line, reason);
       return;
     }
-    const text = `${message}\n${stack}`;
-    if (/(column|relation|table) .* does not exist|undefined_column|undefined_table/i.test(text))
-      this.#signal('schema_mismatch', String(record.service ?? ''), time, line, 'schema');
-    else
-      this.#signal(
-        'exception',
-        String(record.errorClass ?? 'Error'),
-        time,
-        line,
-        String(record.errorClass ?? 'Error'),
-      );
+    // The error's own words come first; the pattern scans each line to its end, so it gets the head only.
+    const text = `${message}\n${stack}`.slice(0, MAX_SCHEMA_TEXT);
+    if (/(column|relation|table) [^\n]* does not exist|undefined_column|undefined_table/i.test(text))
+      this.#signal('schema_mismatch', record.service ?? '', time, line, 'schema');
+    else {
+      const errorClass = clip(record.errorClass ?? 'Error', MAX_TEXT);
+      this.#signal('exception', errorClass, time, line, errorClass);
+    }
   }
 
   #group(record: LogRecord, time: number, stack: string, message: string): void {
-    const errorClass = String(record.errorClass ?? stack.split(':')[0] ?? 'Error');
-    const frame = projectFrame(stack) ?? 'unknown';
+    const errorClass =
+      clip(record.errorClass ?? stack.slice(0, stack.indexOf(':') >>> 0), MAX_TEXT) || 'Error';
+    const frame = clip(projectFrame(stack) ?? 'unknown', MAX_TEXT);
     const key = `${errorClass}@${frame}`;
     let group = this.groups.get(key);
     if (!group) {
@@ -236,7 +280,7 @@ export class LogEvidence {
       group = {
         errorClass,
         frame,
-        message,
+        message: clip(message, MAX_TEXT),
         count: 0,
         first: time,
         last: time,
@@ -250,11 +294,14 @@ export class LogEvidence {
     group.count++;
     group.first = Math.min(group.first, time);
     group.last = Math.max(group.last, time);
-    addCapped(group.endpoints, String(record.endpoint ?? 'unknown'));
-    addCapped(group.versions, [record.version, record.commit].filter(Boolean).join('+') || 'unknown');
-    if (typeof record.statusCode === 'number') group.statusCodes.add(record.statusCode);
+    addCapped(group.endpoints, clip(record.endpoint ?? 'unknown', MAX_TEXT));
+    addCapped(
+      group.versions,
+      clip([record.version, record.commit].filter(Boolean).join('+') || 'unknown', MAX_TEXT),
+    );
+    if (typeof record.statusCode === 'number') addCapped(group.statusCodes, record.statusCode);
     if (group.sampleErrorIds.length < MAX_SAMPLES && typeof record.errorId === 'string')
-      group.sampleErrorIds.push(record.errorId);
+      group.sampleErrorIds.push(clip(record.errorId, MAX_TEXT));
   }
 
   #signal(
@@ -265,7 +312,11 @@ export class LogEvidence {
     reason: string,
     extra = 0,
   ): void {
-    const key = `${kind}:${subject ?? ''}`;
+    let key = `${kind}:${subject ?? ''}`;
+    if (!this.signals.has(key) && this.signals.size >= MAX_SIGNALS) {
+      subject = OTHERS;
+      key = `${kind}:${OTHERS}`;
+    }
     let signal = this.signals.get(key);
     if (!signal) {
       signal = {
@@ -274,7 +325,8 @@ export class LogEvidence {
         first: time,
         last: time,
         count: 0,
-        reasons: {},
+        // No prototype: a reason is text from a log line, and "__proto__" or "constructor" is just a name.
+        reasons: Object.create(null) as Record<string, number>,
         samples: [],
       };
       this.signals.set(key, signal);
@@ -294,7 +346,7 @@ export class LogEvidence {
     let bucket = this.buckets.get(key);
     if (!bucket) {
       bucket = { requests: 0, failures: 0 };
-      this.buckets.set(key, bucket);
+      if (this.buckets.size < MAX_BUCKETS) this.buckets.set(key, bucket);
     }
     return bucket;
   }
@@ -338,33 +390,52 @@ const SHOWN = [
   'durationMs',
 ];
 
-export function summarize(record: LogRecord): string {
+function summarize(record: LogRecord): string {
   const parts: string[] = [];
   for (const field of SHOWN) {
-    const value = record[field];
+    const value = record[field as keyof LogRecord];
     if (value === undefined || value === null || value === '') continue;
-    const text = typeof value === 'string' ? value : JSON.stringify(value);
+    // Only the fields of LogLine, checked to be strings or numbers: nothing here walks a nested value.
+    const text = String(value);
     parts.push(`${field}=${text.length > 120 ? `${text.slice(0, 117)}...` : text}`);
   }
   return parts.join(' ');
 }
 
-const FRAME =
-  /\(?(?:file:\/\/)?[^\s()]*?\/?((?:src|bench|test)\/[^\s():]+\.[cm]?[jt]s):(\d+)(?::\d+)?\)?\s*$/;
+/** A frame's location at the end of its line: `...path:line:column`, in parentheses or not. */
+const LOCATION = /:(\d+)(?::\d+)?\)?$/;
+const PROJECT_PATH = /^[^\s():]+\.[cm]?[jt]s$/;
+const PROJECT_ROOTS = ['src/', 'bench/', 'test/'];
+/** Frames are short; one longer than this is not a real frame, and is not searched. */
+const MAX_FRAME_LINE = 2000;
 
-/** The first frame of a stack in the project's own code (not a dependency's, not Node's), as `src/...:line`. */
+/**
+ * The first frame of a stack in the project's own code (not a dependency's, not Node's), as `src/...:line`.
+ * Plain string steps, no backtracking pattern: a hostile stack line costs its length, never its cube.
+ */
 export function projectFrame(stack: string): string | undefined {
-  for (const line of stack.split('\n')) {
-    if (!line.trimStart().startsWith('at ') || line.includes('node_modules') || line.includes('node:'))
-      continue;
-    const match = FRAME.exec(line);
-    if (match) return `${match[1]}:${match[2]}`;
+  for (const raw of stack.split('\n')) {
+    const line = raw.trim();
+    if (!line.startsWith('at ') || line.length > MAX_FRAME_LINE) continue;
+    if (line.includes('node_modules') || line.includes('node:')) continue;
+    const location = LOCATION.exec(line);
+    if (!location) continue;
+    const before = line.slice(0, location.index);
+    const path = before.slice(Math.max(before.lastIndexOf(' '), before.lastIndexOf('(')) + 1);
+    for (let at = 0; at < path.length; at++) {
+      if (!PROJECT_ROOTS.some((root) => path.startsWith(root, at))) continue;
+      const inProject = path.slice(at);
+      if (PROJECT_PATH.test(inProject)) return `${inProject}:${location[1]}`;
+    }
   }
   return undefined;
 }
 
 function startOf(record: LogRecord, time: number, evidence: EvidenceLine): ServiceStart {
-  const text = (name: string) => (typeof record[name] === 'string' ? (record[name] as string) : undefined);
+  const text = (name: 'service' | 'version' | 'commit' | 'url' | 'paymentApiUrl' | 'inventoryApiUrl') => {
+    const value = record[name];
+    return typeof value === 'string' ? clip(value, MAX_TEXT) : undefined;
+  };
   return {
     service: text('service') ?? 'unknown',
     time,
@@ -380,4 +451,13 @@ function startOf(record: LogRecord, time: number, evidence: EvidenceLine): Servi
 
 function addCapped<T>(set: Set<T>, value: T): void {
   if (set.size < MAX_SET) set.add(value);
+}
+
+/** The key to count `key` under: itself while the map has room or knows it, else the shared one. */
+function capped<V>(map: Map<string, V>, key: string, max: number): string {
+  return map.has(key) || map.size < max ? key : OTHERS;
+}
+
+function clip(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }

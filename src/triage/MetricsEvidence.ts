@@ -1,3 +1,5 @@
+import Type, { type Static } from 'typebox';
+import { Compile } from 'typebox/compile';
 import type { SignalKind } from './LogEvidence.ts';
 import type { Sample } from './prometheusText.ts';
 
@@ -23,18 +25,29 @@ export interface MetricFinding {
 }
 
 const SHARE_EXHAUSTED = 0.9;
+/** A scrape names a handful of dependencies and disks; past this many, the rest are not read. */
+const MAX_PER_KIND = 20;
 const DISK_EXHAUSTED = 0.95;
 const EVENT_LOOP_SLOW_SECONDS = 1;
 
-/** Reads one service's scrape for resources and findings. */
+/**
+ * A value triage can compute with: finite, and no larger than a count or a byte size can be (2^53).
+ * `+Inf`, `NaN` and the like are legal in a scrape, but say nothing about a resource: passed over.
+ */
+export function usableSample(sample: Sample): boolean {
+  return Number.isFinite(sample.value) && Math.abs(sample.value) <= Number.MAX_SAFE_INTEGER;
+}
+
+/** Reads one service's scrape for resources and findings; samples that are not usable are passed over. */
 export function readScrape(
   source: string,
-  samples: Sample[],
+  scraped: Sample[],
 ): { resources: Resource[]; findings: MetricFinding[] } {
+  const samples = scraped.filter(usableSample);
   const one = (name: string, labels: Record<string, string> = {}) =>
     samples.find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))
       ?.value;
-  const all = (name: string) => samples.filter((s) => s.name === name);
+  const all = (name: string) => samples.filter((s) => s.name === name).slice(0, MAX_PER_KIND);
   const sum = (name: string, keep: (s: Sample) => boolean = () => true) =>
     all(name)
       .filter(keep)
@@ -145,7 +158,7 @@ export function readScrape(
       summary: `circuit_breaker_state{dependency="${breaker.labels.dependency}"} 2: open, calls fail fast`,
     });
   }
-  const shed = sum('http_requests_shed_total');
+  const shed = Math.round(sum('http_requests_shed_total', (s) => s.value > 0));
   if (shed > 0) {
     const reasons = all('http_requests_shed_total')
       .filter((s) => s.value > 0)
@@ -166,8 +179,9 @@ export function readScrape(
     const dependency = call.labels.dependency ?? 'unknown';
     failedCalls.set(dependency, (failedCalls.get(dependency) ?? 0) + call.value);
   }
-  for (const [dependency, count] of failedCalls) {
-    if (count === 0) continue;
+  for (const [dependency, total] of failedCalls) {
+    const count = Math.round(total);
+    if (count <= 0) continue;
     findings.push({
       kind: dependency === 'database' ? 'database' : 'dependency',
       subject: dependency,
@@ -180,9 +194,26 @@ export function readScrape(
   return { resources, findings };
 }
 
-/** What `/health` of a live service says: a database it cannot reach, breakers open. */
-export function readHealth(source: string, status: number, body: unknown): MetricFinding[] {
-  const report = (body ?? {}) as { db?: string; circuitBreakers?: Record<string, string> };
+/** The fields of a `/health` answer triage reads; any other field is left alone. */
+const HealthReport = Type.Object({
+  db: Type.Optional(Type.String({ maxLength: 200 })),
+  circuitBreakers: Type.Optional(
+    Type.Record(Type.String({ maxLength: 200 }), Type.String({ maxLength: 50 })),
+  ),
+});
+const healthReport = Compile(HealthReport);
+
+/** True when `body` is a health answer triage can read. */
+export function isHealthReport(body: unknown): body is Static<typeof HealthReport> {
+  return healthReport.Check(body);
+}
+
+/** What `/health` of a live service says (checked by isHealthReport): a database it cannot reach, breakers open. */
+export function readHealth(
+  source: string,
+  status: number,
+  report: Static<typeof HealthReport>,
+): MetricFinding[] {
   const findings: MetricFinding[] = [];
   if (report.db && report.db !== 'connected') {
     findings.push({
@@ -194,7 +225,7 @@ export function readHealth(source: string, status: number, body: unknown): Metri
       summary: `/health answered ${status}: db "${report.db}"`,
     });
   }
-  for (const [dependency, state] of Object.entries(report.circuitBreakers ?? {})) {
+  for (const [dependency, state] of Object.entries(report.circuitBreakers ?? {}).slice(0, MAX_PER_KIND)) {
     if (state !== 'OPEN') continue;
     findings.push({
       kind: 'breaker_open',

@@ -9,7 +9,16 @@ export const DEPENDENCIES: Record<string, { service: string; setting: string; fi
   inventoryService: { service: 'inventory', setting: 'INVENTORY_API_URL', field: 'inventoryApiUrl' },
 };
 
-/** The dependency a service is, by the `service` field of its log lines. */
-export const DEPENDENCY_OF_SERVICE: Record<string, string> = Object.fromEntries(
+const DEPENDENCY_OF_SERVICE = new Map(
   Object.entries(DEPENDENCIES).map(([dependency, { service }]) => [service, dependency]),
 );
+
+/** The dependency a service is, by the `service` field of its log lines (any text: a map, not an object). */
+export function dependencyOfService(service: string | null | undefined): string | undefined {
+  return service ? DEPENDENCY_OF_SERVICE.get(service) : undefined;
+}
+
+/** A dependency the checkout calls, by the name its log lines give it; undefined for any other name. */
+export function dependencyNamed(name: string): (typeof DEPENDENCIES)[string] | undefined {
+  return Object.hasOwn(DEPENDENCIES, name) ? DEPENDENCIES[name] : undefined;
+}

@@ -1,5 +1,5 @@
 import { ALERTS, FIXES, RESOURCE_RUNBOOKS } from './advice.ts';
-import { DEPENDENCIES } from './dependencies.ts';
+import { DEPENDENCIES, dependencyNamed } from './dependencies.ts';
 import {
   BUCKET_MS,
   type EvidenceLine,
@@ -9,6 +9,7 @@ import {
 } from './LogEvidence.ts';
 import type { MetricFinding, Resource } from './MetricsEvidence.ts';
 import { type Category, type Deploy, type Finding, SCHEMA_VERSION, type TriageReport } from './report.ts';
+import { verdict } from './verdict.ts';
 
 /** What triage read: log lines folded into evidence, and what the metrics and health said now. */
 export interface Gathered {
@@ -73,8 +74,7 @@ export function diagnose(gathered: Gathered): TriageReport {
   return {
     schemaVersion: SCHEMA_VERSION,
     generatedAt: gathered.now.toISOString(),
-    status: cause ? 'problem' : 'healthy',
-    headline: headline(cause, logs, first),
+    ...verdict(cause, logs, gathered.read, first),
     cause: cause ? { category: cause.category, ...finding(cause) } : null,
     symptoms: rest.map(finding),
     when: {
@@ -118,7 +118,7 @@ function rankCandidates(gathered: Gathered, deploy: DeployMarker | undefined): C
     if (signal.kind === 'dependency' && signal.subject && (mismatch || unreachableFromStart(logs, signal))) {
       kind = 'config_mismatch';
       [rank, category] = RANKS.config_mismatch;
-      const dependency = DEPENDENCIES[signal.subject];
+      const dependency = dependencyNamed(signal.subject);
       summary = mismatch
         ? `${mismatch.setting} is ${mismatch.configured}, but the ${mismatch.service} service listens on ${mismatch.actual}: every call to ${signal.subject} is refused`
         : `${signal.subject} was unreachable from the service's start, never reached once: check ${dependency?.setting ?? 'its URL setting'}`;
@@ -412,23 +412,6 @@ function advice(
     runbook,
     alerts: [...names].map((name) => ({ name, state: firing.has(name) ? 'firing' : 'expected' })),
   };
-}
-
-const WORDS: Record<Category, string> = {
-  bad_deployment: 'bad deployment',
-  unhandled_exception: 'unhandled exception',
-  misconfiguration: 'misconfiguration',
-  resource_exhaustion: 'resource exhaustion',
-  database_failure: 'database failure',
-  dependency_failure: 'dependency failure',
-  overload: 'overload',
-};
-
-function headline(cause: Candidate | undefined, logs: LogEvidence, first: number | undefined): string {
-  if (!cause) return `HEALTHY: no 5xx in ${logs.requests} requests, nothing exhausted, no breaker open`;
-  const since = first !== undefined ? ` since ${new Date(first).toISOString()}` : '';
-  const share = logs.failures ? ` (${logs.failures} 5xx of ${logs.requests} requests)` : '';
-  return `PROBLEM: ${WORDS[cause.category]}: ${cause.summary}${since}${share}`;
 }
 
 function iso(time: number | undefined): string | undefined {

@@ -2,8 +2,10 @@ import { createWriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { type LogSource, readLines, resolveLogSources } from './logSources.ts';
+import { type LogSource, readLog, resolveLogSources } from './logSources.ts';
+import { terminalSafe } from './terminalSafe.ts';
 
 export interface FoundLine {
   at: string;
@@ -16,23 +18,31 @@ export interface ErrorLookup {
   found: boolean;
   /** The line that logged the error, with its stack. */
   error?: FoundLine;
-  /** Every line of the same request or trace, in every service's log, in time order. */
+  /** Every line of the same request or trace, in every service's log, in time order (the first 1000). */
   related: FoundLine[];
+  /** Lines of the same request or trace past the first 1000, counted, not kept. */
+  omitted: number;
 }
+
+const MAX_RELATED = 1000;
 
 /**
  * One error whole: the line with its errorId and stack, its request line, and the lines of the same
  * requestId or traceId across every log read. Two passes over the files; standard input is spooled to
  * a temporary file first, since it cannot be read twice.
  */
-export async function lookupError(logArguments: string[], errorId: string): Promise<ErrorLookup> {
+export async function lookupError(
+  logArguments: string[],
+  errorId: string,
+  options: { stdin?: Readable } = {},
+): Promise<ErrorLookup> {
   let spool: string | undefined;
   const sources: LogSource[] = [];
   for (const argument of logArguments) {
     if (argument === '-') {
       spool = await mkdtemp(join(tmpdir(), 'steadfast-triage-'));
       const path = join(spool, 'stdin.log');
-      await pipeline(process.stdin, createWriteStream(path));
+      await pipeline(options.stdin ?? process.stdin, createWriteStream(path));
       sources.push({ name: 'stdin', path });
     } else sources.push(...(await resolveLogSources(argument)));
   }
@@ -47,9 +57,14 @@ export async function lookupError(logArguments: string[], errorId: string): Prom
       if (typeof found.record.stack === 'string' || !error) error = found;
     });
     const related: FoundLine[] = [];
-    if (ids.size) await scan(sources, [...ids], (found) => related.push(found));
+    let omitted = 0;
+    if (ids.size)
+      await scan(sources, [...ids], (found) => {
+        if (related.length < MAX_RELATED) related.push(found);
+        else omitted++;
+      });
     related.sort((a, b) => String(a.record.time).localeCompare(String(b.record.time)));
-    return { schemaVersion: 1, errorId, found: Boolean(error), error, related };
+    return { schemaVersion: 1, errorId, found: Boolean(error), error, related, omitted };
   } finally {
     if (spool) await rm(spool, { recursive: true, force: true });
   }
@@ -61,30 +76,71 @@ async function scan(
   onMatch: (line: FoundLine) => void,
 ): Promise<void> {
   for (const source of sources) {
-    let lineNo = 0;
-    for await (const line of readLines(source)) {
-      lineNo++;
-      // A substring test first: JSON.parse only for the few lines that can match.
-      if (!needles.some((needle) => line.includes(needle))) continue;
-      try {
-        const record = JSON.parse(line) as Record<string, unknown>;
-        if (needles.some((n) => record.errorId === n || record.requestId === n || record.traceId === n))
-          onMatch({ at: `${source.name}:${lineNo}`, record });
-      } catch {}
-    }
+    // Lines cut at the limit, blank lines and sources that are not regular files have nothing to find.
+    await readLog(source, {
+      line: (line, lineNo) => {
+        // A substring test first: JSON.parse only for the few lines that can match.
+        if (!needles.some((needle) => line.includes(needle))) return;
+        let record: unknown;
+        try {
+          record = JSON.parse(line);
+        } catch {
+          return;
+        }
+        if (typeof record !== 'object' || record === null) return;
+        const { errorId, requestId, traceId } = record as Record<string, unknown>;
+        if (needles.some((n) => errorId === n || requestId === n || traceId === n))
+          onMatch({ at: `${source.name}:${lineNo}`, record: withinDepth(record) as Record<string, unknown> });
+      },
+      cut: () => {},
+      blank: () => {},
+    });
   }
 }
 
+/** The lookup as text. Every piece from a log goes through terminalSafe: a log line cannot drive the terminal. */
 export function renderLookup(lookup: ErrorLookup): string {
-  if (!lookup.error) return `${lookup.errorId}: not found in the logs read\n`;
+  const safe = (value: unknown) => terminalSafe(typeof value === 'string' ? value : shown(value));
+  if (!lookup.error) return `${safe(lookup.errorId)}: not found in the logs read\n`;
   const { stack, ...fields } = lookup.error.record;
-  const out = [`${lookup.errorId} at ${lookup.error.at}`];
-  for (const [name, value] of Object.entries(fields))
-    out.push(`  ${name}: ${typeof value === 'string' ? value : JSON.stringify(value)}`);
-  if (typeof stack === 'string') out.push('  stack:', ...stack.split('\n').map((l) => `    ${l}`));
-  out.push('', `Lines of the same request or trace (${lookup.related.length}):`);
+  const out = [`${safe(lookup.errorId)} at ${safe(lookup.error.at)}`];
+  for (const [name, value] of Object.entries(fields)) out.push(`  ${safe(name)}: ${safe(value)}`);
+  if (typeof stack === 'string') out.push('  stack:', ...stack.split('\n').map((l) => `    ${safe(l)}`));
+  const more = lookup.omitted ? `, and ${lookup.omitted} more not shown` : '';
+  out.push('', `Lines of the same request or trace (${lookup.related.length}${more}):`);
   for (const { at, record } of lookup.related) {
-    out.push(`  ${record.time} ${record.service ?? ''} ${record.level ?? ''} ${record.msg ?? ''}  ${at}`);
+    const fields = [record.time, record.service ?? '', record.level ?? '', record.msg ?? ''].map(safe);
+    out.push(`  ${fields.join(' ')}  ${safe(at)}`);
   }
   return `${out.join('\n')}\n`;
+}
+
+/** How deep a record is kept: below this, a nested value is replaced by a note (it could not be printed). */
+const MAX_DEPTH = 32;
+
+/** The record with anything nested deeper than MAX_DEPTH replaced by a note, so it can always be printed. */
+function withinDepth(value: unknown, depth = 0): unknown {
+  if (typeof value !== 'object' || value === null) return value;
+  if (depth >= MAX_DEPTH) return '(nested too deep to show)';
+  if (Array.isArray(value)) return value.map((item) => withinDepth(item, depth + 1));
+  const copy: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(value)) {
+    // A data property even for "__proto__": defineProperty, not assignment, which would set the prototype.
+    Object.defineProperty(copy, key, {
+      value: withinDepth(item, depth + 1),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  }
+  return copy;
+}
+
+/** A field's value as one line; one nested too deep to write out says so instead of failing. */
+function shown(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return '(nested too deep to show)';
+  }
 }

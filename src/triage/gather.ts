@@ -1,10 +1,20 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import type { Gathered } from './diagnose.ts';
 import { LogEvidence } from './LogEvidence.ts';
-import { readLines, resolveLogSources } from './logSources.ts';
-import { type MetricFinding, type Resource, readHealth, readScrape } from './MetricsEvidence.ts';
+import { fetchBounded, isUrl, MAX_HEALTH_BYTES, MAX_SCRAPE_BYTES, readSavedScrape } from './liveSources.ts';
+import { DEFAULT_READ_LIMITS, type ReadLimits, readLog, resolveLogSources } from './logSources.ts';
+import {
+  isHealthReport,
+  type MetricFinding,
+  type Resource,
+  readHealth,
+  readScrape,
+  usableSample,
+} from './MetricsEvidence.ts';
 import { parsePrometheusText } from './prometheusText.ts';
+import type { SourceRead } from './report.ts';
 
 export interface Sources {
   logs: string[];
@@ -14,51 +24,108 @@ export interface Sources {
   since?: number;
 }
 
-/** How long a live source gets to answer: triage must answer in seconds even when the service hangs. */
-const FETCH_TIMEOUT_MS = 3000;
+export interface GatherOptions {
+  limits?: ReadLimits;
+  /** Ends the reading where it is (the run's --timeout): what was read by then is reported. */
+  signal?: AbortSignal;
+  stdin?: Readable;
+}
 
-/** Reads every source: logs streamed line by line, metrics and health fetched or read from saved files. */
-export async function gather(sources: Sources): Promise<Gathered> {
+/**
+ * Reads every source: logs streamed line by line, metrics and health fetched (meanwhile, each on its own
+ * short timeout) or read from saved files. Every source ends up in `read.sources` with what became of it.
+ */
+export async function gather(sources: Sources, options: GatherOptions = {}): Promise<Gathered> {
+  const { signal } = options;
   const logs = new LogEvidence({ since: sources.since });
-  const logFiles: string[] = [];
+  type LiveRead = SourceRead & { resources?: Resource[]; findings?: MetricFinding[] };
+  const live = Promise.all([
+    ...sources.metrics.map(async (source): Promise<LiveRead> => {
+      const got = isUrl(source)
+        ? await fetchBounded(source, MAX_SCRAPE_BYTES, signal)
+        : await readSavedScrape(source);
+      if (!('text' in got)) return { kind: 'metrics', source, ...got };
+      if (got.status < 200 || got.status > 299)
+        return {
+          kind: 'metrics',
+          source,
+          state: 'unreachable',
+          reason: 'http_status',
+          detail: `answered ${got.status}`,
+        };
+      const samples = parsePrometheusText(got.text);
+      const usable = samples.filter(usableSample).length;
+      if (samples.length === 0)
+        return { kind: 'metrics', source, state: 'unreadable', reason: 'not_a_scrape', detail: 'no samples' };
+      return { kind: 'metrics', source, state: 'read', samples: usable, ...readScrape(source, samples) };
+    }),
+    ...sources.health.map(async (source): Promise<LiveRead> => {
+      const got = await fetchBounded(source, MAX_HEALTH_BYTES, signal);
+      if (!('text' in got)) return { kind: 'health', source, ...got };
+      let body: unknown;
+      try {
+        body = JSON.parse(got.text);
+      } catch {}
+      if (!isHealthReport(body))
+        return {
+          kind: 'health',
+          source,
+          state: 'unreadable',
+          reason: 'not_a_health_report',
+          detail: `answered ${got.status}, not a health report`,
+        };
+      return { kind: 'health', source, state: 'read', findings: readHealth(source, got.status, body) };
+    }),
+  ]);
+
+  const logReads: SourceRead[] = [];
+  const limits = options.limits ?? DEFAULT_READ_LIMITS;
   for (const argument of sources.logs) {
     for (const source of await resolveLogSources(argument)) {
-      logFiles.push(source.path ?? source.name);
-      let lineNo = 0;
-      for await (const line of readLines(source)) logs.add(source.name, ++lineNo, line);
+      const where = source.path ?? source.name;
+      const before = logs.passedOver.total;
+      const outcome = await readLog(
+        source,
+        {
+          line: (text, lineNo) => logs.add(source.name, lineNo, text),
+          cut: (lineNo) => logs.skipLine(source.name, lineNo, 'too_long'),
+          blank: (lineNo) => logs.skipLine(source.name, lineNo, 'blank'),
+        },
+        { limits, signal, stdin: options.stdin },
+      );
+      logReads.push({
+        kind: 'logs',
+        source: where,
+        ...outcome,
+        passedOver: logs.passedOver.total - before,
+      });
     }
   }
+  // In the order the sources were given, whichever answered first: the same sources, the same report.
   const resources: Resource[] = [];
   const findings: MetricFinding[] = [];
-  const unreachable: string[] = [];
-  for (const source of sources.metrics) {
-    const text = isUrl(source)
-      ? await fetchText(source).catch(() => undefined)
-      : await readFile(source, 'utf8');
-    if (text === undefined) {
-      unreachable.push(source);
-      continue;
-    }
-    const scrape = readScrape(source, parsePrometheusText(text));
-    resources.push(...scrape.resources);
-    findings.push(...scrape.findings);
+  const liveReads: SourceRead[] = [];
+  for (const { resources: found = [], findings: said = [], ...read } of await live) {
+    resources.push(...found);
+    findings.push(...said);
+    liveReads.push(read);
   }
-  for (const url of sources.health) {
-    const answer = await fetchJson(url).catch(() => undefined);
-    if (!answer) unreachable.push(url);
-    else findings.push(...readHealth(url, answer.status, answer.body));
-  }
+  const all = [...logReads, ...liveReads];
+  const unreachable = liveReads.filter((r) => r.state === 'unreachable').map((r) => r.source);
   return {
     logs,
     resources,
     findings,
     now: new Date(),
     read: {
-      logFiles,
+      logFiles: logReads.filter((r) => r.state === 'read' || r.state === 'partial').map((r) => r.source),
       logLines: logs.lines,
-      metrics: sources.metrics.filter((s) => !unreachable.includes(s)),
-      health: sources.health.filter((s) => !unreachable.includes(s)),
+      metrics: liveReads.filter((r) => r.kind === 'metrics' && r.state === 'read').map((r) => r.source),
+      health: liveReads.filter((r) => r.kind === 'health' && r.state === 'read').map((r) => r.source),
       unreachable,
+      sources: all,
+      passedOver: logs.passedOver,
+      timedOut: Boolean(signal?.aborted) && all.some((r) => r.reason === 'timeout'),
     },
   };
 }
@@ -76,19 +143,4 @@ export async function localStackSources(dataDir: string): Promise<Sources> {
     metrics: [...checkouts, info.inventoryUrl, info.paymentUrl].map((url) => `${url}/metrics`),
     health: checkouts.map((url) => `${url}/health`),
   };
-}
-
-function isUrl(source: string): boolean {
-  return /^https?:\/\//.test(source);
-}
-
-async function fetchText(url: string): Promise<string> {
-  const response = await fetch(url, { signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) });
-  if (!response.ok) throw new Error(`${url} answered ${response.status}`);
-  return response.text();
-}
-
-async function fetchJson(url: string): Promise<{ status: number; body: unknown }> {
-  const response = await fetch(url, { signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) });
-  return { status: response.status, body: await response.json().catch(() => undefined) };
 }

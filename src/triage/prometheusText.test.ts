@@ -51,3 +51,42 @@ test('resources as current against max; findings for what is exhausted, open or 
     'pool_saturated:database',
   ]);
 });
+
+test('+Inf, -Inf, NaN, huge and negative values parse, and are passed over or ignored, never crash', () => {
+  const scrape = `db_pool_connections{state="active"} +Inf
+db_pool_max_connections NaN
+process_open_fds 1e400
+process_max_fds -Inf
+host_memory_total_bytes 1e300
+host_memory_available_bytes 5
+db_pool_rejected_total -3
+http_requests_shed_total{reason="x"} -7
+dependency_calls_total{dependency="paymentGateway",outcome="failure"} -2
+nodejs_eventloop_lag_p99_seconds 0x10
+disk_size_bytes{path="/"} 0
+disk_free_bytes{path="/"} NaN
+circuit_breaker_state{dependency="__proto__",__proto__="x"} 2
+`;
+  const samples = parsePrometheusText(scrape);
+  assert.equal(samples.length, 12, 'all but 0x10, which is no number a scrape writes');
+  assert.ok(
+    samples.some((s) => Number.isNaN(s.value)) && samples.some((s) => s.value === Number.NEGATIVE_INFINITY),
+  );
+  const { resources, findings } = readScrape('odd.prom', samples);
+  for (const resource of resources) {
+    assert.ok(Number.isFinite(resource.current), resource.name);
+    if (resource.max !== undefined) assert.ok(Number.isFinite(resource.max), resource.name);
+  }
+  for (const finding of findings)
+    assert.ok(Number.isFinite(finding.value) && finding.value >= 0, finding.summary);
+  assert.deepEqual(
+    findings.map((f) => f.kind),
+    ['breaker_open'],
+    'negative counters count nothing; the breaker of a dependency named __proto__ is still a breaker',
+  );
+  assert.equal(
+    Object.getPrototypeOf(samples.at(-1)?.labels),
+    Object.prototype,
+    'a label cannot set a prototype',
+  );
+});

@@ -1,85 +1,134 @@
 import { styleText } from 'node:util';
-import type { Finding, TriageReport } from './report.ts';
+import type { Finding, SourceRead, TriageReport } from './report.ts';
+import { terminalSafe } from './terminalSafe.ts';
 
 type Style = Parameters<typeof styleText>[0];
+type Line = { text: string; style?: Style };
 
 const EVIDENCE_WIDTH = 200;
+const STATUS_STYLE: Record<TriageReport['status'], Style> = {
+  healthy: ['bold', 'green'],
+  problem: ['bold', 'red'],
+  unknown: ['bold', 'yellow'],
+};
 
-/** The report as a person reads it at 3 a.m.: the verdict first, then what decided it. Colour only on a TTY. */
+/**
+ * The report as a person reads it at 3 a.m.: the verdict first, then what decided it. Colour only on a
+ * TTY. Each line is built as plain text and made terminal-safe whole before it is painted: evidence (log
+ * text, labels, file names) can hold escape sequences, and none reaches the terminal raw.
+ */
 export function renderText(report: TriageReport, options: { color: boolean }): string {
-  const paint = (style: Style, text: string) =>
-    options.color ? styleText(style, text, { validateStream: false }) : text;
-  const out: string[] = [];
-  out.push(paint(['bold', report.status === 'healthy' ? 'green' : 'red'], report.headline));
+  const out: Line[] = [];
+  const push = (text: string, style?: Style) => out.push({ text, style });
+  push(report.headline, STATUS_STYLE[report.status]);
   const { cause, when, advice } = report;
   if (cause) {
-    out.push('', paint('bold', 'Cause'), `  ${cause.category}: ${cause.summary}`);
-    out.push(
+    push('');
+    push('Cause', 'bold');
+    push(`  ${cause.category}: ${cause.summary}`);
+    push(
       `  ${cause.count} seen${cause.first ? `, first ${cause.first}` : ''}${cause.last ? `, last ${cause.last}` : ''}`,
     );
-    out.push(...evidence(cause, paint));
+    for (const text of evidence(cause)) push(text, 'dim');
   }
   if (report.symptoms.length) {
-    out.push('', paint('bold', 'Symptoms (explained by the cause)'));
+    push('');
+    push('Symptoms (explained by the cause)', 'bold');
     for (const symptom of report.symptoms) {
-      out.push(`  - ${symptom.summary} (${symptom.count}${symptom.first ? `, from ${symptom.first}` : ''})`);
-      out.push(...evidence(symptom, paint).slice(0, 2));
+      push(`  - ${symptom.summary} (${symptom.count}${symptom.first ? `, from ${symptom.first}` : ''})`);
+      for (const text of evidence(symptom).slice(0, 2)) push(text, 'dim');
     }
   }
   if (when.firstFailure || when.failures) {
-    out.push('', paint('bold', 'When'));
-    out.push(
+    push('');
+    push('When', 'bold');
+    push(
       `  first failure ${when.firstFailure ?? '-'}, last ${when.lastFailure ?? '-'}; ${when.failures} 5xx of ${when.requests} requests`,
     );
-    out.push(`  shape: ${when.shape.join(', ') || '-'}`);
+    push(`  shape: ${when.shape.join(', ') || '-'}`);
     if (when.deploy)
-      out.push(
+      push(
         `  follows the deploy of ${when.deploy.service} ${when.deploy.version}+${when.deploy.commit} at ${when.deploy.time} (was ${when.deploy.previousVersion}+${when.deploy.previousCommit})`,
       );
-    for (const [endpoint, count] of Object.entries(when.endpoints)) out.push(`  ${count} × ${endpoint}`);
+    for (const [endpoint, count] of Object.entries(when.endpoints)) push(`  ${count} × ${endpoint}`);
   }
   if (report.exceptionGroups.length) {
-    out.push('', paint('bold', 'Exception groups'));
+    push('');
+    push('Exception groups', 'bold');
     for (const group of report.exceptionGroups.slice(0, 5)) {
-      out.push(`  ${group.count} × ${group.errorClass} at ${group.frame}: ${group.message}`);
-      out.push(
-        paint(
-          'dim',
-          `      ${group.first} .. ${group.last}; ${group.endpoints.join(', ')}; build ${group.versions.join(', ')}; e.g. ${group.sampleErrorIds.join(', ')}`,
-        ),
+      push(`  ${group.count} × ${group.errorClass} at ${group.frame}: ${group.message}`);
+      push(
+        `      ${group.first} .. ${group.last}; ${group.endpoints.join(', ')}; build ${group.versions.join(', ')}; e.g. ${group.sampleErrorIds.join(', ')}`,
+        'dim',
       );
     }
   }
   const shown = report.resources.filter((r) => r.exhausted || r.name.startsWith('database pool'));
   if (shown.length) {
-    out.push('', paint('bold', 'Resources (current of max)'));
+    push('');
+    push('Resources (current of max)', 'bold');
     for (const resource of shown) {
       const of = resource.max !== undefined ? ` of ${format(resource.max, resource.unit)}` : '';
       const line = `  ${resource.name}: ${format(resource.current, resource.unit)}${of}, ${resource.source}`;
-      out.push(resource.exhausted ? paint('red', `${line}  EXHAUSTED`) : line);
+      if (resource.exhausted) push(`${line}  EXHAUSTED`, 'red');
+      else push(line);
     }
   }
   if (advice) {
-    out.push('', paint('bold', 'What to do'), `  ${advice.fix}`, `  runbook: ${advice.runbook}`);
-    out.push(`  alerts: ${advice.alerts.map((a) => `${a.name} (${a.state})`).join(', ')}`);
+    push('');
+    push('What to do', 'bold');
+    push(`  ${advice.fix}`);
+    push(`  runbook: ${advice.runbook}`);
+    push(`  alerts: ${advice.alerts.map((a) => `${a.name} (${a.state})`).join(', ')}`);
   }
-  if (report.read.unreachable.length)
-    out.push('', paint('yellow', `Did not answer: ${report.read.unreachable.join(', ')}`));
-  out.push(
-    '',
-    paint(
-      'dim',
-      `Read ${report.read.logLines} log lines from ${report.read.logFiles.length} file(s), ${report.read.metrics.length} metrics source(s), ${report.read.health.length} health source(s).`,
-    ),
-  );
-  return `${out.join('\n')}\n`;
+  sources(report.read, push);
+  return `${out
+    .map(({ text, style }) => {
+      const safe = terminalSafe(text);
+      return options.color && style ? styleText(style, safe, { validateStream: false }) : safe;
+    })
+    .join('\n')}\n`;
 }
 
-function evidence(finding: Finding, paint: (style: Style, text: string) => string): string[] {
+/** What was read and what was not: every source that was not read whole, and the lines passed over. */
+function sources(read: TriageReport['read'], push: (text: string, style?: Style) => void): void {
+  const missed = read.sources.filter((s) => s.state !== 'read');
+  if (missed.length) {
+    push('');
+    push('Not read, or not whole', 'yellow');
+    for (const source of missed) push(`  ${source.source}: ${describe(source)}`);
+  }
+  const { passedOver } = read;
+  if (passedOver.total) {
+    const reasons = Object.entries(passedOver.reasons)
+      .filter(([, count]) => count > 0)
+      .map(([reason, count]) => `${reason} ${count}`);
+    push('');
+    push(`Log lines passed over: ${passedOver.total} (${reasons.join(', ')})`, 'yellow');
+    for (const sample of passedOver.samples)
+      push(`  ${sample.at}: ${sample.reason}: ${sample.detail}`, 'dim');
+  }
+  const count = (kind: SourceRead['kind']) =>
+    read.sources.filter((s) => s.kind === kind && (s.state === 'read' || s.state === 'partial')).length;
+  const of = (kind: SourceRead['kind']) => read.sources.filter((s) => s.kind === kind).length;
+  push('');
+  push(
+    `Read ${read.logLines} log lines from ${count('logs')} of ${of('logs')} file(s), ${count('metrics')} of ${of('metrics')} metrics source(s), ${count('health')} of ${of('health')} health source(s)${read.timedOut ? '; the timeout ended the run' : ''}.`,
+    'dim',
+  );
+}
+
+function describe(source: SourceRead): string {
+  const lines =
+    source.lines !== undefined && source.state !== 'skipped' ? `, ${source.lines} lines read` : '';
+  return `${source.state}${source.reason ? ` (${source.reason})` : ''}${source.detail ? `: ${source.detail}` : ''}${lines}`;
+}
+
+function evidence(finding: Finding): string[] {
   // A line a person scans: shortened; the whole line is in the JSON and the log.
   return finding.evidence.map((e) => {
     const text = `    ${e.at}${e.time ? ` ${e.time}` : ''}  ${e.line}`;
-    return paint('dim', text.length > EVIDENCE_WIDTH ? `${text.slice(0, EVIDENCE_WIDTH - 1)}…` : text);
+    return text.length > EVIDENCE_WIDTH ? `${text.slice(0, EVIDENCE_WIDTH - 1)}…` : text;
   });
 }
 

@@ -4,7 +4,7 @@ import Type, { type Static } from 'typebox';
  * The JSON that `steadfast triage --format json` prints: one schema, versioned. A field is only ever
  * added in a minor change; a change of meaning or a removal raises `schemaVersion`.
  */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 export const Category = Type.Union(
   [
@@ -21,6 +21,92 @@ export const Category = Type.Union(
 export type Category = Static<typeof Category>;
 
 const Time = Type.String({ format: 'date-time' });
+const Count = Type.Integer({ minimum: 0 });
+
+/** Why a source was not read, or not wholly: one code each, documented in docs/triage.md. */
+export const SourceReason = Type.Union([
+  Type.Literal('no_answer'),
+  Type.Literal('http_status'),
+  Type.Literal('not_a_scrape'),
+  Type.Literal('not_a_health_report'),
+  Type.Literal('too_large'),
+  Type.Literal('not_a_file'),
+  Type.Literal('dangling_link'),
+  Type.Literal('link_loop'),
+  Type.Literal('not_found'),
+  Type.Literal('permission'),
+  Type.Literal('corrupt'),
+  Type.Literal('read_error'),
+  Type.Literal('decompressed_limit'),
+  Type.Literal('timeout'),
+]);
+export type SourceReason = Static<typeof SourceReason>;
+
+const SourceRead = Type.Object(
+  {
+    kind: Type.Union([Type.Literal('logs'), Type.Literal('metrics'), Type.Literal('health')]),
+    source: Type.String({ description: 'The file, directory entry, URL, or `stdin`' }),
+    state: Type.Union(
+      [
+        Type.Literal('read'),
+        Type.Literal('partial'),
+        Type.Literal('unreachable'),
+        Type.Literal('unreadable'),
+        Type.Literal('skipped'),
+      ],
+      {
+        description:
+          'read: whole; partial: cut short (see reason), what was read counts; unreachable: a URL that did not answer; unreadable: there, but not readable as what it should be; skipped: not a regular file, a link to nothing or a loop, or not reached before the timeout',
+      },
+    ),
+    reason: Type.Optional(SourceReason),
+    detail: Type.Optional(Type.String()),
+    lines: Type.Optional(Type.Integer({ minimum: 0, description: 'Log lines seen, passed over included' })),
+    passedOver: Type.Optional(Type.Integer({ minimum: 0, description: 'Log lines that could not be used' })),
+    samples: Type.Optional(Type.Integer({ minimum: 0, description: 'Metric samples read' })),
+  },
+  { additionalProperties: false },
+);
+export type SourceRead = Static<typeof SourceRead>;
+
+/** Why a log line was passed over. */
+const LineReason = Type.Union([
+  Type.Literal('blank'),
+  Type.Literal('not_json'),
+  Type.Literal('too_long'),
+  Type.Literal('too_deep'),
+  Type.Literal('bad_time'),
+  Type.Literal('bad_field'),
+]);
+export type LineReason = Static<typeof LineReason>;
+export const LINE_REASONS = LineReason.anyOf.map((literal) => literal.const) as LineReason[];
+
+const PassedOver = Type.Object(
+  {
+    total: Count,
+    reasons: Type.Object(
+      Object.fromEntries(LINE_REASONS.map((reason) => [reason, Count])) as Record<LineReason, typeof Count>,
+      { additionalProperties: false },
+    ),
+    samples: Type.Array(
+      Type.Object(
+        {
+          at: Type.String({ description: '`<log file>:<line>`' }),
+          reason: LineReason,
+          detail: Type.String(),
+        },
+        { additionalProperties: false },
+      ),
+      { description: 'The first few lines passed over, and why' },
+    ),
+  },
+  {
+    additionalProperties: false,
+    description:
+      'Log lines that could not be used: blank, not JSON, longer than the line limit, nested too deep, without a time in range, or with a field triage reads of the wrong type or out of range',
+  },
+);
+export type PassedOverReport = Static<typeof PassedOver>;
 
 const Evidence = Type.Object(
   {
@@ -103,9 +189,12 @@ export const TriageReport = Type.Object(
   {
     schemaVersion: Type.Literal(SCHEMA_VERSION),
     generatedAt: Time,
-    status: Type.Union([Type.Literal('healthy'), Type.Literal('problem')]),
-    headline: Type.String({ description: 'The verdict in one line' }),
-    cause: Type.Union([Cause, Type.Null()], { description: 'The root cause; null when healthy' }),
+    status: Type.Union([Type.Literal('healthy'), Type.Literal('problem'), Type.Literal('unknown')], {
+      description:
+        'unknown: too little was read to tell (no requests in the logs and no metrics or health read, no live source answering, or the timeout hit first); never healthy without evidence',
+    }),
+    headline: Type.String({ description: 'The verdict in one line, naming the sources not read' }),
+    cause: Type.Union([Cause, Type.Null()], { description: 'The root cause; null when none was found' }),
     symptoms: Type.Array(Finding, { description: 'What the cause explains: listed, not chased' }),
     when: Type.Object(
       {
@@ -159,10 +248,13 @@ export const TriageReport = Type.Object(
         metrics: Type.Array(Type.String()),
         health: Type.Array(Type.String()),
         unreachable: Type.Array(Type.String({ description: 'A metrics or health URL that did not answer' })),
+        sources: Type.Array(SourceRead, { description: 'Every source, what became of it' }),
+        passedOver: PassedOver,
+        timedOut: Type.Boolean({ description: 'The run stopped at its --timeout before reading everything' }),
       },
       { additionalProperties: false },
     ),
   },
-  { additionalProperties: false, title: 'Steadfast triage report, schema version 1' },
+  { additionalProperties: false, title: 'Steadfast triage report, schema version 2' },
 );
 export type TriageReport = Static<typeof TriageReport>;

@@ -49,7 +49,7 @@ test('exit 0 when healthy, 1 on a problem; text headline first, no colour off a 
   assert.equal(json.code, 1);
   const report = JSON.parse(json.stdout);
   assert.ok(Value.Check(TriageReport, report));
-  assert.equal(report.schemaVersion, 1);
+  assert.equal(report.schemaVersion, 2);
   assert.equal(report.cause?.subject, 'paymentGateway');
 });
 
