@@ -32,16 +32,3 @@ export function toProblem(error: AppError, errorId: string | undefined): Record<
     ...(error.retryAfterSeconds !== undefined ? { retryAfterSeconds: error.retryAfterSeconds } : {}),
   };
 }
-
-/** Route response entries for the given error statuses, each a problem+json body (for validation-free docs). */
-export function errorResponses(...statuses: number[]): Record<number, unknown> {
-  return Object.fromEntries(
-    statuses.map((status) => [
-      status,
-      {
-        description: 'Problem details (RFC 9457)',
-        content: { [PROBLEM_CONTENT_TYPE]: { schema: ProblemSchema } },
-      },
-    ]),
-  );
-}

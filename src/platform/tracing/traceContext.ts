@@ -39,10 +39,6 @@ export function runInTrace<T>(context: TraceContext, work: () => T): T {
   return storage.run(context, work);
 }
 
-export function currentTrace(): TraceContext | undefined {
-  return storage.getStore();
-}
-
 /** The `traceparent` header for an outgoing call of the current trace, or undefined outside one. */
 export function outgoingTraceparent(): string | undefined {
   const context = storage.getStore();
