@@ -21,6 +21,7 @@ import { registerCheckoutRoutes } from './flow/checkoutRoutes.ts';
 import { RecoveryWorker } from './flow/RecoveryWorker.ts';
 import { StockCommitter } from './flow/StockCommitter.ts';
 import { createGateways } from './gateways/createGateways.ts';
+import { OrderStore } from './orders/OrderStore.ts';
 import { registerOrderRoutes } from './orders/orderRoutes.ts';
 
 /** Wires the checkout service: one database pool, one guarded client per dependency, the routes. */
@@ -100,7 +101,7 @@ export async function buildCheckoutApp(
   });
   const authenticate = bearerAuth(config.JWT_SECRET, { maxTtlSeconds: config.JWT_MAX_TTL_SECONDS });
   registerCartRoutes(app, carts, authenticate);
-  registerOrderRoutes(app, db, authenticate);
+  registerOrderRoutes(app, new OrderStore(db), authenticate);
   await registerCheckoutRoutes(app, {
     service,
     db,

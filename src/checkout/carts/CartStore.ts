@@ -1,4 +1,5 @@
 import type { Database, Queryable } from '../../platform/database/Database.ts';
+import { isUuid } from '../ids.ts';
 import { type CartLimit, limitPassed } from './cartLimits.ts';
 
 export interface CartLine {
@@ -16,11 +17,6 @@ export interface Cart {
   items: CartLine[];
   totalCents: number;
 }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/** An id that is not a UUID names no cart: answer "not found" rather than send it to PostgreSQL. */
-export const isUuid = (id: string) => UUID.test(id);
 
 export type AddItemOutcome =
   | 'added'

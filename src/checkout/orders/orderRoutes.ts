@@ -1,5 +1,4 @@
 import Type from 'typebox';
-import type { Database } from '../../platform/database/Database.ts';
 import { AppError } from '../../platform/errors/AppError.ts';
 import { PlatformErrors } from '../../platform/errors/codes.ts';
 import { ANY_ROUTE_ERRORS, errorResponses, successResponse } from '../../platform/http/apiDocument.ts';
@@ -7,8 +6,8 @@ import type { HttpServer } from '../../platform/http/createHttpServer.ts';
 import { StorableString } from '../../platform/http/storableText.ts';
 import { failpoint } from '../../platform/process/failpoint.ts';
 import type { Authenticate } from '../auth.ts';
-import { isUuid } from '../carts/CartStore.ts';
 import { API_ERRORS, CheckoutErrors } from '../errors.ts';
+import type { OrderStore } from './OrderStore.ts';
 
 const Order = Type.Object({
   orderId: Type.String(),
@@ -21,7 +20,7 @@ const Order = Type.Object({
   createdAt: Type.String(),
 });
 
-export function registerOrderRoutes(app: HttpServer, db: Database, authenticate: Authenticate) {
+export function registerOrderRoutes(app: HttpServer, orders: OrderStore, authenticate: Authenticate) {
   app.get(
     '/api/orders/:orderId',
     {
@@ -58,33 +57,11 @@ export function registerOrderRoutes(app: HttpServer, db: Database, authenticate:
       },
     },
     async (request) => {
-      const { orderId } = request.params;
       failpoint('orders.read');
-      const found = isUuid(orderId)
-        ? await db.query<{
-            id: string;
-            status: string;
-            cart_id: string;
-            charge_id: string;
-            amount_cents: number;
-            currency: string;
-            items: { sku: string; quantity: number }[];
-            created_at: Date;
-          }>('SELECT * FROM orders WHERE id = $1 AND user_id = $2', [orderId, request.userId])
-        : undefined;
-      const row = found?.rows[0];
-      if (!row) throw new AppError(CheckoutErrors.ORDER_NOT_FOUND);
-      request.logContext.cartId = row.cart_id;
-      return {
-        orderId: row.id,
-        status: row.status,
-        cartId: row.cart_id,
-        transactionId: row.charge_id,
-        amountCents: row.amount_cents,
-        currency: row.currency,
-        items: row.items,
-        createdAt: row.created_at.toISOString(),
-      };
+      const order = await orders.find(request.params.orderId, request.userId);
+      if (!order) throw new AppError(CheckoutErrors.ORDER_NOT_FOUND);
+      request.logContext.cartId = order.cartId;
+      return order;
     },
   );
 }
