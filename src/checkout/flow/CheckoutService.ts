@@ -69,8 +69,8 @@ interface Finished {
   order: ConfirmedOrder;
 }
 
-/** A step the attempt could not take in the user's time; recovery takes it later. */
-class Deferred extends Error {}
+/** Another worker (recovery, or a retry with the key) moved the attempt on: it is theirs to finish. */
+class AttemptMovedOn extends Error {}
 
 /**
  * The checkout flow of docs/architecture.md section 5: record the attempt, reserve stock, charge, then create the
@@ -94,11 +94,11 @@ export class CheckoutService {
     try {
       const finished = begun.resumed
         ? await this.#resume(begun.attempt, command.paymentToken, log)
-        : await this.#forward(begun.attempt, command.paymentToken, log, false);
+        : await this.#reserveChargeAndOrder(begun.attempt, command.paymentToken, log, false);
       return { ...finished.outcome, replayed: false, order: finished.order };
     } catch (error) {
       // Another worker (a recovery, a retry) moved the attempt meanwhile: it is theirs to finish.
-      if (error instanceof Deferred) {
+      if (error instanceof AttemptMovedOn) {
         throw new AppError(CheckoutErrors.CHECKOUT_IN_PROGRESS, {
           retryAfterSeconds: IN_FLIGHT_RETRY_AFTER_SECONDS,
         });
@@ -125,7 +125,7 @@ export class CheckoutService {
       await this.#unwind(attempt, 'ABANDONED', { release: true, mayBeCharged: true });
       return 'unwound';
     } catch (error) {
-      if (error instanceof DependencyUnavailableError || error instanceof Deferred) return 'deferred';
+      if (error instanceof DependencyUnavailableError || error instanceof AttemptMovedOn) return 'deferred';
       throw error;
     }
   }
@@ -201,14 +201,14 @@ export class CheckoutService {
    */
   async #resume(attempt: Attempt, paymentToken: string, log: Logger): Promise<Finished> {
     const chargeId = attempt.chargeId ?? (await this.#paidCharge(attempt));
-    if (!chargeId) return this.#forward(attempt, paymentToken, log, true);
+    if (!chargeId) return this.#reserveChargeAndOrder(attempt, paymentToken, log, true);
     const finished = await this.#finish(attempt, chargeId);
     this.#deps.stock.add(attempt.id);
     return finished;
   }
 
   /** Reserves, charges, and makes the order. `mayBeCharged`: an earlier worker's charge call may have gone out. */
-  async #forward(
+  async #reserveChargeAndOrder(
     attempt: Attempt,
     paymentToken: string,
     log: Logger,
@@ -236,7 +236,7 @@ export class CheckoutService {
       // against a sick service in the user's time: recovery releases it (and reservations expire).
       if (neverSent(error) && !mayBeCharged) {
         await this.#unwind(attempt, UNAVAILABLE, { release: false, mayBeCharged }).catch((e) =>
-          this.#deferred(e, attempt, log),
+          this.#logUnwindDeferred(e, attempt, log),
         );
       } else
         log.warn({ attemptId: attempt.id, dependency: 'inventoryService' }, 'reservation_outcome_unknown');
@@ -249,9 +249,9 @@ export class CheckoutService {
       // (An expired one, on a resumed attempt, cannot hold stock again either: the attempt fails.)
       log.warn({ attemptId: attempt.id, reservation: reservation.status }, 'attempt_settled_meanwhile');
       await this.#unwind(attempt, 'ABANDONED', { release: false, mayBeCharged: true }).catch((e) =>
-        this.#deferred(e, attempt, log),
+        this.#logUnwindDeferred(e, attempt, log),
       );
-      throw new Deferred(`reservation of attempt ${attempt.id} is ${reservation.status}`);
+      throw new AttemptMovedOn(`reservation of attempt ${attempt.id} is ${reservation.status}`);
     }
     if (reservation.outcome === 'insufficient') {
       await this.#unwind(attempt, CheckoutErrors.INVENTORY_CONFLICT.code, { release: false, mayBeCharged });
@@ -280,7 +280,7 @@ export class CheckoutService {
       // key, recovery asks the gateway.
       if (neverSent(error) && !mayBeCharged) {
         await this.#unwind(attempt, UNAVAILABLE, { release: true, mayBeCharged }).catch((e) =>
-          this.#deferred(e, attempt, log),
+          this.#logUnwindDeferred(e, attempt, log),
         );
       } else log.warn({ attemptId: attempt.id, dependency: 'paymentGateway' }, 'charge_outcome_unknown');
       throw error;
@@ -290,7 +290,7 @@ export class CheckoutService {
       await this.#unwind(attempt, CheckoutErrors.PAYMENT_DECLINED.code, {
         release: true,
         mayBeCharged,
-      }).catch((e) => this.#deferred(e, attempt, log));
+      }).catch((e) => this.#logUnwindDeferred(e, attempt, log));
       throw new AppError(CheckoutErrors.PAYMENT_DECLINED, {
         extensions: { declineCode: charge.declineCode },
       });
@@ -299,7 +299,7 @@ export class CheckoutService {
       await this.#unwind(attempt, CheckoutErrors.PAYMENT_METHOD_INVALID.code, {
         release: true,
         mayBeCharged,
-      }).catch((e) => this.#deferred(e, attempt, log));
+      }).catch((e) => this.#logUnwindDeferred(e, attempt, log));
       throw new AppError(CheckoutErrors.PAYMENT_METHOD_INVALID);
     }
     return charge.chargeId;
@@ -313,7 +313,7 @@ export class CheckoutService {
       body: JSON.stringify({ orderId, transactionId: chargeId, status: 'CONFIRMED' }),
     };
     if (!(await this.#deps.attempts.complete(attempt, chargeId, orderId, outcome)))
-      throw new Deferred('attempt moved on');
+      throw new AttemptMovedOn('attempt moved on');
     failpoint('checkout.after_order_committed');
     return { outcome, order: { attemptId: attempt.id, orderId, chargeId, amountCents: attempt.amountCents } };
   }
@@ -343,7 +343,7 @@ export class CheckoutService {
     await this.#deps.attempts.fail(attempt.id, errorCode, recheck);
   }
 
-  #deferred(error: unknown, attempt: Attempt, log: Logger): void {
+  #logUnwindDeferred(error: unknown, attempt: Attempt, log: Logger): void {
     log.warn(
       {
         attemptId: attempt.id,
