@@ -44,9 +44,9 @@ const refused = (detail: string) => new AppError(PlatformErrors.UNAUTHENTICATED,
 
 /**
  * A preHandler that sets `request.userId` from a valid bearer token, or answers 401 UNAUTHENTICATED.
- * Valid means signed with the secret (HS256 only), for this audience, with `iat` and `exp` no further
- * apart, and `exp` no further ahead, than `maxTtlSeconds` (a token that never expires, or lives for a
- * year, is refused even when correctly signed), and a subject the service can store as a user id.
+ * Valid means signed with the secret (HS256 only), for this audience, with an `exp` no further ahead
+ * than `maxTtlSeconds`, nor further from `iat` when it has one (a token that never expires, or lives for
+ * a year, is refused even when correctly signed), and a subject the service can store as a user id.
  */
 export function bearerAuth(secret: string, options: { maxTtlSeconds: number }): Authenticate {
   const key = new TextEncoder().encode(secret);
@@ -63,23 +63,26 @@ async function verified(
   token: string,
   key: Uint8Array,
   maxTtlSeconds: number,
-): Promise<JWTPayload & { sub: string; exp: number; iat: number }> {
+): Promise<JWTPayload & { sub: string; exp: number }> {
   let payload: JWTPayload;
   try {
-    // jose checks that exp, iat and nbf are numbers, exp is ahead, nbf and iat are not ahead (maxTokenAge
-    // makes it look at iat), and the algorithm, issuer and audience.
+    // jose checks that exp, iat and nbf are numbers when present, that exp is ahead and nbf is not, and
+    // the algorithm, issuer and audience.
     ({ payload } = await jwtVerify(token, key, {
       issuer: ISSUER,
       audience: AUDIENCE,
       algorithms: [ALGORITHM],
-      requiredClaims: ['exp', 'iat', 'sub'],
-      maxTokenAge: maxTtlSeconds,
+      requiredClaims: ['exp', 'sub'],
     }));
   } catch (error) {
     throw refused(reasonOf(error));
   }
-  const { sub, exp, iat } = payload as { sub: unknown; exp: number; iat: number };
-  if (exp - iat > maxTtlSeconds || exp - Date.now() / 1000 > maxTtlSeconds) {
+  const { sub, exp, iat } = payload as { sub: unknown; exp: number; iat?: number };
+  const now = Date.now() / 1000;
+  // iat is optional (RFC 7519); when present it bounds the lifetime too, and may not be ahead (as jose
+  // checks it under maxTokenAge).
+  if (iat !== undefined && iat > now) throw refused('The bearer token was issued in the future.');
+  if (exp - now > maxTtlSeconds || (iat !== undefined && exp - iat > maxTtlSeconds)) {
     throw refused(`The bearer token lives longer than the ${maxTtlSeconds} seconds this service accepts.`);
   }
   if (
@@ -92,22 +95,15 @@ async function verified(
       `The bearer token's subject (sub) must be a user id: 1 to ${MAX_USER_ID_LENGTH} characters, no control characters.`,
     );
   }
-  return { ...payload, sub, exp, iat };
+  return { ...payload, sub, exp };
 }
 
 /** What the client is told: which rule the token broke, never the token or its claims. */
 function reasonOf(error: unknown): string {
-  if (error instanceof errors.JWTExpired) {
-    return error.claim === 'iat'
-      ? 'The bearer token was issued too long ago.'
-      : 'The bearer token has expired.';
-  }
+  if (error instanceof errors.JWTExpired) return 'The bearer token has expired.';
   if (error instanceof errors.JWTClaimValidationFailed) {
     if (error.reason === 'missing') return `The bearer token has no "${error.claim}" claim.`;
     if (error.reason === 'check_failed' && error.claim === 'nbf') return 'The bearer token is not valid yet.';
-    if (error.reason === 'check_failed' && error.claim === 'iat') {
-      return 'The bearer token was issued in the future.';
-    }
     return `The bearer token's "${error.claim}" claim is not valid.`;
   }
   return 'The bearer token is not valid.';
