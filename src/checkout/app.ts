@@ -62,6 +62,7 @@ export async function buildCheckoutApp(
     bodyLimit: config.BODY_LIMIT_BYTES,
     headersTimeoutMs: config.HEADERS_TIMEOUT_MS,
     requestTimeoutMs: config.REQUEST_TIMEOUT_MS,
+    keepAliveTimeoutMs: config.KEEP_ALIVE_TIMEOUT_MS,
     isDraining: () => state.draining,
   });
   await registerLoadShedding(app, {

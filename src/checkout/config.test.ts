@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { loadConfig } from '../platform/config/loadConfig.ts';
-import { CheckoutSettings, checkoutCapacity } from './config.ts';
+import { CheckoutSettings, checkoutBudgetMs, checkoutCapacity } from './config.ts';
 
 const settings = (env: Record<string, string> = {}) => {
   const result = loadConfig(CheckoutSettings, { DATABASE_URL: 'postgres://localhost/checkout', ...env });
@@ -31,4 +31,12 @@ test('capacity: what every bulkhead can take less the background work, by the ti
 test('capacity: never below one, and a configured cap wins', () => {
   assert.equal(checkoutCapacity(settings({ PAYMENT_MAX_CONCURRENT: '1', PAYMENT_MAX_QUEUE: '0' })), 1);
   assert.equal(checkoutCapacity(settings({ CHECKOUT_MAX_CONCURRENT: '7' })), 7);
+});
+
+test('budget: each call on the checkout path at its own bound, the two writes each a statement', () => {
+  assert.equal(checkoutBudgetMs(settings()), 1000 + 3000 + 2 * 5000, 'the defaults: 14 s');
+  assert.equal(
+    checkoutBudgetMs(settings({ DB_STATEMENT_TIMEOUT_MS: '7000', PAYMENT_TIMEOUT_MS: '4000' })),
+    1000 + 4000 + 2 * 7000,
+  );
 });

@@ -91,6 +91,16 @@ export function checkoutCapacity(config: Static<typeof CheckoutSettings>): numbe
   );
 }
 
+/**
+ * The longest an instance takes to answer a checkout once its request has arrived, when every call on
+ * its path takes its whole bound: the two writes (the attempt, then the order: docs/architecture.md
+ * section 5), the reserve and the charge. There is no deadline over the whole request, only these, so a
+ * load balancer that gives up sooner answers 504 for a checkout the instance may still complete.
+ */
+export function checkoutBudgetMs(config: Static<typeof CheckoutSettings>): number {
+  return config.INVENTORY_TIMEOUT_MS + config.PAYMENT_TIMEOUT_MS + 2 * config.DB_STATEMENT_TIMEOUT_MS;
+}
+
 export const REQUIRED_IN_PRODUCTION = [
   'DATABASE_URL',
   'PAYMENT_API_URL',

@@ -30,6 +30,13 @@ export const httpSettings = {
     10000,
     'the longest a whole request (headers and body) may take to arrive; then 408',
   ),
+  // A load balancer reuses idle connections to the instance: the instance must keep them longer than the
+  // balancer does (HAProxy's `timeout http-keep-alive`, 10 s), or the balancer sends a request on a
+  // connection the instance is closing that very moment and answers 502 (the keep-alive race).
+  KEEP_ALIVE_TIMEOUT_MS: ms(
+    72000,
+    "how long an idle connection stays open for its next request; above the load balancer's keep-alive",
+  ),
   SHUTDOWN_DRAIN_DELAY_MS: Type.Integer({
     minimum: 0,
     default: 2000,

@@ -430,3 +430,40 @@ test('a bug is still a bug when its client has left: the error line, its errorId
     await app.close();
   }
 });
+
+/** Opens a keep-alive connection, sends one request, and resolves with how long the server kept it open after its answer. */
+async function idleLifetimeMs(port: number): Promise<number> {
+  const socket = connect(port, '127.0.0.1');
+  let answeredAt = 0;
+  socket.on('data', () => {
+    answeredAt ||= performance.now();
+  });
+  socket.write('GET /items/1 HTTP/1.1\r\nHost: x\r\nConnection: keep-alive\r\n\r\n');
+  await new Promise((resolve) => socket.once('close', resolve));
+  return performance.now() - answeredAt;
+}
+
+test('idle connections live keepAliveTimeoutMs (the load balancer must give up on them first); by default longer than HAProxy keeps its own', async () => {
+  const { app } = serverWithLogs();
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  // Node's own default is 5 s, below HAProxy's `timeout http-keep-alive 10s`: a keep-alive race.
+  assert.equal(app.server.keepAliveTimeout, 72_000);
+  await app.close();
+
+  const metrics = new PlatformMetrics('test');
+  const short = createHttpServer({
+    logger: pino({ level: 'silent' }),
+    metrics,
+    bodyLimit: 1024,
+    keepAliveTimeoutMs: 400,
+  });
+  short.get('/items/:id', async () => ({ ok: true }));
+  await short.listen({ port: 0, host: '127.0.0.1' });
+  try {
+    const lifetime = await idleLifetimeMs((short.server.address() as AddressInfo).port);
+    assert.ok(lifetime >= 350, `the idle connection was closed after ${Math.round(lifetime)} ms, before 400`);
+    assert.ok(lifetime < 3000, `the idle connection stayed open ${Math.round(lifetime)} ms, past 400`);
+  } finally {
+    await short.close();
+  }
+});

@@ -44,6 +44,8 @@ export interface HttpServerOptions {
   /** How long a request's headers, and the whole request, may take to arrive (slow clients get 408). */
   headersTimeoutMs?: number;
   requestTimeoutMs?: number;
+  /** How long an idle connection waits for its next request (Fastify's own default, 72 s, when unset). */
+  keepAliveTimeoutMs?: number;
   /** True while the instance drains for shutdown: new requests are turned away with 503. */
   isDraining?: () => boolean;
   renderError?: ErrorRenderer;
@@ -124,6 +126,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     },
     bodyLimit: options.bodyLimit,
     requestTimeout: options.requestTimeoutMs ?? 10_000,
+    keepAliveTimeout: options.keepAliveTimeoutMs ?? 72_000,
     http: {
       headersTimeout: Math.min(options.headersTimeoutMs ?? 5000, options.requestTimeoutMs ?? 10_000),
       // How often Node looks for requests past those times (its default, 30 s, lets a slow client linger).

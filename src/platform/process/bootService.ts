@@ -1,5 +1,6 @@
 import { dirname } from 'node:path';
 import type { Static, TObject } from 'typebox';
+import { configHash } from '../config/configHash.ts';
 import { loadConfig } from '../config/loadConfig.ts';
 import { createHttpServer, type HttpServer } from '../http/createHttpServer.ts';
 import { managementAddress } from '../http/managementAddress.ts';
@@ -18,6 +19,7 @@ interface BaseSettings {
   BODY_LIMIT_BYTES: number;
   HEADERS_TIMEOUT_MS: number;
   REQUEST_TIMEOUT_MS: number;
+  KEEP_ALIVE_TIMEOUT_MS: number;
   LOG_LEVEL: string;
   LOG_FILE?: string | undefined;
   LOG_FILE_MAX_SIZE: string;
@@ -54,6 +56,8 @@ export interface ServiceSpec<S extends TObject> {
   service: string;
   schema: S;
   requiredInProduction?: readonly (keyof Static<S> & string)[];
+  /** Secrets whose names do not say so, left out of `configHash` (see configHash). */
+  secretSettings?: readonly (keyof Static<S> & string)[];
   preflight: (config: Static<S>) => PreflightCheck[];
   build: (config: Static<S>, context: ServiceContext) => Promise<RunningService>;
 }
@@ -106,6 +110,7 @@ export async function bootService<S extends TObject>(spec: ServiceSpec<S>, env =
         bodyLimit: config.BODY_LIMIT_BYTES,
         headersTimeoutMs: config.HEADERS_TIMEOUT_MS,
         requestTimeoutMs: config.REQUEST_TIMEOUT_MS,
+        keepAliveTimeoutMs: config.KEEP_ALIVE_TIMEOUT_MS,
         isDraining: () => state.draining,
       })
     : undefined;
@@ -134,6 +139,8 @@ export async function bootService<S extends TObject>(spec: ServiceSpec<S>, env =
       ...(managementUrl ? { managementUrl } : {}),
       pid: process.pid,
       nodeVersion: process.version,
+      // Same version, other hash: the configuration changed, not the code.
+      configHash: configHash(config, spec.secretSettings ?? []),
       ...running.startedFields,
     },
     'service_started',
