@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { type Browser, chromium } from 'playwright-core';
 import { findBinary } from '../src/stack/binaries.ts';
 import { freePort } from '../src/stack/freePort.ts';
-import { startTestStack, type TestStack } from './support/stack.ts';
+import { eventually, startTestStack, type TestStack } from './support/stack.ts';
 
 // The dashboard as a person sees it: Debian's Chromium, headless, driven by playwright-core.
 const SCREENSHOTS = fileURLToPath(new URL('../test-results/', import.meta.url));
@@ -124,6 +124,8 @@ describe('GET /dashboard in a real browser', () => {
     const managementPort = await freePort();
     const instance = await stack.serve({ MANAGEMENT_PORT: String(managementPort) });
     try {
+      // A new instance sheds requests while its event loop is still busy starting.
+      await eventually(async () => (await fetch(`${instance.url}/openapi.json`)).ok, 20_000, 'it answers');
       const management = `http://127.0.0.1:${managementPort}`;
       for (const path of ['/dashboard', '/dashboard/data', '/docs', '/metrics']) {
         assert.equal((await fetch(`${instance.url}${path}`)).status, 404, `${path} not on the API port`);
