@@ -25,7 +25,11 @@ test('capacity: what every bulkhead can take less the background work, by the ti
   assert.equal(sized(5, 10, 10), 9, 'payment the tightest: 5 + 5 - 1');
   assert.equal(sized(10, 5, 10), 8, 'inventory the tightest: 5 + 5 - 2');
   assert.equal(sized(10, 10, 5), 6, 'database the tightest: 5 + 5 - 4');
-  assert.equal(checkoutCapacity(settings()), 38, "the defaults: inventory the tightest, 20 + 20 - 2, as the README says");
+  assert.equal(
+    checkoutCapacity(settings()),
+    38,
+    'the defaults: inventory the tightest, 20 + 20 - 2, as the README says',
+  );
 });
 
 test('capacity: never below one, and a configured cap wins', () => {
