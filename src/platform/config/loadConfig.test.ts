@@ -48,3 +48,15 @@ test('an empty value counts as not set', () => {
   assert.ok(!result.ok);
   assert.deepEqual(result.problems, ["Required environment variable 'DATABASE_URL' is not set."]);
 });
+
+test('an integer setting that is not a whole number is refused, never truncated', () => {
+  for (const port of ['80.5', '1e3', '0x50', '80 80', 'eighty']) {
+    const result = loadConfig(Schema, { DATABASE_URL: 'postgres://x', PORT: port });
+    assert.ok(!result.ok, `${port} accepted`);
+    assert.deepEqual(result.problems, [
+      "Environment variable 'PORT' is not valid: it must be an integer >= 0 and <= 65535.",
+    ]);
+  }
+  const spaced = loadConfig(Schema, { DATABASE_URL: 'postgres://x', PORT: ' 8080 ' });
+  assert.ok(spaced.ok && spaced.config.PORT === 8080);
+});

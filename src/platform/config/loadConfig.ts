@@ -1,6 +1,8 @@
 import type { Static, TObject, TSchema } from 'typebox';
 import Value from 'typebox/value';
 
+const WHOLE_NUMBER = /^[+-]?\d+$/;
+
 export type ConfigResult<S extends TObject> =
   | { ok: true; config: Static<S> }
   | { ok: false; problems: string[] };
@@ -34,6 +36,13 @@ export function loadConfig<S extends TObject>(
       reported.add(key);
       problems.push(`Required environment variable '${key}' is not set.`);
     }
+  }
+  // Conversion would truncate `80.5` to 80: a setting that is not a whole number is refused instead.
+  for (const [key, value] of Object.entries(raw)) {
+    const property = (schema.properties as Record<string, TSchema>)[key] as Record<string, unknown>;
+    if (property.type !== 'integer' || reported.has(key) || WHOLE_NUMBER.test(String(value).trim())) continue;
+    reported.add(key);
+    problems.push(`Environment variable '${key}' is not valid: it must be ${describe(property as TSchema)}.`);
   }
   const converted = Value.Default(schema, Value.Convert(schema, raw)) as Record<string, unknown>;
   for (const error of Value.Errors(schema, converted)) {
