@@ -142,8 +142,8 @@ test('a line it cannot use is counted by why, with the first few shown; it chang
   logs.add('c.log', 2, line({ msg: 'request_completed', statusCode: 500.5, endpoint: 'GET /x' }));
   logs.add('c.log', 3, line({ msg: 'request_completed', statusCode: 500, refusalsNotLogged: 0.5 }));
   logs.add('c.log', 4, line({ time: 1e20, msg: 'request_completed', statusCode: 500 }));
-  logs.skipLine('c.log', 5, 'too_long');
-  logs.skipLine('c.log', 6, 'blank');
+  logs.cutLine('c.log', 5);
+  logs.blankLines(1);
   assert.equal(logs.lines, 6);
   assert.equal(logs.requests, 0);
   assert.equal(logs.failures, 0);

@@ -152,16 +152,23 @@ export class LogEvidence {
     }
   }
 
-  /** A line that was not read whole (longer than the limit) or was empty. */
-  skipLine(file: string, lineNo: number, reason: 'too_long' | 'blank'): void {
+  /** A line that was not read whole: longer than the limit. */
+  cutLine(file: string, lineNo: number): void {
     this.lines++;
-    this.passOver(file, lineNo, reason, reason === 'blank' ? 'empty' : 'longer than the line limit');
+    this.passOver(file, lineNo, 'too_long', 'longer than the line limit');
+  }
+
+  /** `count` empty lines. */
+  blankLines(count: number): void {
+    this.lines += count;
+    this.passedOver.total += count;
+    this.passedOver.reasons.blank += count;
   }
 
   passOver(file: string, lineNo: number, reason: LineReason, detail: string): void {
     this.passedOver.total++;
     this.passedOver.reasons[reason]++;
-    if (reason !== 'blank' && this.passedOver.samples.length < MAX_SAMPLES + 2)
+    if (this.passedOver.samples.length < MAX_SAMPLES + 2)
       this.passedOver.samples.push({ at: `${file}:${lineNo}`, reason, detail });
   }
 

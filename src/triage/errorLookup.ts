@@ -22,6 +22,8 @@ export interface ErrorLookup {
   related: FoundLine[];
   /** Lines of the same request or trace past the first 1000, counted, not kept. */
   omitted: number;
+  /** The run's timeout ended the search before every log was read: "not found" is then not an answer. */
+  timedOut: boolean;
 }
 
 const MAX_RELATED = 1000;
@@ -34,22 +36,25 @@ const MAX_RELATED = 1000;
 export async function lookupError(
   logArguments: string[],
   errorId: string,
-  options: { stdin?: Readable } = {},
+  options: { stdin?: Readable; signal?: AbortSignal } = {},
 ): Promise<ErrorLookup> {
+  const { signal } = options;
   let spool: string | undefined;
   const sources: LogSource[] = [];
   for (const argument of logArguments) {
     if (argument === '-') {
       spool = await mkdtemp(join(tmpdir(), 'steadfast-triage-'));
       const path = join(spool, 'stdin.log');
-      await pipeline(options.stdin ?? process.stdin, createWriteStream(path));
+      await pipeline(options.stdin ?? process.stdin, createWriteStream(path), { signal }).catch((error) => {
+        if ((error as Error).name !== 'AbortError') throw error;
+      });
       sources.push({ name: 'stdin', path });
     } else sources.push(...(await resolveLogSources(argument)));
   }
   try {
     const ids = new Set<string>();
     let error: FoundLine | undefined;
-    await scan(sources, [errorId], (found) => {
+    await scan(sources, [errorId], signal, (found) => {
       for (const field of ['requestId', 'traceId']) {
         const value = found.record[field];
         if (typeof value === 'string') ids.add(value);
@@ -59,12 +64,13 @@ export async function lookupError(
     const related: FoundLine[] = [];
     let omitted = 0;
     if (ids.size)
-      await scan(sources, [...ids], (found) => {
+      await scan(sources, [...ids], signal, (found) => {
         if (related.length < MAX_RELATED) related.push(found);
         else omitted++;
       });
     related.sort((a, b) => String(a.record.time).localeCompare(String(b.record.time)));
-    return { schemaVersion: 1, errorId, found: Boolean(error), error, related, omitted };
+    const timedOut = Boolean(signal?.aborted);
+    return { schemaVersion: 1, errorId, found: Boolean(error), error, related, omitted, timedOut };
   } finally {
     if (spool) await rm(spool, { recursive: true, force: true });
   }
@@ -73,41 +79,50 @@ export async function lookupError(
 async function scan(
   sources: LogSource[],
   needles: string[],
+  signal: AbortSignal | undefined,
   onMatch: (line: FoundLine) => void,
 ): Promise<void> {
   for (const source of sources) {
     // Lines cut at the limit, blank lines and sources that are not regular files have nothing to find.
-    await readLog(source, {
-      line: (line, lineNo) => {
-        // A substring test first: JSON.parse only for the few lines that can match.
-        if (!needles.some((needle) => line.includes(needle))) return;
-        let record: unknown;
-        try {
-          record = JSON.parse(line);
-        } catch {
-          return;
-        }
-        if (typeof record !== 'object' || record === null) return;
-        const { errorId, requestId, traceId } = record as Record<string, unknown>;
-        if (needles.some((n) => errorId === n || requestId === n || traceId === n))
-          onMatch({ at: `${source.name}:${lineNo}`, record: withinDepth(record) as Record<string, unknown> });
+    await readLog(
+      source,
+      {
+        line: (line, lineNo) => {
+          // A substring test first: JSON.parse only for the few lines that can match.
+          if (!needles.some((needle) => line.includes(needle))) return;
+          let record: unknown;
+          try {
+            record = JSON.parse(line);
+          } catch {
+            return;
+          }
+          if (typeof record !== 'object' || record === null) return;
+          const { errorId, requestId, traceId } = record as Record<string, unknown>;
+          if (needles.some((n) => errorId === n || requestId === n || traceId === n))
+            onMatch({
+              at: `${source.name}:${lineNo}`,
+              record: withinDepth(record) as Record<string, unknown>,
+            });
+        },
+        cut: () => {},
+        blank: () => {},
       },
-      cut: () => {},
-      blank: () => {},
-    });
+      { signal },
+    );
   }
 }
 
 /** The lookup as text. Every piece from a log goes through terminalSafe: a log line cannot drive the terminal. */
 export function renderLookup(lookup: ErrorLookup): string {
   const safe = (value: unknown) => terminalSafe(typeof value === 'string' ? value : shown(value));
-  if (!lookup.error) return `${safe(lookup.errorId)}: not found in the logs read\n`;
+  const cut = lookup.timedOut ? ' (the timeout ended the search before every log was read)' : '';
+  if (!lookup.error) return `${safe(lookup.errorId)}: not found in the logs read${cut}\n`;
   const { stack, ...fields } = lookup.error.record;
   const out = [`${safe(lookup.errorId)} at ${safe(lookup.error.at)}`];
   for (const [name, value] of Object.entries(fields)) out.push(`  ${safe(name)}: ${safe(value)}`);
   if (typeof stack === 'string') out.push('  stack:', ...stack.split('\n').map((l) => `    ${safe(l)}`));
   const more = lookup.omitted ? `, and ${lookup.omitted} more not shown` : '';
-  out.push('', `Lines of the same request or trace (${lookup.related.length}${more}):`);
+  out.push('', `Lines of the same request or trace (${lookup.related.length}${more})${cut}:`);
   for (const { at, record } of lookup.related) {
     const fields = [record.time, record.service ?? '', record.level ?? '', record.msg ?? ''].map(safe);
     out.push(`  ${fields.join(' ')}  ${safe(at)}`);

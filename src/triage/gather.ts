@@ -55,8 +55,14 @@ export async function gather(sources: Sources, options: GatherOptions = {}): Pro
         };
       const samples = parsePrometheusText(got.text);
       const usable = samples.filter(usableSample).length;
-      if (samples.length === 0)
-        return { kind: 'metrics', source, state: 'unreadable', reason: 'not_a_scrape', detail: 'no samples' };
+      if (usable === 0)
+        return {
+          kind: 'metrics',
+          source,
+          state: 'unreadable',
+          reason: 'not_a_scrape',
+          detail: samples.length ? `no usable sample of ${samples.length}` : 'no samples',
+        };
       return { kind: 'metrics', source, state: 'read', samples: usable, ...readScrape(source, samples) };
     }),
     ...sources.health.map(async (source): Promise<LiveRead> => {
@@ -88,8 +94,8 @@ export async function gather(sources: Sources, options: GatherOptions = {}): Pro
         source,
         {
           line: (text, lineNo) => logs.add(source.name, lineNo, text),
-          cut: (lineNo) => logs.skipLine(source.name, lineNo, 'too_long'),
-          blank: (lineNo) => logs.skipLine(source.name, lineNo, 'blank'),
+          cut: (lineNo) => logs.cutLine(source.name, lineNo),
+          blank: (_, count) => logs.blankLines(count),
         },
         { limits, signal, stdin: options.stdin },
       );

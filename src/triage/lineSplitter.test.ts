@@ -7,7 +7,7 @@ function split(chunks: (string | Buffer)[], maxLineBytes = 16) {
   const splitter = new LineSplitter(maxLineBytes, {
     line: (text, lineNo) => seen.push(`${lineNo}:${text}`),
     cut: (lineNo) => seen.push(`${lineNo}:CUT`),
-    blank: (lineNo) => seen.push(`${lineNo}:BLANK`),
+    blank: (lineNo, count) => seen.push(`${lineNo}:BLANK${count > 1 ? `x${count}` : ''}`),
   });
   for (const chunk of chunks) splitter.push(Buffer.from(chunk));
   splitter.end();
@@ -22,6 +22,12 @@ test('lines across chunks, CRLF, blank lines, a last line without its break', ()
     '4:BLANK',
     '5:f',
   ]);
+});
+
+test('a run of empty lines is counted in one call, with the line numbers after it right', () => {
+  const { seen, lines } = split(['a\n\n\n', '\n\nb\n\r\n'], 16);
+  assert.deepEqual(seen, ['1:a', '2:BLANKx2', '4:BLANKx2', '6:b', '7:BLANK']);
+  assert.equal(lines, 7);
 });
 
 test('a multi-byte character split between chunks is whole in its line', () => {

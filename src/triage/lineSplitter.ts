@@ -6,8 +6,8 @@ export interface LineHandler {
   line(text: string, lineNo: number): void;
   /** A line longer than the limit: its bytes were dropped as they came, never held whole. */
   cut(lineNo: number): void;
-  /** An empty line (or only a carriage return). */
-  blank(lineNo: number): void;
+  /** `count` empty lines (or lines of only a carriage return) from `lineNo` on: counted in one call. */
+  blank(lineNo: number, count: number): void;
 }
 
 /**
@@ -40,6 +40,15 @@ export class LineSplitter {
       if (end === -1) {
         this.#hold(chunk.subarray(start));
         return;
+      }
+      if (end === start && this.#pending === 0 && !this.#cutting) {
+        // A run of empty lines (a file of nothing but newlines): counted byte by byte, not line by line.
+        let last = end + 1;
+        while (last < chunk.length && chunk[last] === NEWLINE) last++;
+        this.#handler.blank(this.#lineNo + 1, last - start);
+        this.#lineNo += last - start;
+        start = last;
+        continue;
       }
       if (this.#pending === 0 && !this.#cutting) this.#emit(chunk.subarray(start, end));
       else {
@@ -84,7 +93,7 @@ export class LineSplitter {
     const lineNo = ++this.#lineNo;
     let length = bytes.length;
     if (length > 0 && bytes[length - 1] === CARRIAGE_RETURN) length--;
-    if (length === 0) this.#handler.blank(lineNo);
+    if (length === 0) this.#handler.blank(lineNo, 1);
     else if (length > this.#maxLineBytes) this.#handler.cut(lineNo);
     else this.#handler.line(bytes.toString('utf8', 0, length), lineNo);
   }

@@ -6,6 +6,8 @@ type Style = Parameters<typeof styleText>[0];
 type Line = { text: string; style?: Style };
 
 const EVIDENCE_WIDTH = 200;
+/** A list a person reads; logs made to fill it (a thousand made-up dependencies) are in the JSON whole. */
+const SHOWN_AT_MOST = 20;
 const STATUS_STYLE: Record<TriageReport['status'], Style> = {
   healthy: ['bold', 'green'],
   problem: ['bold', 'red'],
@@ -34,10 +36,11 @@ export function renderText(report: TriageReport, options: { color: boolean }): s
   if (report.symptoms.length) {
     push('');
     push('Symptoms (explained by the cause)', 'bold');
-    for (const symptom of report.symptoms) {
+    for (const symptom of report.symptoms.slice(0, SHOWN_AT_MOST)) {
       push(`  - ${symptom.summary} (${symptom.count}${symptom.first ? `, from ${symptom.first}` : ''})`);
       for (const text of evidence(symptom).slice(0, 2)) push(text, 'dim');
     }
+    more(report.symptoms.length, 'symptoms', push);
   }
   if (when.firstFailure || when.failures) {
     push('');
@@ -50,7 +53,9 @@ export function renderText(report: TriageReport, options: { color: boolean }): s
       push(
         `  follows the deploy of ${when.deploy.service} ${when.deploy.version}+${when.deploy.commit} at ${when.deploy.time} (was ${when.deploy.previousVersion}+${when.deploy.previousCommit})`,
       );
-    for (const [endpoint, count] of Object.entries(when.endpoints)) push(`  ${count} × ${endpoint}`);
+    const endpoints = Object.entries(when.endpoints);
+    for (const [endpoint, count] of endpoints.slice(0, SHOWN_AT_MOST)) push(`  ${count} × ${endpoint}`);
+    more(endpoints.length, 'endpoints', push);
   }
   if (report.exceptionGroups.length) {
     push('');
@@ -96,7 +101,8 @@ function sources(read: TriageReport['read'], push: (text: string, style?: Style)
   if (missed.length) {
     push('');
     push('Not read, or not whole', 'yellow');
-    for (const source of missed) push(`  ${source.source}: ${describe(source)}`);
+    for (const source of missed.slice(0, SHOWN_AT_MOST)) push(`  ${source.source}: ${describe(source)}`);
+    more(missed.length, 'sources', push);
   }
   const { passedOver } = read;
   if (passedOver.total) {
@@ -116,6 +122,10 @@ function sources(read: TriageReport['read'], push: (text: string, style?: Style)
     `Read ${read.logLines} log lines from ${count('logs')} of ${of('logs')} file(s), ${count('metrics')} of ${of('metrics')} metrics source(s), ${count('health')} of ${of('health')} health source(s)${read.timedOut ? '; the timeout ended the run' : ''}.`,
     'dim',
   );
+}
+
+function more(total: number, what: string, push: (text: string) => void): void {
+  if (total > SHOWN_AT_MOST) push(`  ... and ${total - SHOWN_AT_MOST} more ${what} (all in --format json)`);
 }
 
 function describe(source: SourceRead): string {

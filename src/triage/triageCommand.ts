@@ -138,16 +138,18 @@ async function triage(args: string[], env: NodeJS.ProcessEnv, io: TriageIo): Pro
   }
   if (since) sources.since = Date.now() - Number(since[1]) * UNIT_MS[since[2] as keyof typeof UNIT_MS];
   const json = values.format === 'json';
+  const signal = AbortSignal.timeout(timeoutMs);
   try {
     const errorId = values['error-id'];
     if (errorId) {
-      const lookup = await lookupError(sources.logs, errorId, { stdin: io.stdin });
+      const lookup = await lookupError(sources.logs, errorId, { stdin: io.stdin, signal });
       io.stdout(json ? `${jsonSafe(JSON.stringify(lookup, null, 2))}\n` : renderLookup(lookup));
-      return lookup.found ? TRIAGE_EXIT.healthy : TRIAGE_EXIT.problem;
+      if (lookup.found) return TRIAGE_EXIT.healthy;
+      return lookup.timedOut ? TRIAGE_EXIT.unknown : TRIAGE_EXIT.problem;
     }
     const gathered = await gather(sources, {
       limits: { ...DEFAULT_READ_LIMITS, maxDecompressedBytes },
-      signal: AbortSignal.timeout(timeoutMs),
+      signal,
       stdin: io.stdin,
     });
     const report = diagnose(gathered);
