@@ -24,11 +24,16 @@ Commands:
   restart --rolling            restarts the checkout instances of a running "steadfast start" one by one,
                                each drained at HAProxy first: no request fails
   token --user <id> [--ttl 1h] prints a development bearer token
+  doctor [--haproxy-config <file>] [--instances N] [--format text|json]
+                               checks the deployment's configuration before it bites: timeouts in order,
+                               keep-alive, pools against max_connections, health checks against the
+                               drain, every instance UP. Exit 0 nothing found, 1 findings, 2 bad usage
   triage [--logs <file|dir|->]... [--metrics <url|file>]... [--health <url>]... [--since 30m]
-         [--format text|json] [--error-id ERR-...]
+         [--format text|json] [--error-id ERR-...] [--timeout 60s] [--max-decompressed 256m]
                                the decision tree of 5xx on logs, metrics and health: when, which
                                category, which exception where, the root cause, what to do; with no
-                               source, the local stack. Exit 0 healthy, 1 a problem, 2 bad usage
+                               source, the local stack. Exit 0 healthy, 1 a problem, 2 bad usage,
+                               3 unknown (too little read to tell), 4 triage failed
 
 Environment: see the README's configuration table. A .env file in the working directory is read first;
 reconcile and token fall back to the local stack's settings (<data dir>/stack.env) when DATABASE_URL is unset.`;
