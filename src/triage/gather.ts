@@ -84,10 +84,23 @@ export async function gather(sources: Sources, options: GatherOptions = {}): Pro
     }),
   ]);
 
+  // Awaited after the logs are read; a rejection meanwhile is handled there, not left unhandled.
+  live.catch(() => {});
   const logReads: SourceRead[] = [];
   const limits = options.limits ?? DEFAULT_READ_LIMITS;
   for (const argument of sources.logs) {
-    for (const source of await resolveLogSources(argument)) {
+    const found = await resolveLogSources(argument);
+    // A directory of no log files was still given: it is a blind spot, not "no logs given".
+    if (found.length === 0)
+      logReads.push({
+        kind: 'logs',
+        source: argument,
+        state: 'skipped',
+        reason: 'not_found',
+        detail: 'a directory with no *.log or *.log.gz file',
+        lines: 0,
+      });
+    for (const source of found) {
       const where = source.path ?? source.name;
       const before = logs.passedOver.total;
       const outcome = await readLog(
