@@ -24,6 +24,10 @@ Commands:
   restart --rolling            restarts the checkout instances of a running "steadfast start" one by one,
                                each drained at HAProxy first: no request fails
   token --user <id> [--ttl 1h] prints a development bearer token
+  doctor [--haproxy-config <file>] [--instances N] [--format text|json]
+                               checks the deployment's configuration before it bites: timeouts in order,
+                               keep-alive, pools against max_connections, health checks against the
+                               drain, every instance UP. Exit 0 nothing found, 1 findings, 2 bad usage
   triage [--logs <file|dir|->]... [--metrics <url|file>]... [--health <url>]... [--since 30m]
          [--format text|json] [--error-id ERR-...] [--timeout 60s] [--max-decompressed 256m]
                                the decision tree of 5xx on logs, metrics and health: when, which
@@ -146,6 +150,11 @@ switch (command) {
   case 'token': {
     const values = options({ user: { type: 'string' }, ttl: { type: 'string', default: '1h' } });
     await printToken(values.user, values.ttl);
+    break;
+  }
+  case 'doctor': {
+    const { runDoctor } = await import('../doctor/doctorCommand.ts');
+    process.exitCode = await runDoctor(rest, process.env);
     break;
   }
   case 'triage': {
