@@ -1,13 +1,16 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Database, Queryable } from '../../platform/database/Database.ts';
 
-/** Test tokens, as Stripe's: anything else is an unknown token. */
-const TEST_TOKENS: Record<string, { status: 'succeeded' } | { status: 'failed'; declineCode: string }> = {
-  tok_visa: { status: 'succeeded' },
-  tok_mastercard: { status: 'succeeded' },
-  tok_chargeDeclined: { status: 'failed', declineCode: 'generic_decline' },
-  tok_chargeDeclinedInsufficientFunds: { status: 'failed', declineCode: 'insufficient_funds' },
-};
+/**
+ * Test tokens, as Stripe's: anything else is an unknown token. A Map, not an object: `__proto__` or
+ * `constructor` as a source would find what every object inherits, and charge with no status.
+ */
+const TEST_TOKENS = new Map<string, { status: 'succeeded' } | { status: 'failed'; declineCode: string }>([
+  ['tok_visa', { status: 'succeeded' }],
+  ['tok_mastercard', { status: 'succeeded' }],
+  ['tok_chargeDeclined', { status: 'failed', declineCode: 'generic_decline' }],
+  ['tok_chargeDeclinedInsufficientFunds', { status: 'failed', declineCode: 'insufficient_funds' }],
+]);
 
 export interface GatewayAnswer {
   statusCode: number;
@@ -68,7 +71,7 @@ export class ChargeStore {
 
   async charge(request: ChargeRequest, idempotencyKey: string | undefined): Promise<GatewayAnswer> {
     return this.#idempotent('charges', idempotencyKey, request, async (tx) => {
-      const outcome = TEST_TOKENS[request.source];
+      const outcome = TEST_TOKENS.get(request.source);
       if (!outcome) {
         return {
           statusCode: 400,
