@@ -323,7 +323,7 @@ describe('HTTP fuzzing, as an adversary: documented answers only, never a 5xx, n
     const text = await response.body.text();
     const status = response.statusCode;
     statuses.set(status, (statuses.get(status) ?? 0) + 1);
-    const where = `${r.method} ${r.url.slice(0, 160)} answered ${status}: ${text.slice(0, 300)}`;
+    const where = `${r.method} ${r.url.slice(0, 160)} answered ${status}: ${text.slice(0, 300)}${r.body ? `\n  request body: ${r.body.slice(0, 600)}` : ''}`;
     await watch.seen(`${r.method} ${r.url} ${r.body?.slice(0, 80) ?? ''} -> ${status}`);
     assert.ok(status < 500, `never a 5xx: ${where}`);
     // The metrics are the operator's, names of what the service runs on included (scraped, never shown a user).
@@ -725,18 +725,28 @@ describe('HTTP fuzzing, as an adversary: documented answers only, never a 5xx, n
     await fuzz(t, raw, runsOf(0.08), async ({ name, request }: { name: string; request: RawRequest }) => {
       const url = services[name as keyof typeof services].url();
       const { answers, unparsed, timedOut } = await sendRaw(url, request.bytes);
-      const sent = `${name}: ${JSON.stringify(request.bytes.slice(0, 400))}`;
-      await watch.seen(sent);
+      // The service, method and version first: what a survey of failures groups them by.
+      const version = request.bytes.slice(0, request.bytes.indexOf('\r\n')).split(' ').at(-1);
+      const sent = `${name} ${request.method} ${version}`;
+      const bytes = `\n  request: ${JSON.stringify(request.bytes.slice(0, 600))}`;
+      await watch.seen(`${sent} ${JSON.stringify(request.bytes.slice(0, 150))}`);
       const final = answers.filter((a) => a.status >= 200);
-      assert.ok(!timedOut, `the connection was left open: ${sent}`);
-      assert.ok(final.length > 0, `no answer (${JSON.stringify(unparsed.slice(0, 200))}): ${sent}`);
-      for (const answer of final) judgeRaw(name, request, answer, sent);
+      assert.ok(!timedOut, `${sent}: the connection was left open${bytes}`);
+      assert.ok(final.length > 0, `${sent}: no answer (${JSON.stringify(unparsed.slice(0, 200))})${bytes}`);
+      for (const answer of final) {
+        try {
+          judgeRaw(name, request, answer);
+        } catch (error) {
+          if (error instanceof Error) error.message = `${sent}: ${error.message}${bytes}`;
+          throw error;
+        }
+      }
     });
   });
 
   /** A raw answer against its service's contract. */
-  function judgeRaw(name: string, request: RawRequest, answer: RawAnswer, sent: string): void {
-    const where = `answered ${answer.status} ${JSON.stringify(answer.text.slice(0, 200))} to ${sent}`;
+  function judgeRaw(name: string, request: RawRequest, answer: RawAnswer): void {
+    const where = `answered ${answer.status} ${JSON.stringify(answer.text.slice(0, 200))}`;
     assert.ok(answer.status < 500, `never a 5xx: ${where}`);
     if (!request.target.includes('/metrics')) assertNoLeak(answer.text, sentStrings(request.bytes));
     const path = request.target.startsWith('/') ? request.target : '/';
@@ -784,7 +794,13 @@ describe('HTTP fuzzing, as an adversary: documented answers only, never a 5xx, n
       if (typeof value === 'string') headers.set(name, value);
     const answer = { method: r.method, url: r.url, status: response.statusCode, headers, text };
     await watch.seen(`${r.method} ${r.url} ${r.body?.slice(0, 80) ?? ''} -> ${answer.status}`);
-    check(answer);
+    try {
+      check(answer);
+    } catch (error) {
+      // The answer alone may not say which input it was about.
+      if (error instanceof Error && r.body) error.message += `\n  request body: ${r.body.slice(0, 600)}`;
+      throw error;
+    }
     if (!r.url.startsWith('/metrics'))
       assertNoLeak(text, sentStrings(r.url, r.body, Object.values(r.headers)));
     return answer;
@@ -821,76 +837,78 @@ describe('HTTP fuzzing, as an adversary: documented answers only, never a 5xx, n
       },
       { requiredKeys: [] },
     );
-    const route: fc.Arbitrary<SandboxRoute> = fc.oneof(
-      {
-        weight: 5,
-        arbitrary: chargeBody.map((b) => ({
-          method: 'POST',
-          url: () => '/v1/charges',
-          body: () => JSON.stringify(b),
-        })),
-      },
-      {
-        weight: 2,
-        arbitrary: fc
-          .oneof(
-            known('ch'),
-            hostileString().map((s) => () => s),
-          )
-          .map((charge) => ({
+    const route: fc.Arbitrary<SandboxRoute> = fc
+      .oneof(
+        {
+          weight: 5,
+          arbitrary: chargeBody.map((b) => ({
             method: 'POST',
-            url: () => '/v1/refunds',
-            body: () => JSON.stringify({ charge: charge() }),
+            url: () => '/v1/charges',
+            body: () => JSON.stringify(b),
           })),
-      },
-      {
-        weight: 2,
-        arbitrary: fc
-          .record(
-            {
-              attempt: hostileString(),
-              limit: fc.oneof(fc.constantFrom('1', '100', '000', '999'), hostileString()),
-              starting_after: hostileString(),
-            },
-            { requiredKeys: [] },
-          )
-          .map((q) => ({
-            method: 'GET',
-            url: () =>
-              `/v1/charges?${Object.entries(q)
-                .map(([k, v]) => `${k}=${percentEncode(v)}`)
-                .join('&')}`,
-          })),
-      },
-      {
-        weight: 2,
-        arbitrary: fc
-          .oneof(
-            known('ch'),
-            pathSegment.map((s) => () => s),
-          )
-          .map((charge) => ({ method: 'GET', url: () => `/v1/charges/${charge()}` })),
-      },
-      {
-        weight: 1,
-        arbitrary: fc
-          .tuple(
-            fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'HEAD', 'PATCH'),
-            fc.constantFrom('/v1', '/v1/charges/x/capture', '/', '/health', '/metrics', '/v1/refunds'),
-          )
-          .map(([method, url]) => ({ method, url: () => url })),
-      },
-      {
-        weight: 1,
-        arbitrary: fc
-          .tuple(
-            fc.constantFrom('POST'),
-            fc.constantFrom('/v1/charges', '/v1/refunds'),
-            fc.oneof(fc.json(), fc.string({ unit: 'binary', maxLength: 200 })),
-          )
-          .map(([method, url, body]) => ({ method, url: () => url, body: () => body })),
-      },
-    );
+        },
+        {
+          weight: 2,
+          arbitrary: fc
+            .oneof(
+              known('ch'),
+              hostileString().map((s) => () => s),
+            )
+            .map((charge) => ({
+              method: 'POST',
+              url: () => '/v1/refunds',
+              body: () => JSON.stringify({ charge: charge() }),
+            })),
+        },
+        {
+          weight: 2,
+          arbitrary: fc
+            .record(
+              {
+                attempt: hostileString(),
+                limit: fc.oneof(fc.constantFrom('1', '100', '000', '999'), hostileString()),
+                starting_after: hostileString(),
+              },
+              { requiredKeys: [] },
+            )
+            .map((q) => ({
+              method: 'GET',
+              url: () =>
+                `/v1/charges?${Object.entries(q)
+                  .map(([k, v]) => `${k}=${percentEncode(v)}`)
+                  .join('&')}`,
+            })),
+        },
+        {
+          weight: 2,
+          arbitrary: fc
+            .oneof(
+              known('ch'),
+              pathSegment.map((s) => () => s),
+            )
+            .map((charge) => ({ method: 'GET', url: () => `/v1/charges/${charge()}` })),
+        },
+        {
+          weight: 1,
+          arbitrary: fc
+            .tuple(
+              fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'HEAD', 'PATCH'),
+              fc.constantFrom('/v1', '/v1/charges/x/capture', '/', '/health', '/metrics', '/v1/refunds'),
+            )
+            .map(([method, url]) => ({ method, url: () => url })),
+        },
+        {
+          weight: 1,
+          arbitrary: fc
+            .tuple(
+              fc.constantFrom('POST'),
+              fc.constantFrom('/v1/charges', '/v1/refunds'),
+              fc.oneof(fc.json(), fc.string({ unit: 'binary', maxLength: 200 })),
+            )
+            .map(([method, url, body]) => ({ method, url: () => url, body: () => body })),
+        },
+      )
+      .map(described);
     const requestArb = fc.record({
       route,
       auth: fc.constantFrom('key', 'key', 'key', 'key', 'key', 'wrong', 'none', 'lower', 'spaced'),
@@ -947,72 +965,77 @@ describe('HTTP fuzzing, as an adversary: documented answers only, never a 5xx, n
       fc.constant(SKUS.map((s) => ({ sku: s, quantity: 10_000 }))),
       hostileJsonValue,
     );
-    const route: fc.Arbitrary<SandboxRoute> = fc.oneof(
-      {
-        weight: 4,
-        arbitrary: fc
-          .record(
-            { reservationId, items, ttlSeconds: fc.oneof(fc.constantFrom(1, 60, 86_400), edgeNumber) },
-            { requiredKeys: [] },
-          )
-          .map((b) => ({ method: 'POST', url: () => '/reservations', body: () => JSON.stringify(b) })),
-      },
-      {
-        weight: 2,
-        arbitrary: fc
-          .tuple(
-            fc.oneof(
-              known,
-              reservationId.map((s) => () => percentEncode(s)),
-              pathSegment.map((s) => () => s),
-            ),
-            fc.constantFrom('commit', 'release'),
-          )
-          .map(([id, action]) => ({ method: 'POST', url: () => `/reservations/${id()}/${action}` })),
-      },
-      {
-        weight: 1,
-        arbitrary: fc
-          .array(
-            fc.oneof(
-              known,
-              reservationId.map((s) => () => s),
-            ),
-            { maxLength: 6 },
-          )
-          .map((ids) => ({
-            method: 'POST',
-            url: () => '/reservations/commit',
-            body: () => JSON.stringify({ reservationIds: ids.map((f) => f()) }),
-          })),
-      },
-      {
-        weight: 2,
-        arbitrary: fc
-          .tuple(fc.oneof(sku.map(percentEncode), pathSegment), fc.oneof(fc.constant(1_000_000), edgeNumber))
-          .map(([s, quantity]) => ({
-            method: 'POST',
-            url: () => `/stock/${s}/restock`,
-            body: () => JSON.stringify({ quantity }),
-          })),
-      },
-      {
-        weight: 1,
-        arbitrary: fc
-          .oneof(sku.map(percentEncode), pathSegment)
-          .map((s) => ({ method: 'GET', url: () => `/stock/${s}` })),
-      },
-      {
-        weight: 1,
-        arbitrary: fc
-          .tuple(
-            fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'HEAD'),
-            fc.constantFrom('/stock', '/reservations', '/', '/health', '/metrics'),
-            fc.option(fc.json(), { nil: undefined }),
-          )
-          .map(([method, url, body]) => ({ method, url: () => url, body: () => body })),
-      },
-    );
+    const route: fc.Arbitrary<SandboxRoute> = fc
+      .oneof(
+        {
+          weight: 4,
+          arbitrary: fc
+            .record(
+              { reservationId, items, ttlSeconds: fc.oneof(fc.constantFrom(1, 60, 86_400), edgeNumber) },
+              { requiredKeys: [] },
+            )
+            .map((b) => ({ method: 'POST', url: () => '/reservations', body: () => JSON.stringify(b) })),
+        },
+        {
+          weight: 2,
+          arbitrary: fc
+            .tuple(
+              fc.oneof(
+                known,
+                reservationId.map((s) => () => percentEncode(s)),
+                pathSegment.map((s) => () => s),
+              ),
+              fc.constantFrom('commit', 'release'),
+            )
+            .map(([id, action]) => ({ method: 'POST', url: () => `/reservations/${id()}/${action}` })),
+        },
+        {
+          weight: 1,
+          arbitrary: fc
+            .array(
+              fc.oneof(
+                known,
+                reservationId.map((s) => () => s),
+              ),
+              { maxLength: 6 },
+            )
+            .map((ids) => ({
+              method: 'POST',
+              url: () => '/reservations/commit',
+              body: () => JSON.stringify({ reservationIds: ids.map((f) => f()) }),
+            })),
+        },
+        {
+          weight: 2,
+          arbitrary: fc
+            .tuple(
+              fc.oneof(sku.map(percentEncode), pathSegment),
+              fc.oneof(fc.constant(1_000_000), edgeNumber),
+            )
+            .map(([s, quantity]) => ({
+              method: 'POST',
+              url: () => `/stock/${s}/restock`,
+              body: () => JSON.stringify({ quantity }),
+            })),
+        },
+        {
+          weight: 1,
+          arbitrary: fc
+            .oneof(sku.map(percentEncode), pathSegment)
+            .map((s) => ({ method: 'GET', url: () => `/stock/${s}` })),
+        },
+        {
+          weight: 1,
+          arbitrary: fc
+            .tuple(
+              fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'HEAD'),
+              fc.constantFrom('/stock', '/reservations', '/', '/health', '/metrics'),
+              fc.option(fc.json(), { nil: undefined }),
+            )
+            .map(([method, url, body]) => ({ method, url: () => url, body: () => body })),
+        },
+      )
+      .map(described);
     const requestArb = fc.record({
       route,
       contentType: fc.oneof(
@@ -1056,7 +1079,8 @@ describe('HTTP fuzzing, as an adversary: documented answers only, never a 5xx, n
     );
     assert.equal(cut.status, 400, cut.text);
     assert.match(cut.text, /"param":"source"/);
-    for (const source of ['tok_visa\u0000', 'tok\ud800', 'tok\u0085']) {
+    // `__proto__` and `constructor` found what every object inherits among the test tokens (seed 42).
+    for (const source of ['tok_visa\u0000', 'tok\ud800', 'tok\u0085', '__proto__', 'constructor']) {
       const refused = await charge({ amount: 100, currency: 'usd', source }, `fuzz-${source.length}`);
       assert.equal(refused.status, 400, refused.text);
       assert.match(refused.text, /"param":"source"/);
@@ -1094,6 +1118,13 @@ interface SandboxRoute {
   method: string;
   url: () => string;
   body?: () => string | undefined;
+}
+
+/** A route that prints as the request it makes, in a counterexample (its parts are functions). */
+function described(route: SandboxRoute): SandboxRoute {
+  return Object.assign(route, {
+    [fc.toStringMethod]: () => `${route.method} ${route.url()} ${route.body?.() ?? ''}`,
+  });
 }
 
 /** A path segment as the route will read it, or as it is when it does not decode. */
