@@ -85,6 +85,13 @@ export const databaseSettings = {
 
 export const healthSettings = {
   HEALTH_CHECK_TIMEOUT_MS: ms(400, 'the time box of each health check; the answer comes within it'),
+  // A flood of /health must not become a flood of database round trips: readiness runs its database
+  // check at most once per interval and answers from the last result in between. At a second, an outage
+  // fails readiness within 1.4 s (an interval and the time box): the next HAProxy check after it.
+  HEALTH_CHECK_INTERVAL_MS: ms(
+    1000,
+    'how often readiness checks the database at most; answers in between reuse the last result',
+  ),
   HEALTH_MEMORY_MAX_PCT: Type.Integer({ minimum: 1, maximum: 100, default: 90 }),
   HEALTH_BREAKER_STUCK_MS: ms(300000, 'how long a breaker may stay open before readiness fails'),
 };

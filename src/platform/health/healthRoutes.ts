@@ -5,6 +5,7 @@ import Type from 'typebox';
 import { healthSettings } from '../config/settings.ts';
 import type { HttpDependency } from '../dependency/HttpDependency.ts';
 import type { HttpServer } from '../http/createHttpServer.ts';
+import { CachedCheck } from './CachedCheck.ts';
 
 const HealthSettings = Type.Object(healthSettings);
 type HealthSettings = Static<typeof HealthSettings>;
@@ -13,14 +14,26 @@ export interface HealthOptions {
   /** Database to probe with `SELECT 1`, on a connection of its own so a busy pool cannot starve it. */
   databaseUrl?: string;
   dependencies: readonly HttpDependency[];
-  /** HEALTH_CHECK_TIMEOUT_MS is each check's time box: the answer comes within it even when the database hangs. */
+  /**
+   * HEALTH_CHECK_TIMEOUT_MS is each check's time box: the answer comes within it even when the database
+   * hangs. HEALTH_CHECK_INTERVAL_MS is how often the database is asked at most.
+   */
   settings: HealthSettings;
   isDraining: () => boolean;
 }
 
+/** What the last database check found. */
+interface DatabaseStatus {
+  ok: boolean;
+  latencyMs: number;
+  problem?: string;
+}
+
 /**
- * `/health/live` says the process runs. `/health/ready` and `/health` say whether a load balancer
- * should send traffic here: 200 only when every check passes, 503 otherwise.
+ * `/health/live` says the process runs (it touches nothing else). `/health/ready` and `/health` say
+ * whether a load balancer should send traffic here: 200 only when every check passes, 503 otherwise.
+ * Their database check is cached (CachedCheck), so any number of probes costs the database at most
+ * one round trip per interval.
  */
 export function registerHealthRoutes(app: HttpServer, options: HealthOptions): void {
   const timeoutMs = options.settings.HEALTH_CHECK_TIMEOUT_MS;
@@ -29,8 +42,11 @@ export function registerHealthRoutes(app: HttpServer, options: HealthOptions): v
         connectionString: options.databaseUrl,
         application_name: 'health-check',
         max: 1,
-        connectionTimeoutMillis: timeoutMs,
-        query_timeout: timeoutMs,
+        // Readers are answered within the time box by the cache; these only make a hung probe settle by
+        // itself (the one check in flight must end), later than the time box so that a busy event loop
+        // reading a prompt answer late is not taken for a timeout.
+        connectionTimeoutMillis: probeSettleMs(timeoutMs),
+        query_timeout: probeSettleMs(timeoutMs),
         statement_timeout: timeoutMs,
       })
     : undefined;
@@ -38,6 +54,7 @@ export function registerHealthRoutes(app: HttpServer, options: HealthOptions): v
   app.addHook('onClose', async () => {
     await probePool?.end();
   });
+  const database = probePool ? databaseCheck(probePool, options.settings) : undefined;
 
   app.get('/health/live', { schema: { hide: true } }, async () => ({
     status: 'alive',
@@ -45,7 +62,7 @@ export function registerHealthRoutes(app: HttpServer, options: HealthOptions): v
   }));
 
   const ready = async (_request: unknown, reply: import('fastify').FastifyReply) => {
-    const report = await readiness(probePool, options);
+    const report = await readiness(database, options);
     reply.code(report.status === 'healthy' ? 200 : 503).header('cache-control', 'no-store');
     return report;
   };
@@ -53,30 +70,61 @@ export function registerHealthRoutes(app: HttpServer, options: HealthOptions): v
   app.get('/health', { schema: { hide: true } }, ready);
 }
 
-async function readiness(probePool: pg.Pool | undefined, options: HealthOptions) {
-  const { HEALTH_CHECK_TIMEOUT_MS: timeoutMs, HEALTH_MEMORY_MAX_PCT: memoryMaxPct } = options.settings;
+/**
+ * When a probe that has not answered gives up: several time boxes, so that readers see its timeout first
+ * and an event loop that lags under a flood (it reads a prompt answer late) is not taken for a hang.
+ */
+function probeSettleMs(timeoutMs: number): number {
+  return timeoutMs * 5;
+}
+
+function databaseCheck(probePool: pg.Pool, settings: HealthSettings): CachedCheck<DatabaseStatus> {
+  const timeoutMs = settings.HEALTH_CHECK_TIMEOUT_MS;
+  const timedOut = `Connection timeout after ${timeoutMs}ms`;
+  return new CachedCheck<DatabaseStatus>({
+    intervalMs: settings.HEALTH_CHECK_INTERVAL_MS,
+    timeoutMs,
+    run: async () => {
+      const started = performance.now();
+      const latencyMs = () => Math.round(performance.now() - started);
+      try {
+        await probePool.query('SELECT 1');
+        return { ok: true, latencyMs: latencyMs() };
+      } catch (error) {
+        const { code, message } = error as { code?: string; message?: string };
+        const problem =
+          code === 'ECONNREFUSED'
+            ? 'Connection refused'
+            : /timeout/i.test(message ?? '')
+              ? timedOut
+              : 'Database error';
+        return { ok: false, latencyMs: latencyMs(), problem };
+      }
+    },
+    timedOut: () => ({ ok: false, latencyMs: timeoutMs, problem: timedOut }),
+    failed: () => ({ ok: false, latencyMs: 0, problem: 'Database error' }),
+  });
+}
+
+async function readiness(database: CachedCheck<DatabaseStatus> | undefined, options: HealthOptions) {
+  const { HEALTH_MEMORY_MAX_PCT: memoryMaxPct } = options.settings;
   const problems: string[] = [];
   const body: Record<string, unknown> = { status: 'healthy' };
 
   if (options.isDraining()) problems.push('draining');
 
-  if (probePool) {
-    const started = Date.now();
-    const db = await withinTime(probePool.query('SELECT 1'), timeoutMs);
-    body.db = db.ok ? 'connected' : 'unreachable';
-    body.dbLatencyMs = Date.now() - started;
-    if (!db.ok) {
-      problems.push(
-        db.timedOut
-          ? `Connection timeout after ${timeoutMs}ms`
-          : db.refused
-            ? 'Connection refused'
-            : 'Database error',
-      );
-    }
+  if (database) {
+    const { value, ageMs } = await database.read();
+    body.db = value.ok ? 'connected' : 'unreachable';
+    body.dbLatencyMs = value.latencyMs;
+    // The result may be up to HEALTH_CHECK_INTERVAL_MS old: the body says how old.
+    body.dbCheckedMsAgo = Math.round(ageMs);
+    if (value.problem) problems.push(value.problem);
   }
 
-  const heap = process.memoryUsage().heapUsed / getHeapStatistics().heap_size_limit;
+  // The heap alone: process.memoryUsage() would also read the RSS from the kernel on every probe.
+  const heapStats = getHeapStatistics();
+  const heap = heapStats.used_heap_size / heapStats.heap_size_limit;
   body.memoryUsagePct = Math.round(heap * 100);
   if (heap * 100 > memoryMaxPct) problems.push(`Memory usage above ${memoryMaxPct}%`);
 
@@ -101,23 +149,4 @@ async function readiness(probePool: pg.Pool | undefined, options: HealthOptions)
     body.error = problems.join('; ');
   }
   return body;
-}
-
-async function withinTime<T>(
-  work: Promise<T>,
-  ms: number,
-): Promise<{ ok: boolean; timedOut: boolean; refused?: boolean }> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<'timeout'>((resolve) => {
-    timer = setTimeout(() => resolve('timeout'), ms);
-  });
-  try {
-    const outcome = await Promise.race([work.then(() => 'ok' as const), deadline]);
-    return { ok: outcome === 'ok', timedOut: outcome === 'timeout' };
-  } catch (error) {
-    return { ok: false, timedOut: false, refused: (error as { code?: string }).code === 'ECONNREFUSED' };
-  } finally {
-    clearTimeout(timer);
-    work.catch(() => {});
-  }
 }

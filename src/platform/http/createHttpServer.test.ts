@@ -431,6 +431,33 @@ test('a bug is still a bug when its client has left: the error line, its errorId
   }
 });
 
+test('a flood of probes: one line a second per route and status, a change of status at once, every one counted', async () => {
+  const { app, lines, metrics } = serverWithLogs();
+  let status = 200;
+  app.get('/health/ready', async (_request, reply) => reply.code(status).send({ status }));
+  for (let i = 0; i < 50; i++) await app.inject({ method: 'GET', url: '/health/ready' });
+  assert.deepEqual(
+    lines.map((l) => [l.msg, l.statusCode, l.probesNotLogged]),
+    [['request_completed', 200, undefined]],
+  );
+  status = 503;
+  await app.inject({ method: 'GET', url: '/health/ready' });
+  assert.equal(lines.at(-1)?.statusCode, 503, 'the first 503 is logged at once');
+  assert.equal(
+    await metrics.valueOf('http_requests_total', { route: '/health/ready', status_code: 200 }),
+    50,
+  );
+  await sleep(1000);
+  status = 200;
+  await app.inject({ method: 'GET', url: '/health/ready' });
+  assert.equal(lines.length, 3);
+  assert.equal(lines[2]?.probesNotLogged, 49, 'the next line tells how many were not logged');
+  // Other routes are not sampled.
+  for (let i = 0; i < 3; i++) await app.inject({ method: 'GET', url: '/items/1' });
+  assert.equal(lines.length, 6);
+  await app.close();
+});
+
 /** Opens a keep-alive connection, sends one request, and resolves with how long the server kept it open after its answer. */
 async function idleLifetimeMs(port: number): Promise<number> {
   const socket = connect(port, '127.0.0.1');

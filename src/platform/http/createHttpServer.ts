@@ -73,6 +73,13 @@ const REFUSALS: ReadonlySet<string> = new Set([
 const REFUSAL_LINE_INTERVAL_MS = 1000;
 
 /**
+ * Probes (health checks, scrapes) come as floods too, from anyone: a line each would cost the instance
+ * most of each answer and rotate the evidence out of its log. Past one line a second per route and
+ * status the log samples them (a change of status is logged at once); the metrics count every one.
+ */
+const PROBE_LINE_INTERVAL_MS = 1000;
+
+/**
  * True at most once per interval; each time, also how many were passed over since, so a sampled line
  * still tells the volume.
  */
@@ -177,6 +184,16 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
   });
 
   const refusalSample = sampleEvery(REFUSAL_LINE_INTERVAL_MS);
+  // Keyed by route and status: a handful of keys, each its own sampler.
+  const probeSamples = new Map<string, ReturnType<typeof sampleEvery>>();
+  const probeSample = (key: string) => {
+    let sample = probeSamples.get(key);
+    if (!sample) {
+      sample = sampleEvery(PROBE_LINE_INTERVAL_MS);
+      probeSamples.set(key, sample);
+    }
+    return sample();
+  };
   const completed = new WeakSet<FastifyRequest>();
   /** The one request line and the one count of a request, however it ended. */
   const completeRequest = (
@@ -187,17 +204,17 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
   ) => {
     if (completed.has(request)) return;
     completed.add(request);
-    options.metrics.recordRequest(
-      request.method,
-      request.routeOptions.url ?? 'unmatched',
-      statusCode,
-      reply.elapsedTime / 1000,
-    );
-    let sampled: { refusalsNotLogged: number } | undefined;
+    const route = request.routeOptions.url;
+    options.metrics.recordRequest(request.method, route ?? 'unmatched', statusCode, reply.elapsedTime / 1000);
+    let sampled: { refusalsNotLogged: number } | { probesNotLogged: number } | undefined;
     if (REFUSALS.has(String(context.error))) {
       const { log, skipped } = refusalSample();
       if (!log) return;
       sampled = { refusalsNotLogged: skipped };
+    } else if (route !== undefined && isOperationalRoute(route)) {
+      const { log, skipped } = probeSample(`${request.method} ${route} ${statusCode}`);
+      if (!log) return;
+      if (skipped > 0) sampled = { probesNotLogged: skipped };
     }
     request.log.info(
       {

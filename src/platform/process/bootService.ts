@@ -129,7 +129,10 @@ export async function bootService<S extends TObject>(spec: ServiceSpec<S>, env =
   });
   // Before the API's port opens: an instance the load balancer sends traffic to can always be watched.
   const managementUrl = managementAt ? await management?.listen(managementAt) : undefined;
-  const address = await running.app.listen({ host: config.HOST, port: config.PORT });
+  // Node's default accept queue (511) overflows under a storm of new connections: the kernel then drops
+  // handshakes, and a load balancer's check caught among them waits seconds for SYN retransmits. The
+  // kernel caps this at net.core.somaxconn.
+  const address = await running.app.listen({ host: config.HOST, port: config.PORT, backlog: 4096 });
   const port = running.app.server.address();
   logger.info(
     {
