@@ -3,6 +3,8 @@ import { once } from 'node:events';
 import { basename, dirname } from 'node:path';
 import { createInterface } from 'node:readline';
 import { createStream, type RotatingFileStream } from 'rotating-file-stream';
+import { describeProcess, type ProcessEntry, stillRunning } from './processTree.ts';
+import { stopProcessTree } from './stopProcessTree.ts';
 
 export interface ManagedProcessOptions {
   name: string;
@@ -17,6 +19,8 @@ export interface ManagedProcessOptions {
   /** What of the process's output the terminal shows: a line to print, or undefined. */
   echo: (line: string) => string | undefined;
   startTimeoutMs: number;
+  /** How long a stop may take (the process's own shutdown timeout and a margin) before SIGKILL. */
+  stopTimeoutMs: number;
   /** At most this many restarts within `restartWindowMs`; then the process is left down. */
   maxRestarts: number;
   restartWindowMs: number;
@@ -34,7 +38,8 @@ export interface ReadyMessage {
 /**
  * One supervised child process, as a process manager keeps it: started in its own process group (a
  * Ctrl-C reaches the supervisor, which stops children in order), ready when it says so over IPC,
- * restarted when it dies unasked, a few times a minute at most.
+ * restarted when it dies unasked, a few times a minute at most. Stopped with everything it started
+ * (SIGTERM, then SIGKILL to the whole tree), and never started again once stopped.
  */
 export class ManagedProcess {
   readonly name: string;
@@ -43,6 +48,12 @@ export class ManagedProcess {
   #child: ChildProcess | undefined;
   #ready: ReadyMessage | undefined;
   #stopping = false;
+  /** Set by stop(): a restart or a rolling restart still under way must not bring it back. */
+  #stopped = false;
+  /** Aborted by killNow(): a stop under way, or to come, SIGKILLs without waiting. */
+  readonly #hurry = new AbortController();
+  /** Every process of its trees that a stop or restart saw, to check that none is left. */
+  readonly #seen = new Map<number, ProcessEntry>();
   #restarts: number[] = [];
   #restartTimer: NodeJS.Timeout | undefined;
   /** The extra environment of the last start, for restarts. */
@@ -70,6 +81,7 @@ export class ManagedProcess {
 
   /** Starts the process and resolves once it announced it is listening. */
   async start(extraEnv: NodeJS.ProcessEnv = {}): Promise<ReadyMessage> {
+    if (this.#stopped) throw new Error(`${this.name} is stopped`);
     this.#startEnv = extraEnv;
     const child = spawn(process.execPath, [this.#options.entry], {
       env: { ...this.#options.env, ...extraEnv },
@@ -110,29 +122,70 @@ export class ManagedProcess {
     return this.#ready;
   }
 
-  async stop(timeoutMs = 20000): Promise<void> {
-    await this.#terminate(timeoutMs);
+  /** Stops it for good; resolves with what of it still runs (nothing, unless SIGKILL failed too). */
+  async stop(): Promise<ProcessEntry[]> {
+    this.#stopped = true;
+    const survivors = await this.#terminate();
     await new Promise((resolve) => this.#log.end(resolve));
+    return survivors;
+  }
+
+  /** SIGKILL now: to a stop under way (a second Ctrl-C), or at once to one that comes. */
+  killNow(): void {
+    this.#hurry.abort();
+  }
+
+  /** What of every process its stops saw still runs now, each named for the terminal. */
+  async remaining(): Promise<string[]> {
+    const running = await stillRunning([...this.#seen.values()]);
+    return running.map((entry) => describeProcess(this.name, entry));
   }
 
   /** Stops the process gracefully and starts it again on the same address (a rolling restart's step). */
-  async restart(timeoutMs = 20000): Promise<ReadyMessage> {
-    await this.#terminate(timeoutMs);
+  async restart(): Promise<ReadyMessage> {
+    const survivors = await this.#terminate();
+    if (survivors.length > 0) {
+      throw new Error(
+        `${this.name} could not be stopped: ${survivors.map((s) => describeProcess(this.name, s)).join(', ')}`,
+      );
+    }
     this.#stopping = false;
     return this.start(this.#sameAddress());
   }
 
-  /** SIGTERM, and SIGKILL if it has not exited after `timeoutMs`; no restart follows. */
-  async #terminate(timeoutMs: number): Promise<void> {
+  /**
+   * SIGTERM, then SIGKILL to all it started if anything of it still runs after its stop timeout; no
+   * restart follows. Resolves with what SIGKILL did not end either.
+   */
+  async #terminate(): Promise<ProcessEntry[]> {
     this.#stopping = true;
     clearTimeout(this.#restartTimer);
     const child = this.#child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = once(child, 'exit');
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    await exited;
-    clearTimeout(timer);
+    if (!child?.pid) return [];
+    const running = child.exitCode === null && child.signalCode === null;
+    const exited = running ? once(child, 'exit') : Promise.resolve();
+    const timeoutMs = this.#options.stopTimeoutMs;
+    const who = () => `${this.name} (pid ${this.pid})`;
+    // The child's pid also names its process group: what it left behind when it died is found by it.
+    const { seen, survivors } = await stopProcessTree({
+      roots: [child.pid],
+      ask: () => {
+        if (running) child.kill('SIGTERM');
+      },
+      timeoutMs,
+      hurry: this.#hurry.signal,
+      onWaiting: (leftMs) =>
+        this.#options.onEvent(
+          `waiting for ${who()} to stop, SIGKILL in ${Math.max(1, Math.round(leftMs / 1000))} s`,
+        ),
+      onKill: (left) =>
+        this.#options.onEvent(
+          `${this.#hurry.signal.aborted ? `killing ${who()}` : `${who()} did not stop within ${timeoutMs / 1000} s`}: SIGKILL to ${left.map((e) => e.pid).join(', ')}`,
+        ),
+    });
+    for (const entry of seen) this.#seen.set(entry.pid, entry);
+    if (!survivors.some((entry) => entry.pid === child.pid)) await exited;
+    return survivors;
   }
 
   /** The last start's environment, on the port it bound: the other services and stack.json point at it. */

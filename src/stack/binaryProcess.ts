@@ -5,23 +5,35 @@
  */
 import { spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { stopProcessTree } from './stopProcessTree.ts';
 
 const command = process.env.BINARY_COMMAND;
 const args = JSON.parse(process.env.BINARY_ARGS ?? '[]') as string[];
 const readyUrl = process.env.BINARY_READY_URL;
 if (!command || !readyUrl) throw new Error('BINARY_COMMAND and BINARY_READY_URL are required');
 
+/** Then SIGKILL: a server that hangs in its shutdown must not outlive this wrapper. */
+const STOP_TIMEOUT_MS = 10000;
+
 const child = spawn(command, args, { stdio: ['ignore', 'inherit', 'inherit'] });
 let stopping = false;
 child.on('exit', (code, signal) => {
-  if (!stopping) process.stderr.write(`${command} exited (code ${code}, signal ${signal})\n`);
-  process.exit(stopping ? 0 : 1);
+  if (stopping) return;
+  process.stderr.write(`${command} exited (code ${code}, signal ${signal})\n`);
+  process.exit(1);
 });
 
-const stop = () => {
-  if (stopping) return;
+const stop = async () => {
+  if (stopping || !child.pid) return;
   stopping = true;
-  child.kill('SIGTERM');
+  const { survivors } = await stopProcessTree({
+    roots: [child.pid],
+    ask: () => child.kill('SIGTERM'),
+    timeoutMs: STOP_TIMEOUT_MS,
+    onKill: () =>
+      process.stderr.write(`${command} did not stop within ${STOP_TIMEOUT_MS / 1000} s: SIGKILL\n`),
+  });
+  process.exit(survivors.length ? 1 : 0);
 };
 process.on('SIGTERM', stop);
 process.on('SIGINT', stop);

