@@ -1,6 +1,10 @@
+import { looksLikeBalancerLine, parseBalancerLine } from './balancerLog.ts';
 import { dependencyOfService } from './dependencies.ts';
+import { EdgeEvidence } from './edgeEvidence.ts';
 import { type LogLine, parseLogLine } from './logLine.ts';
 import { LINE_REASONS, type LineReason, type PassedOverReport } from './report.ts';
+import { observeTemplate } from './templateLines.ts';
+import { LogTemplates } from './templates.ts';
 
 /**
  * Everything triage learns from log lines, gathered in one pass with memory bounded by what is
@@ -118,6 +122,10 @@ export class LogEvidence {
   readonly startupFailureTexts: EvidenceLine[] = [];
   /** Dependencies whose own log blames the database: their failures are the database's symptoms. */
   readonly dependenciesFailingOnDatabase = new Set<string>();
+  /** HAProxy's request lines, joined to the instances' by request id. */
+  readonly edge = new EdgeEvidence();
+  /** What the warn-and-above lines and the 5xx answers say, clustered: for failures no rule knows. */
+  readonly templates = new LogTemplates();
   readonly #since: number | undefined;
 
   constructor(options: { since?: number } = {}) {
@@ -132,7 +140,8 @@ export class LogEvidence {
     this.lines++;
     if (!text.startsWith('{')) {
       // The plain-text twin of a startup failure's log line; kept to show, it carries no time to count by.
-      if (text.startsWith('STARTUP_FAILURE:')) {
+      if (looksLikeBalancerLine(text)) this.#balancer(file, lineNo, text);
+      else if (text.startsWith('STARTUP_FAILURE:')) {
         if (this.startupFailureTexts.length < MAX_SAMPLES)
           this.startupFailureTexts.push({ at: `${file}:${lineNo}`, line: clip(text, MAX_TEXT) });
       } else this.passOver(file, lineNo, 'not_json', 'not a JSON log line');
@@ -172,6 +181,18 @@ export class LogEvidence {
       this.passedOver.samples.push({ at: `${file}:${lineNo}`, reason, detail });
   }
 
+  /** A line of the load balancer's request log: its fields checked as a JSON line's are. */
+  #balancer(file: string, lineNo: number, text: string): void {
+    const parsed = parseBalancerLine(text);
+    if ('reason' in parsed) {
+      this.passOver(file, lineNo, parsed.reason, parsed.detail);
+      return;
+    }
+    if (this.#since !== undefined && this.edge.timeOf(parsed.line.wallTime) < this.#since) return;
+    // The accept date is in the line as HAProxy printed it: its zone is known only once the join tells it.
+    this.edge.balancerRequest(parsed.line, { at: `${file}:${lineNo}`, line: clip(text, MAX_TEXT) });
+  }
+
   #use(file: string, lineNo: number, record: LogRecord, time: number): void {
     const evidence = (): EvidenceLine => ({
       at: `${file}:${lineNo}`,
@@ -180,9 +201,11 @@ export class LogEvidence {
     });
     if (record.msg === 'service_started' || record.event === 'service_started') {
       if (this.starts.length < MAX_STARTS) this.starts.push(startOf(record, time, evidence()));
+      this.edge.instanceStarted(record.checkoutBudgetMs ?? undefined);
     }
     if (this.#since !== undefined && time < this.#since) return;
-    if (record.msg === 'request_completed') this.#request(record, time, evidence);
+    observeTemplate(this.templates, record, time, evidence);
+    if (record.msg === 'request_completed') this.#request(file, record, time, evidence);
     else if (typeof record.errorId === 'string' && typeof record.stack === 'string')
       this.#serverError(record, time, evidence);
     else if (record.event === 'startup_failure') {
@@ -200,7 +223,7 @@ export class LogEvidence {
     }
   }
 
-  #request(record: LogRecord, time: number, evidence: () => EvidenceLine): void {
+  #request(file: string, record: LogRecord, time: number, evidence: () => EvidenceLine): void {
     const status = record.statusCode as number;
     // A dependency's own 5xx is evidence against it, not a failure of the service under triage.
     const dependency = dependencyOfService(record.service);
@@ -208,6 +231,16 @@ export class LogEvidence {
       if (status >= 500) this.#signal('dependency', dependency, time, evidence(), `answered_${status}`);
       return;
     }
+    this.edge.instanceRequest(
+      file,
+      {
+        requestId: record.requestId ?? undefined,
+        status,
+        durationMs: record.durationMs ?? undefined,
+        endpoint: record.endpoint ?? undefined,
+      },
+      time,
+    );
     const refused = record.error === 'SERVER_OVERLOADED';
     // Refusals are sampled in the log: the line says how many went unlogged since the last one.
     const weight = refused ? 1 + Number(record.refusalsNotLogged ?? 0) : 1;

@@ -1,5 +1,6 @@
 import { ALERTS, FIXES, RESOURCE_RUNBOOKS } from './advice.ts';
 import { DEPENDENCIES, dependencyNamed } from './dependencies.ts';
+import { type BalancerConfig, type EdgeKind, edgeCandidates, edgeReport } from './edgeDiagnosis.ts';
 import {
   BUCKET_MS,
   type EvidenceLine,
@@ -9,6 +10,7 @@ import {
 } from './LogEvidence.ts';
 import type { MetricFinding, Resource } from './MetricsEvidence.ts';
 import { type Category, type Deploy, type Finding, SCHEMA_VERSION, type TriageReport } from './report.ts';
+import { describeChange, type TemplateChange, templateChanges } from './templates.ts';
 import { verdict } from './verdict.ts';
 
 /** What triage read: log lines folded into evidence, and what the metrics and health said now. */
@@ -18,12 +20,14 @@ export interface Gathered {
   findings: MetricFinding[];
   read: TriageReport['read'];
   now: Date;
+  /** The load balancer's configuration, when one was given or found: its `timeout server`. */
+  balancerConfig?: BalancerConfig;
 }
 
 type CandidateKind = SignalKind | 'config_mismatch';
 
 interface Candidate {
-  kind: CandidateKind;
+  kind: CandidateKind | EdgeKind;
   subject?: string;
   category: Category;
   /** The decision tree's order: the lower, the likelier a cause rather than a symptom. */
@@ -65,25 +69,30 @@ export function diagnose(gathered: Gathered): TriageReport {
   const deploys = deployMarkers(logs.starts);
   const firstFailureTime = logs.firstFailureTime;
   const deploy = firstFailureTime === undefined ? undefined : deployBefore(deploys, firstFailureTime);
-  const candidates = rankCandidates(gathered, deploy);
+  // What the logs said differently once the failure began: the evidence when no rule knows the error.
+  const changes = firstFailureTime === undefined ? [] : templateChanges(logs.templates, firstFailureTime);
+  const candidates = rankCandidates(gathered, deploy, changes);
   const [cause, ...rest] = candidates;
   const first = firstFailureTime ?? cause?.first;
+  // The 5xx the balancer made are failures the client got that no instance logged as one.
+  const edge = logs.edge.lines > 0 ? edgeReport(logs.edge, gathered.balancerConfig) : undefined;
+  const seen = edgeSeen(logs, edge, first, cause?.last);
   const shape = cause ? shapeOf(logs, first, deploy) : [];
   const groups = [...logs.groups.values()].sort((a, b) => b.count - a.count || a.first - b.first);
   const whenEvidence = [logs.firstFailure, deploy?.evidence].filter((e): e is EvidenceLine => Boolean(e));
   return {
     schemaVersion: SCHEMA_VERSION,
     generatedAt: gathered.now.toISOString(),
-    ...verdict(cause, logs, gathered.read, first),
+    ...verdict(cause, seen, gathered.read, seen.first),
     cause: cause ? { category: cause.category, ...finding(cause) } : null,
     symptoms: rest.map(finding),
     when: {
-      firstFailure: iso(first),
-      lastFailure: iso(logs.lastFailureTime ?? cause?.last),
-      failures: logs.failures,
-      requests: logs.requests,
+      firstFailure: iso(seen.first),
+      lastFailure: iso(seen.last),
+      failures: seen.failures,
+      requests: seen.requests,
       shape,
-      endpoints: Object.fromEntries([...logs.failuresByEndpoint].sort((a, b) => b[1] - a[1])),
+      endpoints: Object.fromEntries([...seen.endpoints].sort((a, b) => b[1] - a[1])),
       deploy: deploy?.marker,
       evidence: whenEvidence,
     },
@@ -99,13 +108,23 @@ export function diagnose(gathered: Gathered): TriageReport {
       statusCodes: [...group.statusCodes].sort(),
       sampleErrorIds: group.sampleErrorIds,
     })),
+    templates: {
+      changes: changes.slice(0, 10),
+      clusters: logs.templates.size,
+      dropped: logs.templates.dropped,
+    },
     resources: [...gathered.resources].sort((a, b) => Number(b.exhausted) - Number(a.exhausted)),
     advice: cause ? advice(cause, rest, gathered.findings, logs) : null,
+    ...(edge ? { edge } : {}),
     read: gathered.read,
   };
 }
 
-function rankCandidates(gathered: Gathered, deploy: DeployMarker | undefined): Candidate[] {
+function rankCandidates(
+  gathered: Gathered,
+  deploy: DeployMarker | undefined,
+  changes: TemplateChange[],
+): Candidate[] {
   const { logs } = gathered;
   const byKey = new Map<string, Candidate>();
   const mismatches = configMismatches(logs.starts);
@@ -187,17 +206,34 @@ function rankCandidates(gathered: Gathered, deploy: DeployMarker | undefined): C
     });
   }
   if (byKey.size === 0 && logs.failures > 0 && logs.firstFailure) {
+    // No rule knows these failures: what the logs began to say with them is the evidence, never dropped.
+    // The words come first: the 5xx answers are the failures themselves, not their account.
+    const said = [
+      ...changes.filter((c) => c.of === 'message'),
+      ...changes.filter((c) => c.of === 'answer'),
+    ].slice(0, 4);
     byKey.set('exception:', {
       kind: 'exception',
       category: 'unhandled_exception',
       rank: RANKS.exception[0],
-      summary: `${logs.failures} 5xx answers without an error line of their own`,
+      summary: said[0]
+        ? `${logs.failures} 5xx answers no rule explains; ${describeChange(said[0])}`
+        : `${logs.failures} 5xx answers without an error line of their own`,
       first: logs.firstFailureTime,
       last: logs.lastFailureTime,
       count: logs.failures,
-      evidence: [logs.firstFailure],
+      evidence: [
+        ...said.map((change) => ({
+          at: change.sample.at,
+          time: change.sample.time,
+          line: describeChange(change),
+        })),
+        logs.firstFailure,
+      ],
     });
   }
+  for (const found of edgeCandidates(logs.edge, gathered.balancerConfig))
+    byKey.set(`${found.kind}:${found.subject}`, found);
   return [...byKey.values()].sort(
     (a, b) =>
       a.rank - b.rank || (a.first ?? Number.POSITIVE_INFINITY) - (b.first ?? Number.POSITIVE_INFINITY),
@@ -425,4 +461,34 @@ function iso(time: number | undefined): string | undefined {
 function relatedCandidate(byKey: Map<string, Candidate>, found: MetricFinding): Candidate | undefined {
   if (found.kind !== 'database') return undefined;
   return [...byKey.values()].filter((c) => c.subject === 'database').sort((a, b) => a.rank - b.rank)[0];
+}
+
+/** The failures and requests as the client saw them: the instances' own, and the 5xx only the balancer gave. */
+function edgeSeen(
+  logs: LogEvidence,
+  edge: TriageReport['edge'],
+  first: number | undefined,
+  last: number | undefined,
+) {
+  const endpoints = new Map(logs.failuresByEndpoint);
+  if (!edge) return { failures: logs.failures, requests: logs.requests, first, last, endpoints };
+  let failures = logs.failures;
+  let edgeFirst: number | undefined;
+  let edgeLast: number | undefined;
+  for (const found of Object.values(edge.failuresByKind)) {
+    failures += found.count - found.instances.failed;
+    edgeFirst = Math.min(edgeFirst ?? Date.parse(found.first), Date.parse(found.first));
+    edgeLast = Math.max(edgeLast ?? Date.parse(found.last), Date.parse(found.last));
+  }
+  for (const [route, count] of logs.edge.failuresByRoute) endpoints.set(route, (endpoints.get(route) ?? 0) + count);
+  const min = (a: number | undefined, b: number | undefined) => (a === undefined ? b : b === undefined ? a : Math.min(a, b));
+  const max = (a: number | undefined, b: number | undefined) => (a === undefined ? b : b === undefined ? a : Math.max(a, b));
+  return {
+    failures,
+    // Each request is in both logs: the larger count is the traffic, whichever log was read whole.
+    requests: Math.max(logs.requests, edge.requests),
+    first: min(logs.firstFailureTime ?? first, edgeFirst),
+    last: max(logs.lastFailureTime ?? last, edgeLast),
+    endpoints,
+  };
 }

@@ -1,5 +1,6 @@
 import { styleText } from 'node:util';
 import type { Finding, SourceRead, TriageReport } from './report.ts';
+import { describeChange } from './templates.ts';
 import { terminalSafe } from './terminalSafe.ts';
 
 type Style = Parameters<typeof styleText>[0];
@@ -67,6 +68,11 @@ export function renderText(report: TriageReport, options: { color: boolean }): s
         'dim',
       );
     }
+  }
+  if (report.templates.changes.length) {
+    push('');
+    push('What the logs began to say (templates)', 'bold');
+    for (const change of report.templates.changes.slice(0, 5)) push(`  ${describeChange(change)}`);
   }
   const shown = report.resources.filter((r) => r.exhausted || r.name.startsWith('database pool'));
   if (shown.length) {

@@ -1,4 +1,5 @@
 import Type, { type Static } from 'typebox';
+import { EdgeReport } from './edgeSchema.ts';
 
 /**
  * The JSON that `steadfast triage --format json` prints: one schema, versioned. A field is only ever
@@ -160,6 +161,30 @@ const ExceptionGroupReport = Type.Object(
 );
 export type ExceptionGroupReport = Static<typeof ExceptionGroupReport>;
 
+const TemplateChangeReport = Type.Object(
+  {
+    template: Type.String({
+      description: 'The message with its variable parts (numbers, ids, quoted values, paths) as `<*>`',
+    }),
+    of: Type.Union([Type.Literal('message'), Type.Literal('answer')], {
+      description:
+        'message: the words of lines at warn and above; answer: 5xx answers by service, status, error and route',
+    }),
+    change: Type.Union([Type.Literal('new'), Type.Literal('elevated')], {
+      description:
+        'new: not seen in the window before the first failure; elevated: its rate rose at least 5-fold',
+    }),
+    before: Count,
+    after: Count,
+    ratio: Type.Optional(Type.Number({ description: 'Rate after the first failure over the rate before' })),
+    first: Time,
+    last: Time,
+    sample: Evidence,
+  },
+  { additionalProperties: false },
+);
+export type TemplateChangeReport = Static<typeof TemplateChangeReport>;
+
 const Deploy = Type.Object(
   {
     service: Type.String(),
@@ -218,6 +243,21 @@ export const TriageReport = Type.Object(
       { additionalProperties: false },
     ),
     exceptionGroups: Type.Array(ExceptionGroupReport, { description: 'Most frequent first' }),
+    edge: Type.Optional(EdgeReport),
+    templates: Type.Object(
+      {
+        changes: Type.Array(TemplateChangeReport, {
+          description:
+            'Log templates (warn and above, 5xx answers) new or elevated since the first failure, most frequent first',
+        }),
+        clusters: Count,
+        dropped: Type.Integer({
+          minimum: 0,
+          description: 'Lines no template could take: the caps were reached',
+        }),
+      },
+      { additionalProperties: false },
+    ),
     resources: Type.Array(ResourceReport),
     advice: Type.Union([
       Type.Object(
