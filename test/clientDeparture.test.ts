@@ -16,16 +16,25 @@ describe('clients that close mid-body on the whole stack', () => {
   });
   after(() => stack?.stop());
 
-  /** Sends the headers and half of a checkout body to the checkout service, then closes the connection. */
-  const abandon = async (path: string) => {
+  /**
+   * Sends a checkout's headers and `sent` of its body (half of it unless told) to the checkout service,
+   * then closes the connection.
+   */
+  const abandon = async (
+    path: string,
+    options: { body?: unknown; sent?: number; headers?: Record<string, string> } = {},
+  ) => {
     const { hostname, port } = new URL(stack.info.checkoutUrl);
     const socket = connect(Number(port), hostname);
     socket.on('error', () => {});
     await new Promise((resolve) => socket.once('connect', resolve));
-    const body = JSON.stringify({ cartId: 'cart_abandoned', paymentToken: 'tok_visa' });
+    const body = JSON.stringify(options.body ?? { cartId: 'cart_abandoned', paymentToken: 'tok_visa' });
+    const headers = Object.entries(options.headers ?? {})
+      .map(([name, value]) => `${name}: ${value}\r\n`)
+      .join('');
     socket.write(
-      `POST ${path} HTTP/1.1\r\nHost: ${hostname}\r\nContent-Type: application/json\r\n` +
-        `Content-Length: ${body.length}\r\n\r\n${body.slice(0, 10)}`,
+      `POST ${path} HTTP/1.1\r\nHost: ${hostname}\r\nContent-Type: application/json\r\n${headers}` +
+        `Content-Length: ${body.length}\r\n\r\n${body.slice(0, options.sent ?? 10)}`,
     );
     await sleep(20);
     const closed = new Promise((resolve) => socket.once('close', resolve));
@@ -84,5 +93,58 @@ describe('clients that close mid-body on the whole stack', () => {
       body: { cartId, paymentToken: 'tok_visa' },
     });
     assert.equal(answer.status, 201);
+  });
+
+  test('a client that leaves while its checkout runs: a 499 line, the checkout goes on, its key replays the order', async () => {
+    const { cartId, token } = await stack.cart('usr_leaves_mid_checkout');
+    const key = 'key-leaves-mid-checkout';
+    const body = { cartId, paymentToken: 'tok_visa' };
+    // The gateway takes its time: the client is gone before the charge answers.
+    await stack.fault('payment', { mode: 'latency', latencyMs: 500 });
+    try {
+      await abandon('/api/checkout/complete', {
+        body,
+        sent: Number.POSITIVE_INFINITY,
+        headers: {
+          authorization: `Bearer ${token}`,
+          'idempotency-key': key,
+          'x-request-id': 'req-leaves-mid-checkout',
+        },
+      });
+      // The charge is still under way when the client has gone: the key is in use until it ends.
+      const retry = await stack.api('POST', '/api/checkout/complete', {
+        token,
+        body,
+        headers: { 'idempotency-key': key },
+      });
+      assert.equal(retry.status, 409, retry.text);
+      assert.equal(retry.body.error, 'IDEMPOTENCY_KEY_IN_USE');
+    } finally {
+      await stack.fault('payment', { mode: 'none' });
+    }
+    const line = (await stack.log('checkout')).find(
+      (l) => l.msg === 'request_completed' && l.requestId === 'req-leaves-mid-checkout',
+    );
+    assert.equal(line?.statusCode, 499, 'the request line says the client left');
+    assert.equal(line?.error, 'CLIENT_CLOSED_REQUEST');
+    assert.equal(line?.errorId, undefined);
+    // Once it ends, the same key gets the order the client never saw, byte for byte.
+    let replay: Awaited<ReturnType<TestStack['api']>> | undefined;
+    await eventually(
+      async () => {
+        replay = await stack.api('POST', '/api/checkout/complete', {
+          token,
+          body,
+          headers: { 'idempotency-key': key },
+        });
+        return replay.status !== 409;
+      },
+      10_000,
+      'the checkout ended',
+    );
+    assert.ok(replay);
+    assert.equal(replay.status, 201, replay.text);
+    assert.equal(replay.headers.get('idempotent-replayed'), 'true');
+    assert.equal((await stack.reconcile()).code, 0);
   });
 });

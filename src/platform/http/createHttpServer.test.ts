@@ -494,3 +494,34 @@ test('idle connections live keepAliveTimeoutMs (the load balancer must give up o
     await short.close();
   }
 });
+
+test('a keep-alive client that sends one request whole and leaves half-way through the next: 200, then 499', async () => {
+  const { app, lines, metrics, serverErrors } = serverWithLogs();
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  lines.length = 0; // the listening line
+  try {
+    const answer = await rawExchange(app, async (socket) => {
+      socket.write(
+        'POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 7\r\n\r\n{"n":1}',
+      );
+      await until(() => lines.length === 1, 2000, 'the first answer');
+      socket.write(HALF_A_BODY);
+      await sleep(50);
+      socket.destroy();
+    });
+    assert.match(answer, /^HTTP\/1.1 200 /);
+    await until(() => lines.length === 2, 2000, 'the second request line');
+    assert.deepEqual(
+      lines.map((l) => [l.statusCode, l.error]),
+      [
+        [200, undefined],
+        [499, 'CLIENT_CLOSED_REQUEST'],
+      ],
+    );
+    assert.deepEqual(serverErrors, []);
+    assert.equal(await metrics.valueOf('http_requests_total', { route: '/echo', status_code: 200 }), 1);
+    assert.equal(await metrics.valueOf('http_requests_total', { route: '/echo', status_code: 499 }), 1);
+  } finally {
+    await app.close();
+  }
+});
