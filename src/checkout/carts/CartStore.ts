@@ -22,6 +22,7 @@ export type AddItemOutcome =
   | 'added'
   | 'cart_not_found'
   | 'cart_closed'
+  | 'checkout_in_progress'
   | 'unknown_sku'
   | { limitPassed: CartLimit };
 
@@ -98,6 +99,13 @@ export class CartStore {
       const status = cart.rows[0]?.status;
       if (!status) return 'cart_not_found';
       if (status !== 'open') return 'cart_closed';
+      // A checkout under way charges for the lines it read: an item added now would be in the cart it
+      // closes but not in its order. (The attempt's statement locks the cart too, so this sees it.)
+      const live = await tx.query(
+        `SELECT 1 FROM checkout_attempts WHERE cart_id = $1 AND phase NOT IN ('completed', 'failed')`,
+        [cartId],
+      );
+      if ((live.rowCount ?? 0) > 0) return 'checkout_in_progress';
       const product = await tx.query<{ price_cents: number }>(
         'SELECT price_cents FROM products WHERE sku = $1',
         [sku],

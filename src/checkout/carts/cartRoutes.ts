@@ -130,6 +130,7 @@ export function registerCartRoutes(app: HttpServer, carts: CartStore, authentica
             ...API_ERRORS,
             CheckoutErrors.CART_NOT_FOUND,
             CheckoutErrors.CART_ALREADY_CHECKED_OUT,
+            CheckoutErrors.CHECKOUT_IN_PROGRESS,
             CheckoutErrors.UNKNOWN_SKU,
             CheckoutErrors.CART_LIMIT_EXCEEDED,
           ]),
@@ -143,6 +144,9 @@ export function registerCartRoutes(app: HttpServer, carts: CartStore, authentica
       const outcome = await carts.addItem(cartId, request.userId, request.body.sku, request.body.quantity);
       if (outcome === 'cart_not_found') throw new AppError(CheckoutErrors.CART_NOT_FOUND);
       if (outcome === 'cart_closed') throw new AppError(CheckoutErrors.CART_ALREADY_CHECKED_OUT);
+      if (outcome === 'checkout_in_progress') {
+        throw new AppError(CheckoutErrors.CHECKOUT_IN_PROGRESS, { retryAfterSeconds: 1 });
+      }
       if (outcome === 'unknown_sku') {
         throw new AppError(CheckoutErrors.UNKNOWN_SKU, { extensions: { sku: request.body.sku } });
       }

@@ -32,7 +32,10 @@ export interface Attempt {
 
 export type StartResult =
   | { started: true; attempt: Attempt }
-  | { started: false; reason: 'cart_not_found' | 'cart_checked_out' | 'cart_empty' | 'cart_limit_exceeded' };
+  | {
+      started: false;
+      reason: 'cart_not_found' | 'cart_checked_out' | 'cart_changed' | 'cart_empty' | 'cart_limit_exceeded';
+    };
 
 export interface StoredOutcome {
   status: number;
@@ -67,34 +70,44 @@ const UNFINISHED = `phase NOT IN ('completed', 'failed')`;
 
 /**
  * Phase 1 in one statement: reads the cart (scoped to its owner) and, when it is open, not empty and its
- * total no more than $6 (summed in bigint: prices may have risen since the cart was filled), records the attempt and links it to its idempotency key. The summary row says why not otherwise.
+ * total no more than $6 (summed in bigint: prices may have risen since the cart was filled), records the
+ * attempt and links it to its idempotency key. The summary row says why not otherwise.
+ *
+ * The cart's row is locked, so an add to it waits for the attempt and then sees it (and is refused). An
+ * add that committed while this statement waited for the lock is not in the lines it read (they come from
+ * the statement's snapshot, the locked row from after the wait): the row's version then differs between
+ * the two reads, and the statement records nothing and says `changed`, to be run again.
  */
-const START = `WITH cart AS (
-    SELECT status FROM carts WHERE id = $2 AND user_id = $1
+const START = `WITH locked AS (
+    SELECT status, xmin::text AS version FROM carts WHERE id = $2 AND user_id = $1 FOR UPDATE
+  ), cart AS (
+    SELECT status, version IS DISTINCT FROM (SELECT xmin::text FROM carts WHERE id = $2) AS changed FROM locked
   ), lines AS (
     SELECT i.sku, i.quantity, p.price_cents, p.currency
     FROM cart_items i JOIN products p ON p.sku = i.sku
     WHERE i.cart_id = $2 AND EXISTS (SELECT 1 FROM cart)
   ), totals AS (
-    SELECT (SELECT status FROM cart) AS status, count(*)::int AS line_count,
+    SELECT (SELECT status FROM cart) AS status, coalesce((SELECT changed FROM cart), false) AS changed,
+           count(*)::int AS line_count,
            coalesce(sum(price_cents::bigint * quantity), 0) AS amount,
            coalesce(min(currency), 'usd') AS currency,
            coalesce(jsonb_agg(jsonb_build_object('sku', sku, 'quantity', quantity) ORDER BY sku), '[]') AS items
     FROM lines
   ), summary AS (
-    SELECT status, line_count, amount <= $6 AS within_limit,
+    SELECT status, changed, line_count, amount <= $6 AS within_limit,
            CASE WHEN amount <= $6 THEN amount::int ELSE 0 END AS amount_cents, currency, items
     FROM totals
   ), attempt AS (
     INSERT INTO checkout_attempts (id, user_id, cart_id, phase, amount_cents, currency, items, locked_until)
     SELECT $3, $1, $2, 'started', amount_cents, currency, items, now() + make_interval(secs => $4::double precision / 1000)
-    FROM summary WHERE status = 'open' AND line_count > 0 AND within_limit
+    FROM summary WHERE status = 'open' AND NOT changed AND line_count > 0 AND within_limit
     RETURNING id
   ), linked AS (
     UPDATE idempotency_keys SET attempt_id = (SELECT id FROM attempt)
     WHERE user_id = $1 AND key = $5 AND EXISTS (SELECT 1 FROM attempt)
   )
-  SELECT status, line_count, within_limit, amount_cents, currency, items, EXISTS (SELECT 1 FROM attempt) AS started
+  SELECT status, changed, line_count, within_limit, amount_cents, currency, items,
+         EXISTS (SELECT 1 FROM attempt) AS started
   FROM summary`;
 
 /**
@@ -182,6 +195,7 @@ export class AttemptStore {
   ): Promise<StartResult> {
     const result = await tx.query<{
       status: 'open' | 'checked_out' | null;
+      changed: boolean;
       line_count: number;
       within_limit: boolean;
       amount_cents: number;
@@ -199,6 +213,7 @@ export class AttemptStore {
     const row = result.rows[0];
     if (!row?.status) return { started: false, reason: 'cart_not_found' };
     if (row.status === 'checked_out') return { started: false, reason: 'cart_checked_out' };
+    if (row.changed) return { started: false, reason: 'cart_changed' };
     if (row.line_count === 0) return { started: false, reason: 'cart_empty' };
     if (!row.within_limit) return { started: false, reason: 'cart_limit_exceeded' };
     return {

@@ -20,6 +20,8 @@ const USER = 'usr_unit';
 
 interface Script {
   refusal?: Extract<StartResult, { started: false }>['reason'];
+  /** How many times the attempt's statement says the cart changed under it before it starts. */
+  changedTimes?: number;
   key?: KeyState;
   takeOver?: Attempt;
   reserve?: ReserveResult | UnavailableReason;
@@ -69,6 +71,10 @@ function fakes(script: Script) {
         calls.push('start');
         if (script.startThrows) throw script.startThrows;
         if (script.refusal) return { started: false, reason: script.refusal };
+        if ((script.changedTimes ?? 0) > 0) {
+          script.changedTimes = (script.changedTimes ?? 0) - 1;
+          return { started: false, reason: 'cart_changed' };
+        }
         return { started: true, attempt: attemptOf({ id: attempt.id, cartId: attempt.cartId }) };
       },
       takeOver: async () => {
@@ -181,6 +187,20 @@ describe('CheckoutService.complete: a new attempt', () => {
       assert.deepEqual(calls, ['start']);
     });
   }
+
+  test('a cart an add changed under the attempt is read again, and the checkout goes on', async () => {
+    const { service, calls } = fakes({ changedTimes: 2 });
+    assert.equal((await service.complete(command(), log)).status, 201);
+    assert.deepEqual(calls.slice(0, 4), ['start', 'start', 'start', 'reserve']);
+  });
+
+  test('a cart that keeps changing under the attempt is CHECKOUT_IN_PROGRESS, retry after 1 s, nothing called', async () => {
+    const { service, calls } = fakes({ changedTimes: 100 });
+    const error = await refusal(service.complete(command(), log));
+    assert.equal(error.code, 'CHECKOUT_IN_PROGRESS');
+    assert.equal(error.retryAfterSeconds, 1);
+    assert.deepEqual(calls, ['start', 'start', 'start', 'start']);
+  });
 
   test('a second live attempt on the cart (the unique index) is CHECKOUT_IN_PROGRESS', async () => {
     const { service } = fakes({ startThrows: { constraint: 'checkout_attempts_one_live_per_cart' } });

@@ -60,9 +60,16 @@ export const CHECKOUT_FAILPOINTS = [
 const START_REFUSALS = {
   cart_not_found: CheckoutErrors.CART_NOT_FOUND,
   cart_checked_out: CheckoutErrors.CART_ALREADY_CHECKED_OUT,
+  cart_changed: CheckoutErrors.CHECKOUT_IN_PROGRESS,
   cart_empty: CheckoutErrors.CART_EMPTY,
   cart_limit_exceeded: CheckoutErrors.CART_LIMIT_EXCEEDED,
 } as const;
+
+/** How many more times the attempt's statement reads a cart that changed under it before the client is told to retry. */
+const START_ATTEMPTS = 3;
+
+const startRefusalOptions = (reason: keyof typeof START_REFUSALS) =>
+  reason === 'cart_changed' ? { retryAfterSeconds: IN_FLIGHT_RETRY_AFTER_SECONDS } : {};
 
 interface Finished {
   outcome: StoredOutcome;
@@ -156,13 +163,19 @@ export class CheckoutService {
     const { db, attempts, keys } = this.#deps;
     const start = async (tx: Queryable) => {
       if (!isUuid(command.cartId)) throw new AppError(CheckoutErrors.CART_NOT_FOUND);
-      const started = await attempts.start(tx, {
-        id: randomUUID(),
-        userId: command.userId,
-        cartId: command.cartId,
-        keyName: command.key?.key ?? null,
-      });
-      if (!started.started) throw new AppError(START_REFUSALS[started.reason]);
+      const attempt = { id: randomUUID(), userId: command.userId, cartId: command.cartId };
+      let started = await attempts.start(tx, { ...attempt, keyName: command.key?.key ?? null });
+      // An add to the cart landed while the statement waited for its lock: read the cart again, once
+      // per add that slips in, a few times at most (an add takes the lock for a moment only).
+      for (
+        let again = 0;
+        !started.started && started.reason === 'cart_changed' && again < START_ATTEMPTS;
+        again++
+      ) {
+        started = await attempts.start(tx, { ...attempt, keyName: command.key?.key ?? null });
+      }
+      if (!started.started)
+        throw new AppError(START_REFUSALS[started.reason], startRefusalOptions(started.reason));
       return { attempt: started.attempt, resumed: false };
     };
     try {
