@@ -52,3 +52,25 @@ test('anything else is a 500 whose body says nothing of the cause', () => {
   assert.doesNotMatch(body, /getBalance|TypeError/);
   assert.match(body, /"errorId":"ERR-1732845600000-K7X2MN"/);
 });
+
+test("the framework's and the static file server's 4xx are the client's: answered in the contract, never a 500", () => {
+  const refused = (error: object) => mapError(Object.assign(new Error('refused'), error)).code;
+  assert.equal(
+    refused({ code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE_X', statusCode: 415 }),
+    'UNSUPPORTED_MEDIA_TYPE',
+  );
+  assert.equal(refused({ code: 'FST_ERR_SOMETHING_NEW', statusCode: 400 }), 'MALFORMED_REQUEST');
+  // http-errors, as @fastify/static throws them for `%00`, `..` and a Range it cannot satisfy.
+  assert.equal(refused({ name: 'BadRequestError', statusCode: 400, expose: true }), 'MALFORMED_REQUEST');
+  assert.equal(refused({ name: 'ForbiddenError', statusCode: 403, expose: true }), 'ROUTE_NOT_FOUND');
+  assert.equal(refused({ statusCode: 416, expose: true }), 'MALFORMED_REQUEST');
+});
+
+test('an error that merely carries a status (a dependency answered 404) is still a bug: 500', () => {
+  const fromClient = Object.assign(new Error('Response status code 404'), { statusCode: 404 });
+  assert.equal(mapError(fromClient).code, 'INTERNAL_SERVER_ERROR');
+  assert.equal(
+    mapError(Object.assign(new Error('x'), { code: 'FST_ERR_X', statusCode: 500 })).code,
+    'INTERNAL_SERVER_ERROR',
+  );
+});

@@ -4,6 +4,8 @@ import { PlatformErrors } from './codes.ts';
 interface FastifyLikeError {
   code?: string;
   statusCode?: number;
+  /** Set by http-errors (the static file server's errors) on a 4xx meant for the client. */
+  expose?: boolean;
   validation?: { keyword: string; instancePath: string; params: Record<string, unknown>; message?: string }[];
   validationContext?: string;
 }
@@ -30,7 +32,34 @@ export function mapError(error: unknown): AppError {
   if (error instanceof SyntaxError && e.statusCode === 400) {
     return new AppError(PlatformErrors.INVALID_JSON, { cause: error });
   }
+  const refusal = clientRefusal(e);
+  if (refusal) return new AppError(refusal, { cause: error });
   return new AppError(PlatformErrors.INTERNAL_SERVER_ERROR, { cause: error });
+}
+
+/** The codes a 4xx of the framework or the static file server is answered with, by its status. */
+const REFUSAL_BY_STATUS: Record<number, AppError['definition']> = {
+  403: PlatformErrors.ROUTE_NOT_FOUND,
+  404: PlatformErrors.ROUTE_NOT_FOUND,
+  405: PlatformErrors.ROUTE_NOT_FOUND,
+  408: PlatformErrors.REQUEST_TIMEOUT,
+  413: PlatformErrors.PAYLOAD_TOO_LARGE,
+  414: PlatformErrors.URL_TOO_LONG,
+  415: PlatformErrors.UNSUPPORTED_MEDIA_TYPE,
+  431: PlatformErrors.HEADERS_TOO_LARGE,
+};
+
+/**
+ * A request the framework (an `FST_` code) or the static file server (an http-errors 4xx) refused: the
+ * client's doing, answered in the contract by its status (any other 4xx as a malformed request), never a
+ * 500. Other errors that carry a status (an HTTP client's, say, with the status a dependency answered)
+ * are bugs here like anything else.
+ */
+function clientRefusal(e: FastifyLikeError): AppError['definition'] | undefined {
+  const status = e.statusCode;
+  if (typeof status !== 'number' || status < 400 || status > 499) return undefined;
+  if (!(e.code?.startsWith('FST_') || e.expose === true)) return undefined;
+  return REFUSAL_BY_STATUS[status] ?? PlatformErrors.MALFORMED_REQUEST;
 }
 
 function fromValidation(
