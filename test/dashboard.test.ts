@@ -78,8 +78,16 @@ describe('GET /dashboard in a real browser', () => {
     );
     assert.ok((points ?? 0) >= 2, `the traffic chart has points: ${points}`);
     assert.match((await page.locator('#breakers').textContent()) ?? '', /paymentGateway CLOSED/);
+    // The headline is triage's verdict on the live stack: healthy, from its own and its peers' evidence.
+    await page.locator('#verdict.healthy').waitFor({ timeout: 15_000 });
+    assert.match((await page.locator('#verdictHeadline').textContent()) ?? '', /^HEALTHY/);
+    assert.match(
+      (await page.locator('#verdictChecked').textContent()) ?? '',
+      /3 scrape\(s\), 3 health answer\(s\)/,
+    );
 
     await stack.fault('payment', { mode: 'error' });
+    const faultAt = Date.now();
     try {
       for (let i = 0; i < 6; i++) assert.equal((await checkout()).status, 503);
       await page
@@ -89,6 +97,20 @@ describe('GET /dashboard in a real browser', () => {
       await page.locator('#breakers', { hasText: 'paymentGateway OPEN' }).waitFor({ timeout: 10_000 });
       assert.match((await page.locator('#recent').textContent()) ?? '', /ERR-\d{13}-[0-9A-Z]{6}/);
       await page.locator('#errors.bad').waitFor({ timeout: 10_000 });
+      // Why, not only what: the headline names the payment dependency, since when, and what to do first.
+      await page.locator('#verdict.problem').waitFor({ timeout: 15_000 });
+      const headline = (await page.locator('#verdictHeadline').textContent()) ?? '';
+      assert.match(headline, /^PROBLEM: dependency failure: paymentGateway is failing/);
+      assert.match(
+        (await page.locator('#verdictCause').textContent()) ?? '',
+        /dependency failure: paymentGateway/,
+      );
+      const since = Date.parse((await page.locator('#verdictSince').textContent()) ?? '');
+      assert.ok(Math.abs(since - faultAt) < 15_000, `since ${new Date(since).toISOString()}`);
+      assert.match(
+        (await page.locator('#verdictAction').textContent()) ?? '',
+        /Do not restart the checkout service.*runbook: docs\/runbooks.md#circuitbreakeropen/,
+      );
     } finally {
       await stack.fault('payment', { mode: 'none' });
     }

@@ -1,6 +1,7 @@
 import { getHeapStatistics } from 'node:v8';
 import type { Static } from 'typebox';
 import { registerDashboard } from '../platform/dashboard/dashboardRoutes.ts';
+import { peerUrls } from '../platform/dashboard/dashboardSettings.ts';
 import { RecentErrors } from '../platform/dashboard/RecentErrors.ts';
 import { databaseFromSettings } from '../platform/database/Database.ts';
 import { registerHealthRoutes } from '../platform/health/healthRoutes.ts';
@@ -93,6 +94,15 @@ export async function buildCheckoutApp(
     metrics,
     recentErrors,
     gauges: ['checkout_attempts_unsettled'],
+    verdict: {
+      // Its own /health in process: the readiness the load balancer sees, without a connection.
+      health: async () => {
+        const answer = await app.inject({ method: 'GET', url: '/health' });
+        return { status: answer.statusCode, body: answer.json() };
+      },
+      logFile: config.LOG_FILE,
+      peers: peerUrls(config.DASHBOARD_PEER_URLS),
+    },
   });
   registerHealthRoutes(app, {
     databaseUrl: config.DATABASE_URL,

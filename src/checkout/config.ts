@@ -7,6 +7,7 @@ import {
   logSettings,
   metricsSettings,
 } from '../platform/config/settings.ts';
+import { dashboardSettings } from '../platform/dashboard/dashboardSettings.ts';
 
 const ms = (defaultMs: number) => Type.Integer({ minimum: 1, default: defaultMs });
 const count = (defaultCount: number) => Type.Integer({ minimum: 1, default: defaultCount });
@@ -19,6 +20,7 @@ export const CheckoutSettings = Type.Object({
   ...databaseSettings,
   ...healthSettings,
   ...loadSheddingSettings,
+  ...dashboardSettings,
   // Development defaults point at the local sandbox; production must name the real thing.
   PAYMENT_API_URL: Type.String({
     pattern: '^https?://',

@@ -289,6 +289,8 @@ export async function startStack(options: StackOptions): Promise<void> {
       PAYMENT_API_KEY: secrets.paymentApiKey,
       INVENTORY_API_URL: inventoryReady.url,
       JWT_SECRET: secrets.jwtSecret,
+      // The dashboard's verdict reads the sandboxes' /metrics and /health beside the instance's own.
+      DASHBOARD_PEER_URLS: `${inventoryReady.url},${paymentReady.url}`,
     };
     const several = options.instances > 1;
     say(several ? `starting ${options.instances} checkout instances` : 'starting the checkout service');

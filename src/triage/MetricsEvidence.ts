@@ -173,6 +173,18 @@ export function readScrape(
       summary: `http_requests_shed_total ${shed} (${reasons}): requests refused at the door`,
     });
   }
+  // Shed because the V8 heap neared its limit: the instance measured its own memory, and ran out of it.
+  const shedForHeap = Math.round(sum('http_requests_shed_total', (s) => s.labels.reason === 'heap_used'));
+  if (shedForHeap > 0) {
+    findings.push({
+      kind: 'memory',
+      subject: 'heap',
+      source: where,
+      value: shedForHeap,
+      counted: true,
+      summary: `http_requests_shed_total{reason="heap_used"} ${shedForHeap}: the V8 heap is near its limit`,
+    });
+  }
   const failedCalls = new Map<string, number>();
   for (const call of all('dependency_calls_total')) {
     if (call.labels.outcome !== 'failure' && call.labels.outcome !== 'timeout') continue;
@@ -200,6 +212,8 @@ const HealthReport = Type.Object({
   circuitBreakers: Type.Optional(
     Type.Record(Type.String({ maxLength: 200 }), Type.String({ maxLength: 50 })),
   ),
+  memoryUsagePct: Type.Optional(Type.Number()),
+  error: Type.Optional(Type.String()),
 });
 const healthReport = Compile(HealthReport);
 
@@ -223,6 +237,18 @@ export function readHealth(
       value: status,
       counted: false,
       summary: `/health answered ${status}: db "${report.db}"`,
+    });
+  }
+  // The service's own memory check (HEALTH_MEMORY_MAX_PCT of the V8 heap's limit) failed.
+  const memory = /Memory usage above (\d{1,3})%/.exec((report.error ?? '').slice(0, 2000));
+  if (memory && typeof report.memoryUsagePct === 'number') {
+    findings.push({
+      kind: 'memory',
+      subject: 'heap',
+      source,
+      value: report.memoryUsagePct,
+      counted: false,
+      summary: `/health answered ${status}: heap at ${report.memoryUsagePct}% of its limit (the check fails above ${memory[1]}%)`,
     });
   }
   for (const [dependency, state] of Object.entries(report.circuitBreakers ?? {}).slice(0, MAX_PER_KIND)) {

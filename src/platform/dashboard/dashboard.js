@@ -53,6 +53,23 @@ const text = (id, value, cls) => {
   el.className = cls ?? '';
 };
 
+// Triage's verdict on this instance: why it fails, since when, and what to do first.
+function showVerdict(verdict) {
+  const section = document.getElementById('verdict');
+  if (!verdict) return;
+  section.className = `verdict ${verdict.status}`;
+  text('verdictHeadline', verdict.headline);
+  text('verdictCause', verdict.cause ? `${verdict.category.replaceAll('_', ' ')}: ${verdict.cause}` : '–');
+  text('verdictSince', verdict.since ?? '–');
+  text('verdictAction', verdict.firstAction ? `${verdict.firstAction} (runbook: ${verdict.runbook})` : '–');
+  const missed = verdict.read.notRead.length ? `; not read: ${verdict.read.notRead.join(', ')}` : '';
+  text(
+    'verdictChecked',
+    `checked ${verdict.checkedAt} in ${verdict.tookMs} ms: ${verdict.read.metrics} scrape(s), ${verdict.read.health} health answer(s), ${verdict.read.logLines} log line(s)${missed}`,
+    'checked',
+  );
+}
+
 async function poll() {
   const now = await (await fetch('/dashboard/data', { cache: 'no-store' })).json();
   document.getElementById('title').textContent = now.title;
@@ -76,6 +93,7 @@ async function poll() {
     text('errors', `${(share * 100).toFixed(1)} %`, share > 0.01 ? 'bad' : 'good');
     text('latency', p50 === null ? '–' : `${p50.toFixed(0)} / ${p99.toFixed(0)} ms`);
   }
+  showVerdict(now.verdict);
   const pool = now.pool;
   if (pool.max)
     text(

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { type LiveEvidence, LiveVerdict } from '../../triage/liveVerdict.ts';
 import { type HttpServer, isOperationalRoute } from '../http/createHttpServer.ts';
 import { securePage } from '../http/pageSecurity.ts';
 import type { PlatformMetrics } from '../metrics/PlatformMetrics.ts';
@@ -23,6 +24,11 @@ interface Sample {
  * `GET /dashboard`: request rate, 5xx rate, p50/p99, breakers, pool, and the latest 5xx with their
  * errorIds, drawn with uPlot from the service's own metrics (no Prometheus needed). The page polls
  * `GET /dashboard/data`, cumulative counts it turns into rates itself.
+ *
+ * Its headline is triage's verdict on this instance: the platform calls triage's entry itself (triage
+ * is a leaf that imports nothing of the platform or a service), so that every service's dashboard says
+ * why in the same words `steadfast triage` would, from evidence any service has: its own scrape, its
+ * health, its log file and its peers. The service only says where those are (`verdict`).
  */
 export function registerDashboard(
   app: HttpServer,
@@ -31,8 +37,11 @@ export function registerDashboard(
     metrics: PlatformMetrics;
     recentErrors: RecentErrors;
     gauges?: readonly string[];
+    /** Where the verdict's evidence is besides the instance's own metrics: its health, log file, peers. */
+    verdict?: Omit<LiveEvidence, 'scrape'>;
   },
 ): void {
+  const verdict = new LiveVerdict({ scrape: () => options.metrics.scrape(), ...options.verdict });
   // Every answer carries the page's policy: its script runs from files served here, nothing inline.
   const route = { schema: { hide: true }, onRequest: securePage() };
   const files: [path: string, type: string, content: Buffer, cache: string][] = [
@@ -49,7 +58,8 @@ export function registerDashboard(
   }
   app.get('/dashboard/data', route, async (_request, reply) => {
     reply.header('cache-control', 'no-store');
-    return snapshot(options);
+    // The last verdict at once; a new run starts when it is due, and never holds this answer.
+    return { ...(await snapshot(options)), verdict: verdict.current() ?? null };
   });
 }
 
