@@ -57,6 +57,9 @@ interface Sample {
   service: string;
   /** Requests the soak's clients had had answered by the checkout when the sample was taken. */
   served: number;
+  /** Heap in use as the service's own metrics said just before the collection: garbage included. */
+  heapBeforeGcMb: number;
+  /** What survived the collection. */
   heapMb: number;
   externalMb: number;
   gcMs: number;
@@ -112,17 +115,21 @@ describe(`soak: ${SECONDS} s of load with faults switching, no leak, books balan
 
   const sample = async (service: string, pid: number, url: string, served: number): Promise<Sample> => {
     const inspector = inspectors.get(service) as Inspector;
+    // Scraped before the collection: its heap figure is the heap with its garbage, for comparison.
+    const scrape = await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(5000) });
+    assert.equal(scrape.status, 200, `${service}: no metrics at ${url}/metrics`);
+    const metrics = await scrape.text();
+    const metric = (name: string) =>
+      Number(/\s(\S+)$/.exec(metrics.split('\n').find((l) => l.startsWith(name)) ?? '')?.[1] ?? 0);
     const memory = await inspector.memoryAfterFullGc().catch((error: Error) => {
       throw new Error(`${service} (pid ${pid}) stopped answering its inspector: ${error.message}`);
     });
     const status = await readFile(`/proc/${pid}/status`, 'utf8');
-    const metrics = await (await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(5000) })).text();
-    const metric = (name: string) =>
-      Number(/\s(\S+)$/.exec(metrics.split('\n').find((l) => l.startsWith(name)) ?? '')?.[1] ?? 0);
     return {
       at: Date.now(),
       service,
       served,
+      heapBeforeGcMb: metric('nodejs_heap_size_used_bytes') / 2 ** 20,
       heapMb: memory.heapUsedBytes / 2 ** 20,
       externalMb: memory.externalBytes / 2 ** 20,
       gcMs: memory.gcMs,
@@ -216,11 +223,11 @@ describe(`soak: ${SECONDS} s of load with faults switching, no leak, books balan
     for (const s of services) samples.push(await sample(s.name, s.pid, s.url, served));
 
     const table = [
-      '| s | service | requests | heap after GC MB | external MB | GC ms | RSS MB | fds | event-loop lag p99 ms | pool active |',
-      '|---|---|---|---|---|---|---|---|---|---|',
+      '| s | service | requests | heap before GC MB | heap after GC MB | external MB | GC ms | RSS MB | fds | event-loop lag p99 ms | pool active |',
+      '|---|---|---|---|---|---|---|---|---|---|---|',
       ...samples.map(
         (s) =>
-          `| ${((s.at - started) / 1000).toFixed(0)} | ${s.service} | ${s.served} | ${s.heapMb.toFixed(1)} | ${s.externalMb.toFixed(1)} | ${s.gcMs.toFixed(0)} | ${s.rssMb.toFixed(0)} | ${s.fds} | ${s.lagMs.toFixed(1)} | ${s.poolActive} |`,
+          `| ${((s.at - started) / 1000).toFixed(0)} | ${s.service} | ${s.served} | ${s.heapBeforeGcMb.toFixed(1)} | ${s.heapMb.toFixed(1)} | ${s.externalMb.toFixed(1)} | ${s.gcMs.toFixed(0)} | ${s.rssMb.toFixed(0)} | ${s.fds} | ${s.lagMs.toFixed(1)} | ${s.poolActive} |`,
       ),
     ].join('\n');
 
