@@ -3,7 +3,7 @@ import { migrationStatus } from '../platform/database/migrations.ts';
 import { databaseCheck, pathsCheck } from '../platform/preflight/preflight.ts';
 import { bootService, type ServiceSpec } from '../platform/process/bootService.ts';
 import { buildCheckoutApp } from './app.ts';
-import { CheckoutSettings, REQUIRED_IN_PRODUCTION } from './config.ts';
+import { CheckoutSettings, checkoutBudgetMs, REQUIRED_IN_PRODUCTION } from './config.ts';
 
 export const CHECKOUT_MIGRATIONS = fileURLToPath(new URL('./migrations', import.meta.url));
 
@@ -21,6 +21,8 @@ export const checkoutService: ServiceSpec<typeof CheckoutSettings> = {
       schemaVersion: (await migrationStatus(config.DATABASE_URL, CHECKOUT_MIGRATIONS)).version,
       paymentApiUrl: config.PAYMENT_API_URL,
       inventoryApiUrl: config.INVENTORY_API_URL,
+      // What a load balancer's timeout must stay above (triage compares HAProxy's with it).
+      checkoutBudgetMs: checkoutBudgetMs(config),
     },
   }),
 };

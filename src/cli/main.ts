@@ -30,6 +30,7 @@ Commands:
                                drain, every instance UP. Exit 0 nothing found, 1 findings, 2 bad usage
   triage [--logs <file|dir|->]... [--metrics <url|file>]... [--health <url>]... [--since 30m]
          [--format text|json] [--error-id ERR-...] [--timeout 60s] [--max-decompressed 256m]
+         [--haproxy-config <file>]
                                the decision tree of 5xx on logs, metrics and health: when, which
                                category, which exception where, the root cause, what to do; with no
                                source, the local stack. Exit 0 healthy, 1 a problem, 2 bad usage,

@@ -1,4 +1,9 @@
-import { looksLikeBalancerLine, parseBalancerLine } from './balancerLog.ts';
+import {
+  looksLikeBalancerLine,
+  looksLikeBalancerMessage,
+  parseBalancerEvent,
+  parseBalancerLine,
+} from './balancerLog.ts';
 import { dependencyOfService } from './dependencies.ts';
 import { EdgeEvidence } from './edgeEvidence.ts';
 import { type LogLine, parseLogLine } from './logLine.ts';
@@ -141,6 +146,7 @@ export class LogEvidence {
     if (!text.startsWith('{')) {
       // The plain-text twin of a startup failure's log line; kept to show, it carries no time to count by.
       if (looksLikeBalancerLine(text)) this.#balancer(file, lineNo, text);
+      else if (looksLikeBalancerMessage(text) && this.#balancerEvent(file, lineNo, text)) return;
       else if (text.startsWith('STARTUP_FAILURE:')) {
         if (this.startupFailureTexts.length < MAX_SAMPLES)
           this.startupFailureTexts.push({ at: `${file}:${lineNo}`, line: clip(text, MAX_TEXT) });
@@ -191,6 +197,13 @@ export class LogEvidence {
     if (this.#since !== undefined && this.edge.timeOf(parsed.line.wallTime) < this.#since) return;
     // The accept date is in the line as HAProxy printed it: its zone is known only once the join tells it.
     this.edge.balancerRequest(parsed.line, { at: `${file}:${lineNo}`, line: clip(text, MAX_TEXT) });
+  }
+
+  /** HAProxy's news of a server (down, up, draining) or of a backend left with none: evidence, undated. */
+  #balancerEvent(file: string, lineNo: number, text: string): boolean {
+    const event = parseBalancerEvent(text);
+    if (event) this.edge.balancerEvent(event, { at: `${file}:${lineNo}`, line: event.text });
+    return event !== undefined;
   }
 
   #use(file: string, lineNo: number, record: LogRecord, time: number): void {

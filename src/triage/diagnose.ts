@@ -1,4 +1,4 @@
-import { ALERTS, FIXES, RESOURCE_RUNBOOKS } from './advice.ts';
+import { ALERTS, EDGE_FIXES, FIXES, RESOURCE_RUNBOOKS } from './advice.ts';
 import { DEPENDENCIES, dependencyNamed } from './dependencies.ts';
 import { type BalancerConfig, type EdgeKind, edgeCandidates, edgeReport } from './edgeDiagnosis.ts';
 import {
@@ -77,7 +77,7 @@ export function diagnose(gathered: Gathered): TriageReport {
   // The 5xx the balancer made are failures the client got that no instance logged as one.
   const edge = logs.edge.lines > 0 ? edgeReport(logs.edge, gathered.balancerConfig) : undefined;
   const seen = edgeSeen(logs, edge, first, cause?.last);
-  const shape = cause ? shapeOf(logs, first, deploy) : [];
+  const shape = cause ? shapeOf(logs, seen.first, deploy, seen.endpoints) : [];
   const groups = [...logs.groups.values()].sort((a, b) => b.count - a.count || a.first - b.first);
   const whenEvidence = [logs.firstFailure, deploy?.evidence].filter((e): e is EvidenceLine => Boolean(e));
   return {
@@ -384,13 +384,15 @@ function shapeOf(
   logs: LogEvidence,
   first: number | undefined,
   deploy: DeployMarker | undefined,
+  failuresByEndpoint: Map<string, number> = logs.failuresByEndpoint,
 ): TriageReport['when']['shape'] {
   const shape: TriageReport['when']['shape'] = [];
   if (first === undefined) return shape;
   if (deploy) shape.push('after_deploy');
-  if (logs.failuresByEndpoint.size === 1 && logs.failures >= 3) shape.push('one_endpoint');
+  if (failuresByEndpoint.size === 1 && ([...failuresByEndpoint.values()][0] ?? 0) >= 3)
+    shape.push('one_endpoint');
   // "Always happened": failing from a start on, the failing endpoint never having answered well before.
-  const [endpoint] = [...logs.failuresByEndpoint].sort((a, b) => b[1] - a[1])[0] ?? [];
+  const [endpoint] = [...failuresByEndpoint].sort((a, b) => b[1] - a[1])[0] ?? [];
   const firstSuccess = endpoint ? logs.firstSuccessByEndpoint.get(endpoint) : undefined;
   const nearStart = logs.starts.some(
     (s) => s.time <= first + CLOCK_SLACK_MS && first - s.time <= SINCE_START_MS,
@@ -433,8 +435,10 @@ function advice(
   findings: MetricFinding[],
   logs: LogEvidence,
 ): TriageReport['advice'] {
-  const { fix } = FIXES[cause.category];
-  const runbook = RESOURCE_RUNBOOKS[cause.kind as SignalKind] ?? FIXES[cause.category].runbook;
+  const edgeFix = EDGE_FIXES[cause.kind];
+  const fix = edgeFix?.fix ?? FIXES[cause.category].fix;
+  const runbook =
+    edgeFix?.runbook ?? RESOURCE_RUNBOOKS[cause.kind as SignalKind] ?? FIXES[cause.category].runbook;
   const names = new Set<string>();
   for (const candidate of [cause, ...symptoms]) {
     const alert = ALERTS[candidate.kind as SignalKind];
@@ -480,9 +484,12 @@ function edgeSeen(
     edgeFirst = Math.min(edgeFirst ?? Date.parse(found.first), Date.parse(found.first));
     edgeLast = Math.max(edgeLast ?? Date.parse(found.last), Date.parse(found.last));
   }
-  for (const [route, count] of logs.edge.failuresByRoute) endpoints.set(route, (endpoints.get(route) ?? 0) + count);
-  const min = (a: number | undefined, b: number | undefined) => (a === undefined ? b : b === undefined ? a : Math.min(a, b));
-  const max = (a: number | undefined, b: number | undefined) => (a === undefined ? b : b === undefined ? a : Math.max(a, b));
+  for (const [route, count] of logs.edge.failuresByRoute)
+    endpoints.set(route, (endpoints.get(route) ?? 0) + count);
+  const min = (a: number | undefined, b: number | undefined) =>
+    a === undefined ? b : b === undefined ? a : Math.min(a, b);
+  const max = (a: number | undefined, b: number | undefined) =>
+    a === undefined ? b : b === undefined ? a : Math.max(a, b);
   return {
     failures,
     // Each request is in both logs: the larger count is the traffic, whichever log was read whole.

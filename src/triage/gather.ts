@@ -1,6 +1,7 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
+import { readBalancerConfig } from './balancerConfig.ts';
 import type { Gathered } from './diagnose.ts';
 import { LogEvidence } from './LogEvidence.ts';
 import { fetchBounded, isUrl, MAX_HEALTH_BYTES, MAX_SCRAPE_BYTES, readSavedScrape } from './liveSources.ts';
@@ -22,6 +23,9 @@ export interface Sources {
   health: string[];
   /** Lines older than this (epoch ms) are not read as failures. */
   since?: number;
+  /** The load balancer's configuration, and the environment its `"${NAME-default}"` values come from. */
+  haproxyConfig?: string;
+  haproxyEnv?: NodeJS.ProcessEnv;
 }
 
 export interface GatherOptions {
@@ -130,12 +134,16 @@ export async function gather(sources: Sources, options: GatherOptions = {}): Pro
     liveReads.push(read);
   }
   const all = [...logReads, ...liveReads];
+  const balancerConfig = sources.haproxyConfig
+    ? await readBalancerConfig(sources.haproxyConfig, sources.haproxyEnv ?? process.env)
+    : undefined;
   const unreachable = liveReads.filter((r) => r.state === 'unreachable').map((r) => r.source);
   return {
     logs,
     resources,
     findings,
     now: new Date(),
+    ...(balancerConfig ? { balancerConfig } : {}),
     read: {
       logFiles: logReads.filter((r) => r.state === 'read' || r.state === 'partial').map((r) => r.source),
       logLines: logs.lines,
@@ -157,7 +165,14 @@ export async function localStackSources(dataDir: string): Promise<Sources> {
     instances: { url: string }[];
   };
   const checkouts = info.instances.map((instance) => instance.url);
+  // The configuration `steadfast start` wrote for HAProxy, when it runs one.
+  const haproxyConfig = join(dataDir, 'haproxy', 'haproxy.cfg');
+  const balanced = await stat(haproxyConfig).then(
+    (s) => s.isFile(),
+    () => false,
+  );
   return {
+    ...(balanced ? { haproxyConfig } : {}),
     logs: [join(dataDir, 'logs')],
     metrics: [...checkouts, info.inventoryUrl, info.paymentUrl].map((url) => `${url}/metrics`),
     health: checkouts.map((url) => `${url}/health`),

@@ -35,6 +35,8 @@ const LogFields = Type.Object({
   paymentApiUrl: Text,
   inventoryApiUrl: Text,
   durationMs: Type.Optional(Type.Union([Type.Number(), Type.Null()])),
+  requestId: Text,
+  checkoutBudgetMs: Type.Optional(Type.Union([Type.Number({ minimum: 0, maximum: 2 ** 31 }), Type.Null()])),
 });
 export type LogLine = Static<typeof LogFields>;
 
@@ -84,6 +86,8 @@ function expected(field: string): string {
       return 'a whole number in range';
     case 'durationMs':
       return 'a number';
+    case 'checkoutBudgetMs':
+      return 'a number of ms from 0 to 2^31';
     case 'problems':
       return 'a list of strings';
     case 'level':

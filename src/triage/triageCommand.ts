@@ -13,9 +13,9 @@ import { jsonSafe, terminalSafe } from './terminalSafe.ts';
 
 export const TRIAGE_USAGE = `Usage: steadfast triage [--logs <file|dir|->]... [--metrics <url|file>]... [--health <url>]...
                         [--since 30m] [--format text|json] [--error-id ERR-...]
-                        [--timeout 60s] [--max-decompressed 256m]
+                        [--timeout 60s] [--max-decompressed 256m] [--haproxy-config <file>]
 With no source it reads the local stack (stack.json in the data directory): its logs, every service's
-/metrics and every checkout instance's /health. Exit 0: healthy; 1: a problem found (or the error id
+/metrics and every checkout instance's /health (and HAProxy's configuration, when it runs one). Exit 0: healthy; 1: a problem found (or the error id
 not found); 2: bad usage; 3: unknown (too little could be read to tell, or the timeout came first);
 4: triage itself failed.`;
 
@@ -83,6 +83,7 @@ async function triage(args: string[], env: NodeJS.ProcessEnv, io: TriageIo): Pro
     'error-id'?: string;
     timeout?: string;
     'max-decompressed'?: string;
+    'haproxy-config'?: string;
   };
   try {
     ({ values } = parseArgs({
@@ -96,6 +97,7 @@ async function triage(args: string[], env: NodeJS.ProcessEnv, io: TriageIo): Pro
         'error-id': { type: 'string' },
         timeout: { type: 'string', default: DEFAULT_TIMEOUT },
         'max-decompressed': { type: 'string' },
+        'haproxy-config': { type: 'string' },
       },
     }));
   } catch (error) {
@@ -136,6 +138,16 @@ async function triage(args: string[], env: NodeJS.ProcessEnv, io: TriageIo): Pro
       return usage(`no source given, and no local stack in ${dataDir} (stack.json)`);
     }
   }
+  const haproxyConfig = values['haproxy-config'];
+  if (haproxyConfig) {
+    const missing = await stat(haproxyConfig).then(
+      () => false,
+      () => true,
+    );
+    if (missing) return usage(`no such HAProxy configuration: ${haproxyConfig}`);
+    sources.haproxyConfig = haproxyConfig;
+  }
+  sources.haproxyEnv = env;
   if (since) sources.since = Date.now() - Number(since[1]) * UNIT_MS[since[2] as keyof typeof UNIT_MS];
   const json = values.format === 'json';
   const signal = AbortSignal.timeout(timeoutMs);

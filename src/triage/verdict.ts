@@ -23,7 +23,7 @@ const NAMED_IN_HEADLINE = 3;
  */
 export function verdict(
   cause: { category: Category; summary: string } | undefined,
-  logs: LogEvidence,
+  logs: Pick<LogEvidence, 'failures' | 'requests'>,
   read: TriageReport['read'],
   first: number | undefined,
 ): { status: TriageReport['status']; headline: string } {
