@@ -1,108 +1,19 @@
 import assert from 'node:assert/strict';
-import { readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readdir } from 'node:fs/promises';
 import { describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import Value from 'typebox/value';
-import { diagnose } from '../../src/triage/diagnose.ts';
-import { gather } from '../../src/triage/gather.ts';
-import { type Category, TriageReport } from '../../src/triage/report.ts';
+import { TriageReport } from '../../src/triage/report.ts';
+import { CORPUS, EXPECTED, type Row, row, table, triageScenario } from './evaluation.ts';
 
 // Each scenario was recorded from the real stack by recordCorpus.ts; what triage must conclude from it
-// is stated here, from what the recorder did, never from what triage said.
-const CORPUS = fileURLToPath(new URL('./corpus/', import.meta.url));
-
-interface Expected {
-  category: Category | 'healthy';
-  /** The cause's kind and subject: which dependency, resource or setting. */
-  cause?: { kind: string; subject?: string };
-  /** `<errorClass>` or `<errorClass>@<frame file>` of the largest exception group. */
-  topGroup?: string;
-  shape?: string;
-}
-
-// Once a breaker opens, most 5xx are its fast refusals: the largest group, as in an error tracker.
-const BREAKER = 'BrokenCircuitError@src/platform/dependency/HttpDependency.ts';
-const DB_CLIENT = 'Error@src/platform/database/Database.ts';
-const DB_SERVER = 'DatabaseError@src/platform/database/Database.ts';
-const dependency = (subject: string, topGroup = BREAKER): Expected => ({
-  category: 'dependency_failure',
-  cause: { kind: 'dependency', subject },
-  topGroup,
-});
-const database = (topGroup: string): Expected => ({
-  category: 'database_failure',
-  cause: { kind: 'database', subject: 'database' },
-  topGroup,
-});
-const exhausted = (kind: string): Expected => ({
-  category: 'resource_exhaustion',
-  cause: { kind, subject: 'database' },
-  topGroup: DB_SERVER,
-});
-const bug = (category: Category, file: string, shape: string): Expected => ({
-  category,
-  cause: { kind: 'exception', subject: 'TypeError' },
-  topGroup: `TypeError@${file}`,
-  shape,
-});
-
-const EXPECTED: Record<string, Expected> = {
-  healthy: { category: 'healthy' },
-  'payment-5xx': dependency('paymentGateway'),
-  'payment-hang': dependency('paymentGateway'),
-  'inventory-reset': dependency('inventoryService'),
-  'inventory-down': dependency('inventoryService'),
-  'postgres-stopped': database(DB_CLIENT),
-  'postgres-hung': database(DB_CLIENT),
-  'pool-slow-statements': exhausted('slow_statements'),
-  'postgres-connections-used-up': exhausted('db_connections'),
-  // Most connections die at accept, unanswered; the calls the instance makes fail before they leave.
-  'file-descriptors-exhausted': {
-    category: 'resource_exhaustion',
-    cause: { kind: 'file_descriptors', subject: 'file descriptors' },
-    topGroup: 'Error',
-  },
-  'overload-in-flight': { category: 'overload', cause: { kind: 'overload' }, shape: 'rising_with_load' },
-  'overload-event-loop': {
-    category: 'overload',
-    cause: { kind: 'overload' },
-    shape: 'rising_with_load',
-    // The database bulkhead's refusals, the pool being the first thing the load used up.
-    topGroup: 'BulkheadRejectedError@src/platform/database/Database.ts',
-  },
-  'bug-orders-endpoint': bug('unhandled_exception', 'src/checkout/orders/orderRoutes.ts', 'since_start'),
-  'bug-add-item-endpoint': bug('unhandled_exception', 'src/checkout/carts/cartRoutes.ts', 'since_start'),
-  'deploy-bug': bug('bad_deployment', 'src/checkout/orders/orderRoutes.ts', 'after_deploy'),
-  'deploy-schema-mismatch': {
-    category: 'bad_deployment',
-    cause: { kind: 'schema_mismatch', subject: 'checkout' },
-    topGroup: DB_SERVER,
-    shape: 'after_deploy',
-  },
-  'wrong-payment-url': {
-    category: 'misconfiguration',
-    cause: { kind: 'config_mismatch', subject: 'paymentGateway' },
-    topGroup: BREAKER,
-  },
-  'missing-secret': { category: 'misconfiguration', cause: { kind: 'startup_failure', subject: 'checkout' } },
-  'mixed-postgres-hung-under-load': database(DB_CLIENT),
-  'mixed-payment-hang-under-load': dependency('paymentGateway'),
-};
+// is stated in evaluation.ts, from what the recorder did, never from what triage said.
 
 /** How far the first failure triage names may be from the moment the recorder switched the fault on. */
 const FIRST_FAILURE_SLACK_MS = 5000;
 
-async function triageOf(scenario: string) {
-  const dir = join(CORPUS, scenario);
-  const metrics = (await readdir(join(dir, 'metrics'))).map((name) => join(dir, 'metrics', name));
-  const report = diagnose(await gather({ logs: [join(dir, 'logs')], metrics, health: [] }));
-  const recorded = JSON.parse(await readFile(join(dir, 'scenario.json'), 'utf8')) as { faultAt: string };
-  return { report, faultAt: Date.parse(recorded.faultAt) };
-}
-
 describe('triage names the cause of every recorded scenario', async () => {
   const recorded = (await readdir(CORPUS)).sort();
+  const rows: Row[] = [];
 
   test('the corpus holds every scenario, each category in at least two forms', () => {
     assert.deepEqual(recorded, Object.keys(EXPECTED).sort());
@@ -116,7 +27,8 @@ describe('triage names the cause of every recorded scenario', async () => {
 
   for (const [scenario, expected] of Object.entries(EXPECTED)) {
     test(`${scenario}: ${expected.category}${expected.cause?.subject ? ` (${expected.cause.subject})` : ''}`, async () => {
-      const { report, faultAt } = await triageOf(scenario);
+      const { report, faultAt, ms } = await triageScenario(scenario);
+      rows.push(row(scenario, expected, report, ms));
       assert.ok(Value.Check(TriageReport, report), 'the report matches its published schema');
       const verdict = `${report.headline}\n${report.symptoms.map((s) => `  - ${s.summary}`).join('\n')}`;
       if (expected.category === 'healthy') {
@@ -147,4 +59,58 @@ describe('triage names the cause of every recorded scenario', async () => {
       assert.ok(report.advice?.fix && report.advice.runbook.startsWith('docs/runbooks.md#'));
     });
   }
+
+  // The edge: what the join by request id found, as the recorder made it happen.
+  test('balancer-timeout-below-budget: 504s HAProxy made while the instances worked on, the setting named', async () => {
+    const { report } = await triageScenario('balancer-timeout-below-budget');
+    const timeout = report.edge?.failuresByKind.server_timeout;
+    assert.ok(timeout && timeout.count >= 5, JSON.stringify(report.edge));
+    assert.equal(
+      timeout.instances.answered + timeout.instances.abandoned,
+      timeout.count,
+      'every one seen by an instance',
+    );
+    assert.equal(report.edge?.budgetMs, 14_000, "the budget from the instances' service_started");
+    assert.equal(
+      report.edge?.config?.timeoutServerMs,
+      1000,
+      'HAPROXY_TIMEOUT_SERVER=1s in the recorded config',
+    );
+    assert.match(
+      report.headline,
+      /HAProxy answered 504 \(sH\) itself to \d+ request\(s\) the instances never failed/,
+    );
+    assert.match(
+      report.headline,
+      /'timeout server' \(1\.0 s, haproxy\.cfg:\d+\) is below the service's budget of 14\.0 s/,
+    );
+    assert.equal(report.exceptionGroups.length, 0, 'the application logged no exception');
+  });
+
+  test('balancer-no-server: every 503 made by HAProxy, no instance saw one, the drain named', async () => {
+    const { report } = await triageScenario('balancer-no-server');
+    const none = report.edge?.failuresByKind.no_server;
+    assert.ok(none && none.count >= 5);
+    assert.equal(none.instances.unseen + none.instances.unknown, none.count);
+    assert.match(report.cause?.summary ?? '', /checkout-1, checkout-2 set to drain/);
+    assert.ok(report.cause?.evidence.some((e) => /enters drain state/.test(e.line)));
+  });
+
+  test("balancer-instance-frozen: the stopped instance named, HAProxy's DOWN as evidence", async () => {
+    const { report } = await triageScenario('balancer-instance-frozen');
+    assert.ok(report.cause?.evidence.some((e) => /Server checkout\/checkout-2 is DOWN/.test(e.line)));
+    const frozen = report.edge?.servers.find((s) => s.name === 'checkout-2');
+    assert.ok(frozen && frozen.unseen >= 1, JSON.stringify(report.edge?.servers));
+    assert.ok(report.edge?.servers.filter((s) => s.name !== 'checkout-2').every((s) => s.unseen === 0));
+  });
+
+  // The evaluation table (docs/triage.md): every verdict right, each in well under the time a person takes.
+  test('the evaluation: every scenario right', () => {
+    assert.equal(rows.length, Object.keys(EXPECTED).length, 'every scenario triaged');
+    if (process.env.PRINT_TRIAGE_EVALUATION) process.stdout.write(table(rows));
+    assert.deepEqual(
+      rows.filter((r) => !r.right).map((r) => `${r.scenario}: expected ${r.expected}, got ${r.verdict}`),
+      [],
+    );
+  });
 });

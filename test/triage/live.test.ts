@@ -2,14 +2,21 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { runCli } from '../support/processes.ts';
 import { eventually, startTestStack, type TestStack } from '../support/stack.ts';
+import { type Expected, isRight, type Row, row, table } from './evaluation.ts';
 
 // Triage against a live stack, as the on-call engineer runs it: no arguments, the local stack's logs,
 // every service's /metrics and the checkout service's /health.
 describe('steadfast triage on a live stack', () => {
   let stack: TestStack;
-  const triage = async () => {
+  // These runs are rows of the evaluation table too (docs/triage.md): the CLI's whole run, timed.
+  const rows: Row[] = [];
+  const triage = async (scenario: string, expected: Expected) => {
+    const started = performance.now();
     const run = await runCli(['triage', '--format', 'json'], { STEADFAST_DATA_DIR: stack.dataDir });
-    return { code: run.code, report: JSON.parse(run.stdout || '{}'), stderr: run.stderr };
+    const report = JSON.parse(run.stdout || '{}');
+    rows.push(row(`live: ${scenario}`, expected, report, performance.now() - started));
+    assert.ok(isRight(expected, report), `${scenario}: ${report.headline}`);
+    return { code: run.code, report, stderr: run.stderr };
   };
   const checkout = async (userId: string) => {
     const { cartId, token } = await stack.cart(userId);
@@ -19,11 +26,14 @@ describe('steadfast triage on a live stack', () => {
   before(async () => {
     stack = await startTestStack({ CHECKOUT_RATE_LIMIT_PER_MINUTE: '1000' });
   });
-  after(() => stack?.stop());
+  after(async () => {
+    if (process.env.PRINT_TRIAGE_EVALUATION) process.stdout.write(table(rows));
+    await stack?.stop();
+  });
 
   test('healthy: exit 0, every source read', async () => {
     assert.equal((await checkout('usr_live_ok')).status, 201);
-    const { code, report, stderr } = await triage();
+    const { code, report, stderr } = await triage('healthy', { category: 'healthy' });
     assert.equal(code, 0, stderr);
     assert.equal(report.status, 'healthy', report.headline);
     assert.equal(report.read.metrics.length, 3, 'checkout, inventory and payment scraped');
@@ -41,7 +51,10 @@ describe('steadfast triage on a live stack', () => {
         5000,
         'breaker open',
       );
-      const { code, report } = await triage();
+      const { code, report } = await triage('payment-5xx', {
+        category: 'dependency_failure',
+        cause: { kind: 'dependency', subject: 'paymentGateway' },
+      });
       assert.equal(code, 1);
       assert.equal(report.cause.category, 'dependency_failure', report.headline);
       assert.equal(report.cause.subject, 'paymentGateway');

@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import pg from 'pg';
 import { freePort } from '../../src/stack/freePort.ts';
+import { HaproxyAdmin } from '../../src/stack/HaproxyAdmin.ts';
 import { CLI, childrenOf } from '../support/processes.ts';
 import { readStackEnv, startTestStack, type TestStack } from '../support/stack.ts';
 
@@ -35,6 +36,8 @@ interface Run {
   heal: (() => Promise<void>)[];
   /** When the fault came on, for a scenario that sets the stage first; otherwise when inject began. */
   faultAt?: Date;
+  /** How long a client waits for an answer before it gives up. */
+  clientTimeoutMs: number;
 }
 
 interface Scenario {
@@ -46,10 +49,18 @@ interface Scenario {
   pauseMs?: number;
   /** The fault is there from the start (a bug in the build that starts): faultAt is when traffic began. */
   fromStart?: boolean;
+  /** Checkout instances behind HAProxy (`steadfast start --instances N`); HAPROXY_* settings go in env. */
+  instances?: number;
+  /** How long traffic goes on after the fault (7 s). */
+  observeMs?: number;
+  /** How long a client waits for an answer (5 s): longer than the balancer, to see the balancer's answer. */
+  clientTimeoutMs?: number;
   inject: (run: Run) => Promise<void>;
 }
 
 const dbTimeouts = { DB_STATEMENT_TIMEOUT_MS: '1000', DB_CONNECT_TIMEOUT_MS: '1000' };
+/** A stack behind HAProxy: its stats page on a free port. */
+const balanced = { HAPROXY_STATS_PORT: '0' };
 
 const SCENARIOS: Scenario[] = [
   { name: 'healthy', description: 'Steady traffic, no fault.', inject: async () => {} },
@@ -263,6 +274,51 @@ const SCENARIOS: Scenario[] = [
     inject: async (run) => freezePostgres(run),
   },
   {
+    name: 'balancer-timeout-below-budget',
+    description:
+      "HAProxy's timeout server (1 s) is below the checkout's budget; the payment gateway slows to 1.5 s: the instances answer 201, late, and HAProxy has already answered 504.",
+    instances: 2,
+    env: { ...balanced, HAPROXY_TIMEOUT_SERVER: '1s' },
+    clientTimeoutMs: 10_000,
+    inject: async ({ stack }) => void (await stack.fault('payment', { mode: 'latency', latencyMs: 1500 })),
+  },
+  {
+    name: 'balancer-no-server',
+    description:
+      'Every checkout instance is set to drain at HAProxy (a rolling restart left behind): healthy instances, no server to send to.',
+    instances: 2,
+    env: balanced,
+    inject: async ({ stack }) => {
+      const admin = new HaproxyAdmin(join(stack.dataDir, 'haproxy', 'admin.sock'), 'checkout');
+      for (const instance of stack.info.instances) await admin.setState(instance.name, 'drain');
+    },
+  },
+  {
+    name: 'balancer-instance-frozen',
+    description:
+      "One of three instances is stopped (SIGSTOP) under load: HAProxy's requests to it wait out 'timeout server' until its check takes it out.",
+    instances: 3,
+    // The budget (1 + 1 + 2 × 1 s) below HAProxy's timeout server (5 s), as the shipped ordering wants.
+    env: {
+      ...balanced,
+      ...dbTimeouts,
+      PAYMENT_TIMEOUT_MS: '1000',
+      INVENTORY_TIMEOUT_MS: '1000',
+      HAPROXY_TIMEOUT_SERVER: '5s',
+    },
+    clients: 8,
+    observeMs: 10_000,
+    clientTimeoutMs: 10_000,
+    inject: async (run) => {
+      const frozen = run.stack.info.instances[1]?.pid;
+      if (!frozen) throw new Error('no second instance');
+      process.kill(frozen, 'SIGSTOP');
+      run.heal.push(async () => {
+        process.kill(frozen, 'SIGCONT');
+      });
+    },
+  },
+  {
     name: 'mixed-payment-hang-under-load',
     description:
       'The payment gateway hangs under heavy traffic: timeouts, an open breaker and shed requests follow.',
@@ -325,7 +381,7 @@ async function traffic(run: Run, index: number, pauseMs: number, stop: () => boo
           ...(body ? { 'content-type': 'application/json' } : {}),
         },
         body: body ? JSON.stringify(body) : undefined,
-        signal: AbortSignal.timeout(5000),
+        signal: AbortSignal.timeout(run.clientTimeoutMs),
       });
       return {
         status: response.status,
@@ -353,17 +409,21 @@ async function traffic(run: Run, index: number, pauseMs: number, stop: () => boo
 
 async function record(scenario: Scenario): Promise<void> {
   // Each client checks out several times a second: the per-user rate limit is not what is recorded.
-  const stack = await startTestStack({
-    LOG_LEVEL: 'info',
-    CHECKOUT_RATE_LIMIT_PER_MINUTE: '100000',
-    ...scenario.env,
-  });
+  const stack = await startTestStack(
+    {
+      LOG_LEVEL: 'info',
+      CHECKOUT_RATE_LIMIT_PER_MINUTE: '100000',
+      ...scenario.env,
+    },
+    scenario.instances ? ['--instances', String(scenario.instances)] : [],
+  );
   const run: Run = {
     stack,
     target: stack.info.checkoutUrl,
     clients: scenario.clients ?? 4,
     extraLogs: new Map(),
     heal: [],
+    clientTimeoutMs: scenario.clientTimeoutMs ?? 5000,
   };
   try {
     await stack.restock('sku_mug', 100_000);
@@ -379,13 +439,18 @@ async function record(scenario: Scenario): Promise<void> {
     const injectedAt = new Date();
     await scenario.inject(run);
     const faultAt = scenario.fromStart ? trafficFrom : (run.faultAt ?? injectedAt);
-    await sleep(7000);
+    await sleep(scenario.observeMs ?? 7000);
     const metrics: Record<string, string> = {};
-    for (const [service, url] of [
-      ['checkout', run.target],
+    // Behind HAProxy, each instance's own: the balancer's port is not one instance.
+    const checkouts: [string, string][] = scenario.instances
+      ? stack.info.instances.map((i) => [i.name, i.url])
+      : [['checkout', run.target]];
+    const scraped: [string, string][] = [
+      ...checkouts,
       ['inventory', stack.info.inventoryUrl],
       ['payment', stack.info.paymentUrl],
-    ] as const) {
+    ];
+    for (const [service, url] of scraped) {
       metrics[service] = await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(3000) }).then(
         (r) => r.text(),
         () => '',
@@ -422,6 +487,12 @@ async function save(
     await writeFile(join(dir, 'logs', `${name}.gz`), gzipSync(scrub(text, run)));
   for (const [service, text] of Object.entries(metrics)) {
     if (text) await writeFile(join(dir, 'metrics', `${service}.prom`), scrub(text, run));
+  }
+  // The configuration HAProxy ran with (its "${NAME-default}" values are in scenario.json's env).
+  if (scenario.instances) {
+    await mkdir(join(dir, 'config'), { recursive: true });
+    const config = await readFile(join(run.stack.dataDir, 'haproxy', 'haproxy.cfg'), 'utf8');
+    await writeFile(join(dir, 'config', 'haproxy.cfg'), scrub(config, run));
   }
   await writeFile(
     join(dir, 'scenario.json'),
