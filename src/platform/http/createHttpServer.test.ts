@@ -525,3 +525,52 @@ test('a keep-alive client that sends one request whole and leaves half-way throu
     await app.close();
   }
 });
+
+test('what Node would answer itself is answered in the contract: no Host, an unknown Expect, CONNECT', async () => {
+  const { app } = serverWithLogs();
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const port = (app.server.address() as AddressInfo).port;
+  const raw = (request: string) =>
+    new Promise<string>((resolve, reject) => {
+      const socket = connect(port, '127.0.0.1');
+      let data = '';
+      socket.on('data', (chunk) => {
+        data += chunk;
+      });
+      socket.on('close', () => resolve(data));
+      socket.on('error', reject);
+      socket.end(request);
+    });
+  const answerOf = (text: string) => {
+    const [head = '', body = ''] = text.split('\r\n\r\n');
+    return { status: Number(head.split(' ')[1]), head, body };
+  };
+  const noHost = answerOf(await raw('GET /items/1 HTTP/1.1\r\nConnection: close\r\n\r\n'));
+  assert.equal(noHost.status, 400);
+  assert.match(noHost.head, /x-request-id: /i);
+  assert.equal(JSON.parse(noHost.body).error, 'MALFORMED_REQUEST');
+  // HTTP/1.0 has no Host requirement.
+  assert.equal(answerOf(await raw('GET /items/1 HTTP/1.0\r\n\r\n')).status, 200);
+  const expect = answerOf(
+    await raw('GET /items/1 HTTP/1.1\r\nHost: x\r\nExpect: foo\r\nConnection: close\r\n\r\n'),
+  );
+  assert.equal(expect.status, 200, 'an expectation the server does not know is ignored');
+  const tunnel = answerOf(await raw('CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n'));
+  assert.equal(tunnel.status, 404);
+  assert.equal(JSON.parse(tunnel.body).error, 'ROUTE_NOT_FOUND');
+  await app.close();
+});
+
+test('every answer carries nosniff; only the exact health and metrics paths are operational', async () => {
+  const { app } = serverWithLogs();
+  for (const url of ['/items/1', '/nowhere', '/bug']) {
+    const response = await app.inject({ method: 'GET', url });
+    assert.equal(response.headers['x-content-type-options'], 'nosniff', url);
+  }
+  const { isOperationalRoute } = await import('./createHttpServer.ts');
+  for (const url of ['/health', '/health/live', '/health/ready?x=1', '/metrics'])
+    assert.ok(isOperationalRoute(url), url);
+  for (const url of ['/metricsX', '/healthy', '/health/../api/carts', '/metrics/x']) {
+    assert.ok(!isOperationalRoute(url), url);
+  }
+});

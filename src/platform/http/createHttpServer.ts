@@ -101,8 +101,15 @@ function sampleEvery(intervalMs: number): () => { log: boolean; skipped: number 
 
 /** Routes an operator or a load balancer polls: answered while draining or overloaded. */
 export function isOperationalRoute(url: string): boolean {
-  return url.startsWith('/health') || url.startsWith('/metrics');
+  return OPERATIONAL_PATHS.has(url.split('?')[0] ?? url);
 }
+
+const OPERATIONAL_PATHS: ReadonlySet<string> = new Set([
+  '/health',
+  '/health/live',
+  '/health/ready',
+  '/metrics',
+]);
 
 const renderProblem: ErrorRenderer = (error, errorId) => ({
   contentType: PROBLEM_CONTENT_TYPE,
@@ -138,6 +145,8 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
       headersTimeout: Math.min(options.headersTimeoutMs ?? 5000, options.requestTimeoutMs ?? 10_000),
       // How often Node looks for requests past those times (its default, 30 s, lets a slow client linger).
       connectionsCheckingInterval: 500,
+      // Node answers a request without Host itself, with an empty body: the onRequest hook answers it instead.
+      requireHostHeader: false,
     },
     // Fastify's own 503 while closing has neither our body nor Retry-After; the drain hook answers instead.
     return503OnClosing: false,
@@ -176,7 +185,12 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
   });
   app.addHook('onRequest', async (request, reply) => {
     request.logContext = {};
-    reply.header('x-request-id', request.id);
+    reply.header('x-request-id', request.id).header('x-content-type-options', 'nosniff');
+    // RFC 9112 section 3.2: a request of HTTP/1.1 or later without Host is refused.
+    const { httpVersionMajor: major, httpVersionMinor: minor } = request.raw;
+    if ((major > 1 || (major === 1 && minor >= 1)) && !request.headers.host) {
+      throw new AppError(PlatformErrors.MALFORMED_REQUEST, { detail: 'The request has no Host header.' });
+    }
     if (options.isDraining?.() && !isOperationalRoute(request.url)) {
       reply.header('connection', 'close');
       throw new AppError(PlatformErrors.SHUTTING_DOWN, { retryAfterSeconds: 1 });
@@ -277,6 +291,14 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
 
   app.setNotFoundHandler(async (_request, reply) => {
     return sendError(reply, new AppError(PlatformErrors.ROUTE_NOT_FOUND), undefined, renderError);
+  });
+
+  // What Node would answer itself, outside the contract: an expectation it does not know (417 with no body;
+  // RFC 9110 lets a server ignore it, and the request is served as if it had none), and CONNECT (the
+  // socket closed without a word; this is no proxy).
+  app.server.on('checkExpectation', (request, response) => app.server.emit('request', request, response));
+  app.server.on('connect', (_request, socket) => {
+    socket.end(rawProblem(new AppError(PlatformErrors.ROUTE_NOT_FOUND), renderError));
   });
 
   return app as unknown as HttpServer;
