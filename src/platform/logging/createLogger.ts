@@ -29,14 +29,37 @@ export const REDACTED_PATHS = [
   'DATABASE_URL',
 ];
 
+/** How often a log file that cannot be written is said so on standard output. */
+const FILE_FAILURE_NOTICE_MS = 60_000;
+
 export async function createLogger(options: LoggerOptions): Promise<Logger> {
-  const streams: pino.StreamEntry[] = [{ level: 'trace', stream: pino.destination({ dest: 1, sync: true }) }];
+  const stdout = pino.destination({ dest: 1, sync: true });
+  const streams: pino.StreamEntry[] = [{ level: 'trace', stream: stdout }];
   if (options.file) {
     const fileStream = await roll({
       file: options.file.path,
       size: options.file.maxSize,
       limit: { count: options.file.retention },
       mkdir: true,
+    });
+    // A full disk (ENOSPC) or a lost file must not take the service down with it (the seed article's
+    // mistake 5): the lines go on reaching standard output, which says so once a minute.
+    let noticedAt = Number.NEGATIVE_INFINITY;
+    fileStream.on('error', (error: NodeJS.ErrnoException) => {
+      if (Date.now() - noticedAt < FILE_FAILURE_NOTICE_MS) return;
+      noticedAt = Date.now();
+      stdout.write(
+        `${JSON.stringify({
+          level: 'error',
+          time: new Date().toISOString(),
+          service: options.service,
+          version: options.version,
+          commit: options.commit,
+          errorClass: error.code ?? error.name,
+          reason: error.message,
+          msg: 'log_file_write_failed',
+        })}\n`,
+      );
     });
     streams.push({ level: 'trace', stream: fileStream });
   }

@@ -1,0 +1,40 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, rm, symlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+
+test('a log file on a full disk does not take the service down: its lines go on to stdout, which says so', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'steadfast-log-'));
+  try {
+    // /dev/full answers every write with ENOSPC, as a filled disk does; the logger's first file is this link.
+    await symlink('/dev/full', join(dir, 'app.1.log'));
+    const script = `
+      const { createLogger } = await import(${JSON.stringify(new URL('./createLogger.ts', import.meta.url).href)});
+      const log = await createLogger({ service: 's', version: '1', commit: 'c', level: 'info',
+        file: { path: ${JSON.stringify(join(dir, 'app.log'))}, maxSize: '1m', retention: 2 } });
+      for (let i = 0; i < 3; i++) log.info('before ' + i);
+      setTimeout(() => log.info('after'), 200);
+      setTimeout(() => log.info('later'), 400);`;
+    const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    assert.equal(run.status, 0, run.stderr);
+    const lines = run.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { msg: string; level: string; errorClass?: string });
+    assert.deepEqual(
+      lines.map((l) => l.msg).filter((m) => m !== 'log_file_write_failed'),
+      ['before 0', 'before 1', 'before 2', 'after', 'later'],
+    );
+    const failures = lines.filter((l) => l.msg === 'log_file_write_failed');
+    assert.equal(failures.length, 1, 'said once, not once a line');
+    assert.equal(failures[0]?.errorClass, 'ENOSPC');
+    assert.equal(failures[0]?.level, 'error');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
