@@ -13,12 +13,19 @@ import { eventually, startTestStack, type TestStack } from './support/stack.ts';
 describe('operator surfaces, tokens and request ids, as an outside tester probes them', () => {
   let stack: TestStack;
   let secret: string;
+  let supervisorManagementPort: number;
 
   before(async () => {
-    stack = await startTestStack({ HAPROXY_STATS_PORT: '0', CHECKOUT_RATE_LIMIT_PER_MINUTE: '100000' }, [
-      '--instances',
-      '2',
-    ]);
+    // A management port in the supervisor's environment is not handed to every service (they would collide).
+    supervisorManagementPort = await freePort();
+    stack = await startTestStack(
+      {
+        HAPROXY_STATS_PORT: '0',
+        CHECKOUT_RATE_LIMIT_PER_MINUTE: '100000',
+        MANAGEMENT_PORT: String(supervisorManagementPort),
+      },
+      ['--instances', '2'],
+    );
     secret = (
       JSON.parse(await readFile(join(stack.dataDir, 'secrets.json'), 'utf8')) as { jwtSecret: string }
     ).jwtSecret;
@@ -170,7 +177,8 @@ describe('operator surfaces, tokens and request ids, as an outside tester probes
       false,
       `port ${PRODUCTION_MANAGEMENT_PORT} must be free for this test`,
     );
-    const instance = await serveSettled({ NODE_ENV: 'production' });
+    // Unset, as the stack's own environment sets one (see the test after this one).
+    const instance = await serveSettled({ NODE_ENV: 'production', MANAGEMENT_PORT: '' });
     try {
       assert.equal((await fetch(`${instance.url}/metrics`)).status, 404);
       assert.equal((await fetch(`${instance.url}/dashboard`)).status, 404);
@@ -180,6 +188,18 @@ describe('operator surfaces, tokens and request ids, as an outside tester probes
       instance.child.kill('SIGTERM');
       await instance.exited;
     }
+  });
+
+  test('steadfast start keeps a MANAGEMENT_PORT of its environment from its services: each serves its own', async () => {
+    const info = stack.info as unknown as {
+      instances: { url: string }[];
+      inventoryUrl: string;
+      paymentUrl: string;
+    };
+    for (const url of [...info.instances.map((i) => i.url), info.inventoryUrl, info.paymentUrl]) {
+      assert.equal((await fetch(`${url}/metrics`)).status, 200, url);
+    }
+    await assert.rejects(fetch(`http://127.0.0.1:${supervisorManagementPort}/metrics`), 'nobody bound it');
   });
 
   test('a malformed MANAGEMENT_PORT fails startup with one line naming it', async () => {

@@ -116,7 +116,7 @@ export async function startStack(options: StackOptions): Promise<void> {
     const child = new ManagedProcess({
       name,
       entry: entry(path),
-      env: { METRICS_DISK_PATHS: `data=${dataDir},logs=${logsDir}`, ...process.env, ...env },
+      env: { METRICS_DISK_PATHS: `data=${dataDir},logs=${logsDir}`, ...inheritedEnv(), ...env },
       logFile: join(logsDir, `${name}.log`),
       logMaxSize: options.logMaxSize,
       logRetention: options.logRetention,
@@ -426,4 +426,13 @@ async function writeAtomically(
   // writeFile's mode applies only to a file it creates: a temporary file left by an earlier run keeps its own.
   if (options.mode !== undefined) await chmod(temporary, options.mode);
   await rename(temporary, path);
+}
+
+/**
+ * The supervisor's environment, as every process it starts inherits it, less what would make them collide:
+ * one management port given to every service (and every instance) would be bound by the first alone.
+ */
+function inheritedEnv(): NodeJS.ProcessEnv {
+  const { MANAGEMENT_PORT: _port, MANAGEMENT_HOST: _host, ...inherited } = process.env;
+  return inherited;
 }
