@@ -232,3 +232,21 @@ test('hostile balancer lines: escapes, prototype names, a flood of ids: bounded,
   const text = renderText(report, { color: false });
   for (const line of text.split('\n')) assert.equal(terminalSafe(line), line, 'no raw control character');
 });
+
+test("HAProxy's log alone: its own 504s named from the timers, the instances' side not claimed", () => {
+  const lines = [balancer(T0, { id: 'a' })];
+  for (let i = 0; i < 4; i++)
+    lines.push(balancer(T0 + 100 * i, { id: `t-${i}`, status: 504, state: 'sH--', total: 1000 }));
+  const report = triage({ 'haproxy.log': lines });
+  assert.equal(report.cause?.kind, 'balancer_5xx', report.headline);
+  assert.match(
+    report.headline,
+    /HAProxy timed out waiting for an instance \(1\.0 s\) and answered 504 \(sH\) to 4 request\(s\)/,
+  );
+  assert.equal(
+    report.edge?.failuresByKind.server_timeout?.instances.unknown,
+    4,
+    'no instance log: unknown, not unseen',
+  );
+  assert.equal(report.when.failures, 4);
+});

@@ -1,4 +1,5 @@
 import { type BalancerEvent, type BalancerLine, describeState, pathAsRoute } from './balancerLog.ts';
+import { BoundedWaiting } from './boundedWaiting.ts';
 import type { EvidenceLine } from './LogEvidence.ts';
 
 /**
@@ -71,9 +72,10 @@ export interface ServerView {
   source?: string;
 }
 
-const MAX_WAITING_INSTANCES = 200_000;
+const MAX_WAITING_INSTANCES = 100_000;
 const MAX_WAITING_BALANCER = 50_000;
 const MAX_SERVERS = 100;
+const MAX_ENDPOINTS = 1000;
 const MAX_SAMPLES = 3;
 const MAX_KEYS = 20;
 const OTHERS = '(others)';
@@ -87,7 +89,6 @@ export class EdgeEvidence {
   /** HAProxy's news of its servers, by server (`''` for the backend's own): a few each, to show. */
   readonly events = new Map<string, EvidenceLine[]>();
   readonly eventKinds = new Map<string, Set<BalancerEvent['event']>>();
-  #lastEvent = '';
   /** Lines of the proxied traffic (HAProxy's own stats page left out). */
   requests = 0;
   /** 5xx the balancer gave, whoever made them. */
@@ -99,18 +100,24 @@ export class EdgeEvidence {
   readonly servers = new Map<string, ServerView>();
   /** The 5xx the balancer made, by route (`POST /api/carts/:id/items`): the instance's endpoint when joined. */
   readonly failuresByRoute = new Map<string, number>();
+  /**
+   * Whether instance lines wait for their balancer line: gather says no when no source holds HAProxy's
+   * lines, so that the join costs nothing then. Balancer lines always look for theirs.
+   */
+  joining = true;
   /** The longest checkout budget an instance announced at its start. */
   budgetMs: number | undefined;
   /** Instance log lines that waited for a balancer line and were pushed out by newer ones: the join's horizon. */
   instancesDropped = 0;
   balancerDropped = 0;
   #instancesDroppedUpTo = Number.NEGATIVE_INFINITY;
-  readonly #waitingInstances = new Map<string, WaitingInstance>();
-  readonly #waitingBalancer = new Map<string, WaitingBalancer>();
+  readonly #waitingInstances = new BoundedWaiting<WaitingInstance>(MAX_WAITING_INSTANCES);
+  readonly #waitingBalancer = new BoundedWaiting<WaitingBalancer>(MAX_WAITING_BALANCER);
   /** Each instance log's last request line (true time): an instance whose lines stop is frozen or gone. */
   readonly #instanceLast = new Map<string, number>();
   readonly #instanceFirst = new Map<string, number>();
   readonly #zoneVotes = new Map<number, number>();
+  readonly #endpoints = new Map<string, string>();
   #finished = false;
   readonly #defaultZoneMs: (wall: number) => number;
 
@@ -133,37 +140,32 @@ export class EdgeEvidence {
     this.#instanceLast.set(source, Math.max(this.#instanceLast.get(source) ?? time, time));
     this.#instanceFirst.set(source, Math.min(this.#instanceFirst.get(source) ?? time, time));
     const id = request.requestId;
-    if (!id) return;
+    if (!id || !this.joining) return;
     const entry = {
       status: request.status,
       durationMs: request.durationMs ?? 0,
       time,
       source,
-      endpoint: (request.endpoint ?? '').slice(0, 200),
+      endpoint: this.#intern(request.endpoint ?? ''),
     };
-    const balancer = this.#waitingBalancer.get(id);
+    const balancer = this.#waitingBalancer.take(id);
     if (balancer) {
-      this.#waitingBalancer.delete(id);
       this.#join(balancer, entry);
       return;
     }
-    if (this.#waitingInstances.size >= MAX_WAITING_INSTANCES) {
-      const [oldest, dropped] = this.#waitingInstances.entries().next().value as [string, WaitingInstance];
-      this.#waitingInstances.delete(oldest);
+    const dropped = this.#waitingInstances.put(id, entry);
+    if (dropped) {
       this.instancesDropped++;
       this.#instancesDroppedUpTo = Math.max(this.#instancesDroppedUpTo, dropped.time);
     }
-    this.#waitingInstances.set(id, entry);
   }
 
-  /** A server's state change, or a backend with none left. HAProxy logs each twice (stderr and log): once here. */
+  /** A server's state change, or a backend with none left. HAProxy logs each twice (stderr and log): shown once. */
   balancerEvent(event: BalancerEvent, evidence: EvidenceLine): void {
-    if (event.text === this.#lastEvent) return;
-    this.#lastEvent = event.text;
     const key = event.server ?? '';
     if (!this.events.has(key) && this.events.size >= MAX_SERVERS) return;
     const shown = this.events.get(key) ?? [];
-    if (shown.length < MAX_SAMPLES) shown.push(evidence);
+    if (shown.length < MAX_SAMPLES && !shown.some((e) => e.line === evidence.line)) shown.push(evidence);
     this.events.set(key, shown);
     const kinds = this.eventKinds.get(key) ?? new Set();
     kinds.add(event.event);
@@ -182,9 +184,8 @@ export class EdgeEvidence {
       server.lastWall = Math.max(server.lastWall, completion(line));
       if (line.status >= 500) server.failures++;
     }
-    const waiting = line.requestId ? this.#waitingInstances.get(line.requestId) : undefined;
-    if (line.requestId && waiting) {
-      this.#waitingInstances.delete(line.requestId);
+    const waiting = line.requestId ? this.#waitingInstances.take(line.requestId) : undefined;
+    if (waiting) {
       this.#join({ line, evidence }, waiting);
       return;
     }
@@ -192,17 +193,15 @@ export class EdgeEvidence {
       if (madeByBalancer(line)) this.#failure(line, evidence, undefined);
       return;
     }
-    if (this.#waitingBalancer.size >= MAX_WAITING_BALANCER) {
-      const [oldest, dropped] = this.#waitingBalancer.entries().next().value as [string, WaitingBalancer];
-      this.#waitingBalancer.delete(oldest);
-      this.balancerDropped++;
-      this.#settle(dropped, 'unknown');
-    }
     // Kept whole only when it may be a failure to explain; otherwise the id is enough to join.
-    this.#waitingBalancer.set(line.requestId, {
+    const dropped = this.#waitingBalancer.put(line.requestId, {
       line,
       evidence: madeByBalancer(line) ? evidence : NO_EVIDENCE,
     });
+    if (dropped) {
+      this.balancerDropped++;
+      this.#settle(dropped, 'unknown');
+    }
   }
 
   /**
@@ -355,6 +354,16 @@ export class EdgeEvidence {
             : '';
       failure.samples.push({ ...evidence, line: `${evidence.line}${said}` });
     }
+  }
+
+  /** One copy of each endpoint, not one per waiting line (a string cut from a line keeps the line). */
+  #intern(endpoint: string): string {
+    const known = this.#endpoints.get(endpoint);
+    if (known !== undefined) return known;
+    if (this.#endpoints.size >= MAX_ENDPOINTS) return OTHERS;
+    const copy = Buffer.from(endpoint.slice(0, 200)).toString();
+    this.#endpoints.set(copy, copy);
+    return copy;
   }
 
   #server(name: string): ServerView | undefined {

@@ -2,10 +2,17 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { readBalancerConfig } from './balancerConfig.ts';
+import { mayHoldBalancerLines } from './balancerSniff.ts';
 import type { Gathered } from './diagnose.ts';
 import { LogEvidence } from './LogEvidence.ts';
 import { fetchBounded, isUrl, MAX_HEALTH_BYTES, MAX_SCRAPE_BYTES, readSavedScrape } from './liveSources.ts';
-import { DEFAULT_READ_LIMITS, type ReadLimits, readLog, resolveLogSources } from './logSources.ts';
+import {
+  DEFAULT_READ_LIMITS,
+  type LogSource,
+  type ReadLimits,
+  readLog,
+  resolveLogSources,
+} from './logSources.ts';
 import {
   isHealthReport,
   type MetricFinding,
@@ -92,8 +99,13 @@ export async function gather(sources: Sources, options: GatherOptions = {}): Pro
   live.catch(() => {});
   const logReads: SourceRead[] = [];
   const limits = options.limits ?? DEFAULT_READ_LIMITS;
-  for (const argument of sources.logs) {
-    const found = await resolveLogSources(argument);
+  const resolved: LogSource[][] = [];
+  for (const argument of sources.logs) resolved.push(await resolveLogSources(argument));
+  // The instances' lines wait for their twin in HAProxy's log only when one is among the sources.
+  const balancer = await Promise.all(resolved.flat().map((source) => mayHoldBalancerLines(source)));
+  logs.edge.joining = balancer.some(Boolean);
+  for (const [index, argument] of sources.logs.entries()) {
+    const found = resolved[index] ?? [];
     // A directory of no log files was still given: it is a blind spot, not "no logs given".
     if (found.length === 0)
       logReads.push({
