@@ -99,6 +99,7 @@ const odd = fc.oneof(
   fc.dictionary(fc.string({ maxLength: 4 }), fc.integer(), { maxKeys: 3 }),
 );
 const T0 = Date.parse('2026-11-30T10:00:00Z');
+const REQUEST_ID = fc.constantFrom('r-1', 'r-2', 'r-3', '__proto__', 'constructor');
 const time = fc.oneof(
   { arbitrary: fc.integer({ min: 0, max: 600_000 }).map((ms) => new Date(T0 + ms).toISOString()), weight: 6 },
   { arbitrary: fc.integer({ min: 0, max: 600_000 }).map((ms) => T0 + ms), weight: 2 },
@@ -152,14 +153,57 @@ const record = fc.record(
     inventoryApiUrl: either(fc.constantFrom('http://127.0.0.1:3001')),
     durationMs: either(fc.double({ min: 0, max: 1e4, noNaN: true })),
     userId: text,
+    requestId: either(REQUEST_ID),
+    checkoutBudgetMs: either(fc.oneof(fc.integer({ min: 0, max: 20_000 }), fc.double())),
   },
   { requiredKeys: [] },
 );
+// HAProxy's lines (the shipped log-format), each field of its form or not, joined or not to a request id.
+const balancerLine = fc
+  .record({
+    day: fc.oneof(fc.constantFrom('30/Nov/2026', '31/Feb/2026', '00/Xyz/0000'), text),
+    clock: fc.oneof(
+      fc
+        .integer({ min: 0, max: 600 })
+        .map(
+          (s) => `10:${String(Math.floor(s / 60)).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}.000`,
+        ),
+      text,
+    ),
+    server: fc.oneof(fc.constantFrom('checkout-1', 'checkout-2', '<NOSRV>', '<STATS>', '__proto__'), text),
+    timers: fc.oneof(
+      fc
+        .tuple(...Array.from({ length: 5 }, () => fc.integer({ min: -2, max: 20_000 })))
+        .map((t) => t.join('/')),
+      text,
+    ),
+    status: fc.oneof(
+      fc.constantFrom(-1, 200, 201, 499, 502, 503, 504),
+      fc.integer({ min: -1000, max: 1000 }),
+    ),
+    state: fc.oneof(fc.constantFrom('----', 'sH--', 'SC--', 'sQ--', 'SH--', 'CD--', 'LR--'), text),
+    request: fc.oneof(fc.constantFrom('POST /api/checkout/complete HTTP/1.1', '<BADREQ>'), text),
+    id: fc.oneof(REQUEST_ID, text),
+  })
+  .map(
+    (b) =>
+      `127.0.0.1:40000 [${b.day}:${b.clock}] checkout checkout/${b.server} ${b.timers} ${b.status} 300 ${b.state} 1/1/0/0/0 0/0 "${b.request}" id=${b.id}`,
+  );
 const deep = (n: number) => `${'['.repeat(n)}${']'.repeat(n)}`;
 const line = fc.oneof(
   { arbitrary: record.map((r) => JSON.stringify(r)), weight: 12 },
   { arbitrary: text, weight: 2 },
   { arbitrary: text.map((t) => `STARTUP_FAILURE: ${t}`), weight: 1 },
+  { arbitrary: balancerLine, weight: 4 },
+  {
+    arbitrary: fc
+      .tuple(
+        fc.constantFrom('checkout-1', '__proto__', ''),
+        fc.constantFrom('is DOWN', 'enters drain state', 'is UP'),
+      )
+      .map(([server, event]) => `[WARNING]  (1) : Server checkout/${server} ${event}, reason: x`),
+    weight: 1,
+  },
   {
     arbitrary: fc
       .tuple(fc.integer({ min: 1, max: 200_000 }), fc.constantFrom('extra', 'statusCode', 'problems', 'msg'))
