@@ -80,7 +80,7 @@ test('sections: each proxy takes the defaults above it and its own lines over th
   assert.equal(other?.timeouts.client, undefined);
 });
 
-test('a placeholder set empty is a problem, as HAProxy itself says (checked against the real haproxy -c)', async () => {
+test('a placeholder set empty is a problem, as HAProxy itself says [haproxy]', async () => {
   const config = parseHaproxyConfig(CONFIG, { INTER: '' });
   assert.deepEqual(config.problems, [{ line: 12, message: "inter: '' is not a time (such as 500ms, 5s)" }]);
   const dir = await mkdtemp(join(tmpdir(), 'steadfast-doctor-'));

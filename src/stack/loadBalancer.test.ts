@@ -21,12 +21,12 @@ function haproxyCheck(path: string) {
   return { code: result.status, output: result.stdout + result.stderr };
 }
 
-test('HAProxy accepts the shipped configuration', () => {
+test('HAProxy accepts the shipped configuration [haproxy]', () => {
   const { code, output } = haproxyCheck(HAPROXY_CONFIG);
   assert.equal(code, 0, output);
 });
 
-test('the configuration for N instances has one server line each, and HAProxy accepts it', async () => {
+test('the configuration for N instances has one server line each, and HAProxy accepts it [haproxy]', async () => {
   const shipped = await readFile(HAPROXY_CONFIG, 'utf8');
   const config = haproxyConfigFor(shipped, [
     { name: 'checkout-1', url: 'http://127.0.0.1:41001' },
@@ -59,7 +59,7 @@ const INSTANCE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
  * The shipped configuration in front of one backend, run by a real HAProxy: what it hands the backend,
  * answers and logs for a request id a client sends.
  */
-describe('X-Request-Id through HAProxy: one id the instance keeps, never an unchecked echo', () => {
+describe('X-Request-Id through HAProxy: one id the instance keeps, never an unchecked echo [haproxy]', () => {
   let backend: Server;
   let balancer: RunningHaproxy;
   /** In front of a server that is not there: HAProxy's own 503. */

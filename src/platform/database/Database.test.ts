@@ -7,7 +7,7 @@ import { DependencyUnavailableError } from '../errors/DependencyUnavailableError
 import { PlatformMetrics } from '../metrics/PlatformMetrics.ts';
 import { Database } from './Database.ts';
 
-describe('Database: a pool that cannot hang and cannot crash the process', () => {
+describe('Database: a pool that cannot hang and cannot crash the process [PostgreSQL]', () => {
   let postgres: TestPostgres;
   let url: string;
   const database = (overrides: Partial<ConstructorParameters<typeof Database>[0]> = {}) =>

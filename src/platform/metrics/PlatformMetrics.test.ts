@@ -53,7 +53,7 @@ test('requests are counted by route pattern and status, timed by status class', 
   assert.match(text, /http_request_duration_seconds_bucket\{le="1",.*status_class="5xx".*\} 0/);
 });
 
-test('the exposition passes `promtool check metrics`', async () => {
+test('the exposition passes `promtool check metrics` [promtool]', async () => {
   const metrics = new PlatformMetrics('payment-sandbox');
   metrics.recordCall('database', 'success', 0.002);
   metrics.recordPoolRejection();
