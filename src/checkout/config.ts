@@ -6,10 +6,10 @@ import {
   loadSheddingSettings,
   logSettings,
   metricsSettings,
+  ms,
 } from '../platform/config/settings.ts';
 import { dashboardSettings } from '../platform/dashboard/dashboardSettings.ts';
 
-const ms = (defaultMs: number) => Type.Integer({ minimum: 1, default: defaultMs });
 const count = (defaultCount: number) => Type.Integer({ minimum: 1, default: defaultCount });
 
 /** Every setting of the checkout service; the README's configuration table lists them with their defaults. */
@@ -42,20 +42,23 @@ export const CheckoutSettings = Type.Object({
     default: 30 * 24 * 3600,
     description: 'a whole number of seconds: the longest a bearer token may live (exp - iat, and exp - now)',
   }),
-  PAYMENT_TIMEOUT_MS: ms(3000),
+  PAYMENT_TIMEOUT_MS: ms(3000, 'the budget of one payment gateway call, connect to last byte'),
   PAYMENT_BREAKER_THRESHOLD: count(5),
-  PAYMENT_BREAKER_HALF_OPEN_MS: ms(30000),
+  PAYMENT_BREAKER_HALF_OPEN_MS: ms(30000, 'how long the payment breaker stays open before a probe'),
   PAYMENT_MAX_CONCURRENT: count(20),
   PAYMENT_MAX_QUEUE: Type.Integer({ minimum: 0, default: 20 }),
-  INVENTORY_TIMEOUT_MS: ms(1000),
+  INVENTORY_TIMEOUT_MS: ms(1000, 'the budget of one inventory call, connect to last byte'),
   INVENTORY_BREAKER_THRESHOLD: count(3),
-  INVENTORY_BREAKER_HALF_OPEN_MS: ms(15000),
+  INVENTORY_BREAKER_HALF_OPEN_MS: ms(15000, 'how long the inventory breaker stays open before a probe'),
   INVENTORY_MAX_CONCURRENT: count(20),
   INVENTORY_MAX_QUEUE: Type.Integer({ minimum: 0, default: 20 }),
   RESERVATION_TTL_SECONDS: count(900),
-  CHECKOUT_ATTEMPT_LEASE_MS: ms(30000),
-  RECOVERY_INTERVAL_MS: ms(5000),
-  LATE_CHARGE_RECHECK_MS: ms(600000),
+  CHECKOUT_ATTEMPT_LEASE_MS: ms(
+    30000,
+    "how long a checkout attempt is its worker's before recovery may take it",
+  ),
+  RECOVERY_INTERVAL_MS: ms(5000, 'how often the recovery worker runs a round'),
+  LATE_CHARGE_RECHECK_MS: ms(600000, 'when to look again for a charge that landed after its attempt failed'),
   IDEMPOTENCY_KEY_RETENTION_HOURS: count(24),
   CHECKOUT_RATE_LIMIT_PER_MINUTE: count(20),
   CHECKOUT_MAX_CONCURRENT: Type.Optional(

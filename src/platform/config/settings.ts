@@ -5,7 +5,8 @@ import Type from 'typebox';
  * `Type.Object`. Each has a default (listed in the README) unless it names something only the
  * operator can know.
  */
-const ms = (defaultMs: number, description: string) =>
+/** A duration setting: a whole number of milliseconds, at least 1, whose description the startup failure quotes. */
+export const ms = (defaultMs: number, description: string) =>
   Type.Integer({
     minimum: 1,
     default: defaultMs,
