@@ -63,13 +63,16 @@ export function edgeCandidates(edge: EdgeEvidence, config: BalancerConfig | unde
     seen.add('server_timeout');
     const waited = timeout.waitedMs;
     const configured = config?.timeoutServerMs;
-    const limit = configured ?? waited;
+    // The file read may not be what ran (its "${NAME-default}" come from HAProxy's environment): when the
+    // two disagree, the timers are what HAProxy did.
+    const fileRan =
+      configured !== undefined && (waited === undefined || Math.abs(configured - waited) <= 500);
+    const limit = fileRan ? configured : (waited ?? configured);
     const budget = edge.budgetMs;
     const below = limit !== undefined && budget !== undefined && limit < budget;
     const { answered, abandoned } = timeout.outcomes;
     const late = answered + abandoned;
-    const where =
-      configured !== undefined ? `, ${baseName(config?.file ?? '')}:${config?.line}` : ', from its timers';
+    const where = fileRan ? `, ${baseName(config?.file ?? '')}:${config?.line}` : ', from its timers';
     // The headline: the balancer answers 5xx the application never gave, why, and what to change.
     const against =
       budget === undefined
@@ -88,8 +91,7 @@ export function edgeCandidates(edge: EdgeEvidence, config: BalancerConfig | unde
       found.push(
         `the instances were still working on ${abandoned} of them when HAProxy closed the connection: they logged 499 after ${seconds(timeout.abandonedAfterMs)}, and their work went on (a checkout may be charged)`,
       );
-    // The file read may not be what ran: its "${NAME-default}" values come from HAProxy's environment.
-    if (configured !== undefined && waited !== undefined && Math.abs(configured - waited) > 500)
+    if (configured !== undefined && !fileRan)
       found.push(
         `the running HAProxy waited ${seconds(waited)}, not the ${seconds(configured)} of the file read`,
       );

@@ -123,3 +123,33 @@ test('--error-id shows one error whole, with the lines of its request and trace 
   assert.equal(missing.code, 1);
   assert.match(missing.stdout, /not found/);
 });
+
+// The seed article's interview question through the CLI: 5xx, health 200, no exception in the logs.
+test("HAProxy's log and its configuration: the balancer's 504s named, the setting from the file read", async () => {
+  const edge = fileURLToPath(new URL('./corpus/balancer-timeout-below-budget/', import.meta.url));
+  const config = join(edge, 'config', 'haproxy.cfg');
+  const run = await runCli(
+    ['triage', '--logs', join(edge, 'logs'), '--haproxy-config', config, '--format', 'json'],
+    { HAPROXY_TIMEOUT_SERVER: '1s' },
+  );
+  assert.equal(run.code, 1, run.stderr);
+  const report = JSON.parse(run.stdout);
+  assert.ok(Value.Check(TriageReport, report));
+  assert.equal(report.cause?.kind, 'balancer_timeout');
+  assert.equal(report.edge?.config?.timeoutServerMs, 1000, "the file's placeholder, from the environment");
+  // Without the environment HAProxy ran with, the file says 15 s: the timers tell what ran.
+  const unset = await runCli(['triage', '--logs', join(edge, 'logs'), '--haproxy-config', config], {});
+  assert.equal(unset.code, 1, unset.stderr);
+  assert.match(unset.stdout, /^PROBLEM: misconfiguration: HAProxy answered 504 \(sH\) itself/);
+  assert.match(unset.stdout, /the running HAProxy waited 1\.0 s, not the 15\.0 s of the file read/);
+  assert.match(
+    unset.stdout,
+    /its 'timeout server' \(1\.0 s, from its timers\) is below the service's budget/,
+  );
+  const missing = await runCli(
+    ['triage', '--logs', join(edge, 'logs'), '--haproxy-config', join(edge, 'nope.cfg')],
+    {},
+  );
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /no such HAProxy configuration/);
+});
