@@ -6,6 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type ParseArgsOptionsConfig, parseArgs } from 'node:util';
+import { dataDirOf } from '../stack/dataDir.ts';
 
 const USAGE = `Usage: steadfast <command> [options]
 
@@ -87,7 +88,7 @@ switch (command) {
     const { startStack } = await import('../stack/startStack.ts');
     const env = process.env;
     await startStack({
-      dataDir: env.STEADFAST_DATA_DIR ?? '.steadfast',
+      dataDir: dataDirOf(env),
       checkoutPort: Number(env.PORT ?? 3000),
       inventoryPort: Number(env.INVENTORY_PORT ?? 3001),
       paymentPort: Number(env.PAYMENT_PORT ?? 3002),
@@ -145,7 +146,7 @@ switch (command) {
     const values = options({ rolling: { type: 'boolean', default: false } });
     if (!values.rolling) usageError('only --rolling is supported');
     const { requestRollingRestart } = await import('../stack/requestRollingRestart.ts');
-    process.exitCode = await requestRollingRestart(process.env.STEADFAST_DATA_DIR ?? '.steadfast');
+    process.exitCode = await requestRollingRestart(dataDirOf());
     break;
   }
   case 'token': {
@@ -232,7 +233,7 @@ async function runReconcile() {
 
 /** Settings of the local stack (`steadfast start`), when none are given: so `steadfast reconcile` just works. */
 function useLocalStack() {
-  const path = join(process.env.STEADFAST_DATA_DIR ?? '.steadfast', 'stack.env');
+  const path = join(dataDirOf(), 'stack.env');
   if (!process.env.DATABASE_URL && existsSync(path)) process.loadEnvFile(path);
 }
 
@@ -292,7 +293,7 @@ async function tokenMaxTtlSeconds(): Promise<number> {
 
 /** The JWT secret of the local stack, so a token made here is accepted by `steadfast start`'s checkout. */
 function stackSecret(): string | undefined {
-  const path = join(process.env.STEADFAST_DATA_DIR ?? '.steadfast', 'secrets.json');
+  const path = join(dataDirOf(), 'secrets.json');
   return existsSync(path)
     ? (JSON.parse(readFileSync(path, 'utf8')) as { jwtSecret: string }).jwtSecret
     : undefined;

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import Value from 'typebox/value';
+import { dataDirOf } from '../stack/dataDir.ts';
 import { runChecks } from './checks.ts';
 import { type Gathered, gather } from './gather.ts';
 import { DOCTOR_SCHEMA_VERSION, DoctorReport } from './report.ts';
@@ -64,7 +65,7 @@ export async function runDoctor(
       env,
       haproxyConfig: values['haproxy-config'],
       instances,
-      dataDir: env.STEADFAST_DATA_DIR ?? '.steadfast',
+      dataDir: dataDirOf(env),
     });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;

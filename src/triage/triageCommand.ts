@@ -131,6 +131,7 @@ async function triage(args: string[], env: NodeJS.ProcessEnv, io: TriageIo): Pro
     if (missing) return usage(`no such metrics file: ${file}`);
   }
   if (!sources.logs.length && !sources.metrics.length && !sources.health.length) {
+    // steadfast start's data directory (triage imports nothing of the stack it reads: the default is repeated).
     const dataDir = env.STEADFAST_DATA_DIR ?? '.steadfast';
     try {
       sources = await localStackSources(dataDir);
