@@ -58,6 +58,17 @@ export function renderText(report: TriageReport, options: { color: boolean }): s
     for (const [endpoint, count] of endpoints.slice(0, SHOWN_AT_MOST)) push(`  ${count} × ${endpoint}`);
     more(endpoints.length, 'endpoints', push);
   }
+  if (report.edge) {
+    const { edge } = report;
+    const kinds = Object.entries(edge.failuresByKind)
+      .map(([kind, found]) => `${kind} ${found.count}`)
+      .join(', ');
+    push('');
+    push("HAProxy's log, joined to the instances' by request id", 'bold');
+    push(
+      `  ${edge.requests} requests, ${edge.joined} joined, ${edge.failures} 5xx of which ${edge.madeByBalancer} made by HAProxy itself${kinds ? ` (${kinds})` : ''}${edge.joinHorizonReached ? '; some lines waited past the join' : ''}`,
+    );
+  }
   if (report.exceptionGroups.length) {
     push('');
     push('Exception groups', 'bold');
