@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { connect } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import fc from 'fast-check';
 import { startTestStack, type TestStack } from './support/stack.ts';
@@ -72,7 +74,8 @@ describe('no user can hurt another', () => {
 
   before(async () => {
     // A is rate limited within a sequence or two; B, a fresh user each time, never is.
-    stack = await startTestStack({ CHECKOUT_RATE_LIMIT_PER_MINUTE: '20' });
+    // A short keep-alive, to see every service keep to it (a client holding idle connections costs nobody else).
+    stack = await startTestStack({ CHECKOUT_RATE_LIMIT_PER_MINUTE: '20', KEEP_ALIVE_TIMEOUT_MS: '1500' });
     skus = (await stack.db.query<{ sku: string }>('SELECT sku FROM products ORDER BY sku')).rows.map(
       (r) => r.sku,
     );
@@ -144,6 +147,23 @@ describe('no user can hurt another', () => {
       }),
       { numRuns: RUNS, ...(SEED === undefined ? {} : { seed: SEED }) },
     );
+  });
+
+  test('every service closes an idle connection after KEEP_ALIVE_TIMEOUT_MS', async () => {
+    for (const url of [stack.info.checkoutUrl, stack.info.inventoryUrl, stack.info.paymentUrl]) {
+      const { port } = new URL(url);
+      const socket = connect(Number(port), '127.0.0.1');
+      const answered = once(socket, 'data');
+      socket.write('GET /health/live HTTP/1.1\r\nHost: x\r\n\r\n');
+      await answered;
+      const idleSince = performance.now();
+      await once(socket, 'close');
+      const idleMs = performance.now() - idleSince;
+      assert.ok(
+        idleMs > 1000 && idleMs < 10_000,
+        `${url} closed an idle connection after ${Math.round(idleMs)} ms`,
+      );
+    }
   });
 
   async function runAs(token: string, step: Command, cartOf: (ref: number | string) => string) {

@@ -115,6 +115,8 @@ export async function bootService<S extends TObject>(spec: ServiceSpec<S>, env =
       })
     : undefined;
   const running = await spec.build(config, { logger, state, metrics, management });
+  // Every service's, whatever its build passed: idle connections outlive the balancer's own (doctor checks).
+  running.app.server.keepAliveTimeout = config.KEEP_ALIVE_TIMEOUT_MS;
   runUntilStopped({
     logger,
     state,
