@@ -216,17 +216,9 @@ test('a URL the router cannot read: 414 or 400 in the contract, with a request i
 test('a request the HTTP parser refuses is answered in the contract, then the connection closes', async () => {
   const { app } = serverWithLogs();
   await app.listen({ port: 0, host: '127.0.0.1' });
-  const port = (app.server.address() as AddressInfo).port;
   const raw = (request: string) =>
-    new Promise<string>((resolve, reject) => {
-      const socket = connect(port, '127.0.0.1');
-      let data = '';
-      socket.on('data', (chunk) => {
-        data += chunk;
-      });
-      socket.on('close', () => resolve(data));
-      socket.on('error', reject);
-      socket.write(request);
+    rawExchange(app, async (socket) => {
+      socket.end(request);
     });
   for (const [request, status, code] of [
     ['GET /items/1 HTTP/1.1\r\nHost: x\r\nX-A: a\rSet-Cookie: x=1\r\n\r\n', 400, 'MALFORMED_REQUEST'],
@@ -529,16 +521,8 @@ test('a keep-alive client that sends one request whole and leaves half-way throu
 test('what Node would answer itself is answered in the contract: no Host, an unknown Expect, CONNECT', async () => {
   const { app } = serverWithLogs();
   await app.listen({ port: 0, host: '127.0.0.1' });
-  const port = (app.server.address() as AddressInfo).port;
   const raw = (request: string) =>
-    new Promise<string>((resolve, reject) => {
-      const socket = connect(port, '127.0.0.1');
-      let data = '';
-      socket.on('data', (chunk) => {
-        data += chunk;
-      });
-      socket.on('close', () => resolve(data));
-      socket.on('error', reject);
+    rawExchange(app, async (socket) => {
       socket.end(request);
     });
   const answerOf = (text: string) => {
