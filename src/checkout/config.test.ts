@@ -28,7 +28,7 @@ test('capacity: what every bulkhead can take less the background work, by the ti
   assert.equal(
     checkoutCapacity(settings()),
     38,
-    'the defaults: inventory the tightest, 20 + 20 - 2, as the README says',
+    'the defaults: inventory the tightest, 20 + 20 - 2, as docs/configuration.md says',
   );
 });
 

@@ -12,7 +12,7 @@ import { dashboardSettings } from '../platform/dashboard/dashboardSettings.ts';
 
 const count = (defaultCount: number) => Type.Integer({ minimum: 1, default: defaultCount });
 
-/** Every setting of the checkout service; the README's configuration table lists them with their defaults. */
+/** Every setting of the checkout service; docs/configuration.md lists them with their defaults. */
 export const CheckoutSettings = Type.Object({
   ...httpSettings,
   ...logSettings,

@@ -37,7 +37,7 @@ Commands:
                                source, the local stack. Exit 0 healthy, 1 a problem, 2 bad usage,
                                3 unknown (too little read to tell), 4 triage failed
 
-Environment: see the README's configuration table. A .env file in the working directory is read first;
+Environment: see docs/configuration.md. A .env file in the working directory is read first;
 reconcile and token fall back to the local stack's settings (<data dir>/stack.env) when DATABASE_URL is unset.`;
 
 const [command, ...rest] = process.argv.slice(2);

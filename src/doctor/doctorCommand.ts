@@ -95,7 +95,7 @@ export function buildReport(gathered: Gathered, now: Date): DoctorReport {
     setting: /'([A-Z0-9_]+)'/.exec(problem)?.[1] ?? '',
     file: 'environment',
     current: problem,
-    fix: 'set it as its description says (README, Configuration)',
+    fix: 'set it as its description says (docs/configuration.md)',
   }));
   const outcomes = gathered.deployment ? runChecks(gathered.deployment) : [];
   const findings = [...settingFindings, ...outcomes.flatMap((o) => o.findings)];

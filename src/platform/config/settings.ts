@@ -2,7 +2,7 @@ import Type from 'typebox';
 
 /**
  * Settings every service on the platform reads, as schema properties a service spreads into its own
- * `Type.Object`. Each has a default (listed in the README) unless it names something only the
+ * `Type.Object`. Each has a default (listed in docs/configuration.md) unless it names something only the
  * operator can know.
  */
 /** A duration setting: a whole number of milliseconds, at least 1, whose description the startup failure quotes. */
