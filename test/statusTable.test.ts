@@ -8,7 +8,7 @@ import pg from 'pg';
 import { assertProblem } from './support/problems.ts';
 import { type ApiResponse, eventually, startTestStack, type TestStack } from './support/stack.ts';
 
-// Every row of docs/architecture.md section 4, against the real stack: checkout, inventory, payment sandbox, PostgreSQL.
+// Every row of the status list (docs/http-api.md), against the real stack: checkout, inventory, payment sandbox, PostgreSQL.
 interface ProblemResponseDoc {
   headers: Record<string, unknown>;
   content: Record<

@@ -1,7 +1,7 @@
 import { defineErrors, type ErrorDefinition } from '../platform/errors/AppError.ts';
 import { PlatformErrors } from '../platform/errors/codes.ts';
 
-/** Error codes of the checkout domain (docs/architecture.md section 4). Platform codes (validation, 401, 503, 500) live beside the platform. */
+/** Error codes of the checkout domain (docs/http-api.md lists every status). Platform codes (validation, 401, 503, 500) live beside the platform. */
 export const CheckoutErrors = defineErrors({
   CART_NOT_FOUND: {
     status: 404,

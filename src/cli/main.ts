@@ -28,7 +28,8 @@ Commands:
   doctor [--haproxy-config <file>] [--instances N] [--format text|json]
                                checks the deployment's configuration before it bites: timeouts in order,
                                keep-alive, pools against max_connections, health checks against the
-                               drain, every instance UP. Exit 0 nothing found, 1 findings, 2 bad usage
+                               drain, every instance UP. Exit 0 nothing found, 1 findings, 2 bad usage,
+                               3 the doctor itself failed
   triage [--logs <file|dir|->]... [--metrics <url|file>]... [--health <url>]... [--since 30m]
          [--format text|json] [--error-id ERR-...] [--timeout 60s] [--max-decompressed 256m]
          [--haproxy-config <file>]
