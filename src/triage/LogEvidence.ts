@@ -72,6 +72,8 @@ export interface ServiceStart {
   time: number;
   version?: string;
   commit?: string;
+  /** A fingerprint of the settings it started with: same build, other hash, a configuration change. */
+  configHash?: string;
   pid?: number;
   url?: string;
   paymentApiUrl?: string;
@@ -233,6 +235,19 @@ export class LogEvidence {
       );
     } else if (record.level === 'fatal' && typeof record.stack === 'string') {
       this.#serverError(record, time, evidence);
+    } else if (record.msg === 'log_file_write_failed') {
+      // The service lives on, its lines on standard output only: the resource its log file is on ran out.
+      const resource = exhaustedResource(
+        clip(`${record.errorClass ?? ''} ${record.reason ?? ''}`, MAX_MATCHED),
+      );
+      if (resource)
+        this.#signal(
+          resource.kind,
+          resource.kind === 'disk' ? LOG_DISK : resource.subject,
+          time,
+          evidence(),
+          resource.code,
+        );
     }
   }
 
@@ -421,6 +436,9 @@ const RESOURCE_ERRORS: { pattern: RegExp; kind: SignalKind; subject: string; cod
   },
 ];
 
+/** The subject of LOG_FILE's filesystem, named as its metric names it (`disk_free_bytes{path="logs"}`). */
+export const LOG_DISK = 'disk logs';
+
 function exhaustedResource(text: string) {
   return RESOURCE_ERRORS.find((r) => r.pattern.test(text));
 }
@@ -485,7 +503,9 @@ export function projectFrame(stack: string): string | undefined {
 }
 
 function startOf(record: LogRecord, time: number, evidence: EvidenceLine): ServiceStart {
-  const text = (name: 'service' | 'version' | 'commit' | 'url' | 'paymentApiUrl' | 'inventoryApiUrl') => {
+  const text = (
+    name: 'service' | 'version' | 'commit' | 'configHash' | 'url' | 'paymentApiUrl' | 'inventoryApiUrl',
+  ) => {
     const value = record[name];
     return typeof value === 'string' ? clip(value, MAX_TEXT) : undefined;
   };
@@ -494,6 +514,7 @@ function startOf(record: LogRecord, time: number, evidence: EvidenceLine): Servi
     time,
     version: text('version'),
     commit: text('commit'),
+    configHash: text('configHash'),
     pid: typeof record.pid === 'number' ? record.pid : undefined,
     url: text('url'),
     paymentApiUrl: text('paymentApiUrl'),

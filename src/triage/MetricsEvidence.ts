@@ -176,13 +176,15 @@ export function readScrape(
   // Shed because the V8 heap neared its limit: the instance measured its own memory, and ran out of it.
   const shedForHeap = Math.round(sum('http_requests_shed_total', (s) => s.labels.reason === 'heap_used'));
   if (shedForHeap > 0) {
+    const heapUsed = one('nodejs_heap_size_used_bytes');
+    const used = heapUsed === undefined ? '' : `, nodejs_heap_size_used_bytes ${heapUsed}`;
     findings.push({
       kind: 'memory',
       subject: 'heap',
       source: where,
       value: shedForHeap,
       counted: true,
-      summary: `http_requests_shed_total{reason="heap_used"} ${shedForHeap}: the V8 heap is near its limit`,
+      summary: `http_requests_shed_total{reason="heap_used"} ${shedForHeap}: the V8 heap is near its limit${used}`,
     });
   }
   const failedCalls = new Map<string, number>();

@@ -1,15 +1,17 @@
 import { ALERTS, EDGE_FIXES, FIXES, RESOURCE_RUNBOOKS } from './advice.ts';
 import { DEPENDENCIES, dependencyNamed } from './dependencies.ts';
+import { type DeployMarker, deployBefore, deployMarkers, describeDeploy } from './deploys.ts';
 import { type BalancerConfig, type EdgeKind, edgeCandidates, edgeReport } from './edgeDiagnosis.ts';
 import {
   BUCKET_MS,
   type EvidenceLine,
+  LOG_DISK,
   type LogEvidence,
   type ServiceStart,
   type SignalKind,
 } from './LogEvidence.ts';
 import type { MetricFinding, Resource } from './MetricsEvidence.ts';
-import { type Category, type Deploy, type Finding, SCHEMA_VERSION, type TriageReport } from './report.ts';
+import { type Category, type Finding, SCHEMA_VERSION, type TriageReport } from './report.ts';
 import { describeChange, type TemplateChange, templateChanges } from './templates.ts';
 import { verdict } from './verdict.ts';
 
@@ -58,9 +60,8 @@ const RANKS: Record<CandidateKind, [number, Category]> = {
   dependency_saturated: [10, 'dependency_failure'],
 };
 const AFTER_DEPLOY_RANK = 3;
-/** A failure this close after a start is "since start"; one within this long after a new build "follows the deploy". */
+/** A failure this close after a start is "since start". */
 const SINCE_START_MS = 30_000;
-const DEPLOY_WINDOW_MS = 30 * 60_000;
 const CLOCK_SLACK_MS = 1000;
 
 /** The article's decision tree on the gathered evidence. */
@@ -158,7 +159,7 @@ function rankCandidates(
     ) {
       rank = AFTER_DEPLOY_RANK;
       category = 'bad_deployment';
-      summary = `${summary}, since the deploy of ${describeBuild(deploy.marker)} at ${deploy.marker.time}`;
+      summary = `${summary}, since ${describeDeploy(deploy.marker)}`;
       evidence.unshift(deploy.evidence);
     }
     if (signal.kind === 'startup_failure' || signal.kind === 'schema_mismatch')
@@ -268,9 +269,13 @@ function summaryOf(
     case 'file_descriptors':
       return 'the process ran out of file descriptors (EMFILE)';
     case 'disk':
-      return 'a disk is full (ENOSPC)';
+      // "disk <path>" from a scrape or a log file's failed write: the path named as its metric names it.
+      if (subject === LOG_DISK) return `the log file's filesystem (path "logs") is full (ENOSPC)`;
+      return subject?.startsWith('disk ')
+        ? `the filesystem of path "${subject.slice('disk '.length)}" is full (ENOSPC)`
+        : 'a disk is full (ENOSPC)';
     case 'memory':
-      return 'memory is nearly exhausted';
+      return subject === 'heap' ? 'the V8 heap is near its limit' : 'memory is nearly exhausted';
     case 'event_loop':
       return 'the event loop is blocked: every request waits on it';
     case 'overload':
@@ -286,48 +291,6 @@ function summaryOf(
     case 'config_mismatch':
       return `${subject} is configured wrong`;
   }
-}
-
-interface DeployMarker {
-  marker: Deploy;
-  evidence: EvidenceLine;
-}
-
-/** Starts of a service whose build differs from its previous start: deploys, in time order. */
-function deployMarkers(starts: ServiceStart[]): DeployMarker[] {
-  const sorted = [...starts].sort((a, b) => a.time - b.time);
-  const previous = new Map<string, ServiceStart>();
-  const markers: DeployMarker[] = [];
-  for (const start of sorted) {
-    const before = previous.get(start.service);
-    previous.set(start.service, start);
-    if (!before || (before.version === start.version && before.commit === start.commit)) continue;
-    markers.push({
-      marker: {
-        service: start.service,
-        time: new Date(start.time).toISOString(),
-        version: start.version,
-        commit: start.commit,
-        previousVersion: before.version,
-        previousCommit: before.commit,
-      },
-      evidence: start.evidence,
-    });
-  }
-  return markers;
-}
-
-function deployBefore(markers: DeployMarker[], time: number): DeployMarker | undefined {
-  return markers
-    .filter((m) => {
-      const at = Date.parse(m.marker.time);
-      return at <= time + CLOCK_SLACK_MS && time - at <= DEPLOY_WINDOW_MS;
-    })
-    .at(-1);
-}
-
-function describeBuild(deploy: Deploy): string {
-  return `${deploy.service} ${deploy.version ?? '?'}+${deploy.commit ?? '?'} (was ${deploy.previousVersion ?? '?'}+${deploy.previousCommit ?? '?'})`;
 }
 
 interface Mismatch {

@@ -19,6 +19,7 @@ const LogFields = Type.Object({
   level: Type.Optional(Type.Union([Type.String(), Type.Number(), Type.Null()])),
   version: Text,
   commit: Text,
+  configHash: Text,
   statusCode: Int(100, 599),
   endpoint: Text,
   error: Text,

@@ -1,4 +1,5 @@
 import { styleText } from 'node:util';
+import { describeDeploy } from './deploys.ts';
 import type { Finding, SourceRead, TriageReport } from './report.ts';
 import { describeChange } from './templates.ts';
 import { terminalSafe } from './terminalSafe.ts';
@@ -50,10 +51,7 @@ export function renderText(report: TriageReport, options: { color: boolean }): s
       `  first failure ${when.firstFailure ?? '-'}, last ${when.lastFailure ?? '-'}; ${when.failures} 5xx of ${when.requests} requests`,
     );
     push(`  shape: ${when.shape.join(', ') || '-'}`);
-    if (when.deploy)
-      push(
-        `  follows the deploy of ${when.deploy.service} ${when.deploy.version}+${when.deploy.commit} at ${when.deploy.time} (was ${when.deploy.previousVersion}+${when.deploy.previousCommit})`,
-      );
+    if (when.deploy) push(`  follows ${describeDeploy(when.deploy)}`);
     const endpoints = Object.entries(when.endpoints);
     for (const [endpoint, count] of endpoints.slice(0, SHOWN_AT_MOST)) push(`  ${count} × ${endpoint}`);
     more(endpoints.length, 'endpoints', push);

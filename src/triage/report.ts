@@ -193,6 +193,16 @@ const Deploy = Type.Object(
     commit: Type.Optional(Type.String()),
     previousVersion: Type.Optional(Type.String()),
     previousCommit: Type.Optional(Type.String()),
+    configHash: Type.Optional(
+      Type.Object(
+        { previous: Type.String(), current: Type.String() },
+        {
+          additionalProperties: false,
+          description:
+            "The service_started lines' configHash before and after, when it changed; with the same version and commit, the marker is a configuration change, not a deploy of new code",
+        },
+      ),
+    ),
   },
   { additionalProperties: false },
 );
