@@ -65,6 +65,13 @@ export const EXPECTED: Record<string, Expected> = {
     cause: { kind: 'file_descriptors', subject: 'file descriptors' },
     topGroup: 'Error',
   },
+  // The instance sheds for its heap and lives on: the scrape names the heap, the 503s are its refusals.
+  'memory-heap-exhausted': {
+    category: 'resource_exhaustion',
+    cause: { kind: 'memory', subject: 'heap' },
+  },
+  // No request fails: the log file's writes do, said on standard output, and the scrape's free bytes.
+  'disk-full': { category: 'resource_exhaustion', cause: { kind: 'disk', subject: 'disk logs' } },
   'overload-in-flight': { category: 'overload', cause: { kind: 'overload' }, shape: 'rising_with_load' },
   'overload-event-loop': {
     category: 'overload',

@@ -6,9 +6,9 @@
  *
  *   npm run triage:record [scenario...]
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, statfs, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -17,6 +17,7 @@ import { gzipSync } from 'node:zlib';
 import pg from 'pg';
 import { freePort } from '../../src/stack/freePort.ts';
 import { HaproxyAdmin } from '../../src/stack/HaproxyAdmin.ts';
+import { Inspector } from '../support/inspector.ts';
 import { CLI, childrenOf } from '../support/processes.ts';
 import { readStackEnv, startTestStack, type TestStack } from '../support/stack.ts';
 
@@ -186,6 +187,100 @@ const SCENARIOS: Scenario[] = [
       await limited.started();
       run.target = `http://127.0.0.1:${port}`;
       run.clients = 60;
+    },
+  },
+  {
+    name: 'memory-heap-exhausted',
+    description:
+      'An instance with a heap limit of about 131 MB keeps 256 KB of every request it answers below 500 (a leak, set through its inspector) until its heap nears that limit.',
+    inject: async (run) => {
+      const port = await freePort();
+      const env = {
+        ...process.env,
+        ...(await readStackEnv(run.stack.dataDir)),
+        PORT: String(port),
+        LOG_LEVEL: 'info',
+        // Its memory check fails first, then it sheds, and a shed request keeps nothing: the heap stops
+        // growing below the old space's cap, and the instance lives on to be scraped.
+        HEALTH_MEMORY_MAX_PCT: '80',
+        SHED_HEAP_USED_PCT: '85',
+      };
+      // V8's heap_size_limit, which both checks divide by, is the old space's cap plus the young
+      // generation's (three semi-spaces, sized from the machine's memory: 64 MB each on a large one).
+      // With --max-old-space-size alone the limit is three times the cap and the heap never nears it;
+      // semi-spaces of 1 MB make the limit the cap plus 3 MB.
+      const args = [
+        '--max-old-space-size=128',
+        '--max-semi-space-size=1',
+        '--inspect=127.0.0.1:0',
+        CLI,
+        'serve',
+      ];
+      await launch(run, 'checkout-2', process.execPath, args, env).started();
+      const url = /Debugger listening on (ws:\/\/\S+)/.exec(run.extraLogs.get('checkout-2')?.() ?? '')?.[1];
+      if (!url) throw new Error('no inspector URL');
+      const inspector = await Inspector.connect(url);
+      run.heal.push(async () => inspector.close());
+      run.target = `http://127.0.0.1:${port}`;
+      await sleep(2000);
+      // What a leak does: every answered request leaves something reachable behind (the soak's method).
+      await inspector.send('Runtime.evaluate', {
+        expression: `(() => {
+          const http = process.getBuiltinModule('node:http');
+          const { randomBytes } = process.getBuiltinModule('node:crypto');
+          const kept = (globalThis.corpusLeak = []);
+          const emit = http.Server.prototype.emit;
+          http.Server.prototype.emit = function (event, request, response) {
+            if (event === 'request' && request.url.startsWith('/api/'))
+              response.once('finish', () => {
+                if (response.statusCode < 500) kept.push(randomBytes(${128 * 1024}).toString('hex'));
+              });
+            return emit.apply(this, arguments);
+          };
+        })()`,
+      });
+      // The fault is on once the instance's own memory check fails.
+      for (const deadline = Date.now() + 60_000; Date.now() < deadline; await sleep(100)) {
+        const health = (await fetch(`${run.target}/health`).then(
+          (r) => r.json(),
+          () => ({}),
+        )) as { error?: string };
+        if (/Memory usage above/.test(String(health.error))) {
+          run.faultAt = new Date();
+          return;
+        }
+      }
+      throw new Error('the heap never neared its limit');
+    },
+  },
+  {
+    name: 'disk-full',
+    description:
+      "An instance's LOG_FILE is on a filesystem of 1 MiB (a tmpfs mounted for the recording), which something else fills.",
+    inject: async (run) => {
+      const mount = await mkdtemp(join(tmpdir(), 'steadfast-disk-'));
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', mount]);
+      run.heal.push(async () => {
+        execFileSync('umount', ['-l', mount]);
+        await rm(mount, { recursive: true, force: true });
+      });
+      const port = await freePort();
+      const env = {
+        ...process.env,
+        ...(await readStackEnv(run.stack.dataDir)),
+        PORT: String(port),
+        LOG_LEVEL: 'info',
+        LOG_FILE: join(mount, 'checkout.log'),
+      };
+      await launch(run, 'checkout-2', process.execPath, [CLI, 'serve'], env).started();
+      run.target = `http://127.0.0.1:${port}`;
+      await sleep(2000);
+      // Every block left, taken at once: the instance's next write to its file fails with ENOSPC.
+      const { bavail, bsize } = await statfs(mount);
+      await writeFile(join(mount, 'filler'), Buffer.alloc(bavail * bsize)).catch((error) => {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOSPC') throw error;
+      });
+      run.faultAt = new Date();
     },
   },
   {
