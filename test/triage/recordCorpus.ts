@@ -204,6 +204,8 @@ const SCENARIOS: Scenario[] = [
         // growing below the old space's cap, and the instance lives on to be scraped.
         HEALTH_MEMORY_MAX_PCT: '80',
         SHED_HEAP_USED_PCT: '85',
+        // Sampled every 100 ms: the leak grows the heap by megabytes between two samples of the default 500.
+        SHED_SAMPLE_INTERVAL_MS: '100',
       };
       // V8's heap_size_limit, which both checks divide by, is the old space's cap plus the young
       // generation's (three semi-spaces, sized from the machine's memory: 64 MB each on a large one).
