@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
 import type { StackInfo } from '../src/stack/startStack.ts';
 import { CLI, childrenOf, portOpen } from './support/processes.ts';
 import { eventually, startTestStack, type TestStack } from './support/stack.ts';
@@ -315,4 +316,51 @@ describe('steadfast start stops everything it started', () => {
     assert.deepEqual(running(pids), []);
     assert.equal(await hung, 'TypeError', 'the hung request ended with its process (connection closed)');
   });
+});
+
+describe('npm start, stopped the way a process manager stops it', () => {
+  for (const signal of ['SIGTERM', 'SIGHUP'] as const) {
+    test(`${signal} to npm stops the whole stack, npm passing it on or dying of it`, async () => {
+      const dataDir = await mkdtemp(join(tmpdir(), 'steadfast-npm-'));
+      const npm = spawn('npm', ['start', '--', '--quiet'], {
+        cwd: fileURLToPath(new URL('..', import.meta.url)),
+        env: {
+          ...Object.fromEntries(Object.entries(process.env).filter(([name]) => name !== 'DATABASE_URL')),
+          STEADFAST_DATA_DIR: dataDir,
+          PORT: '0',
+          INVENTORY_PORT: '0',
+          PAYMENT_PORT: '0',
+        },
+        stdio: ['ignore', 'ignore', 'ignore'],
+      });
+      let pids: number[] = [];
+      try {
+        let info: StackInfo | undefined;
+        await eventually(
+          async () => {
+            const text = await readFile(join(dataDir, 'stack.json'), 'utf8');
+            info = JSON.parse(text) as StackInfo;
+            return Boolean(info.pids.checkout);
+          },
+          90_000,
+          'the stack up',
+        );
+        const supervisorPid = info?.pids.supervisor as number;
+        const descendants = (pid: number): number[] =>
+          childrenOf(pid).flatMap((child) => [child, ...descendants(child)]);
+        pids = [supervisorPid, ...descendants(supervisorPid)];
+        assert.ok(pids.length > 5, `the supervisor and what it started: ${pids}`);
+        npm.kill(signal);
+        await eventually(
+          async () => running(pids).length === 0,
+          40_000,
+          `nothing left after ${signal} to npm`,
+        );
+      } finally {
+        npm.kill('SIGKILL');
+        for (const pid of running(pids)) process.kill(pid, 'SIGKILL');
+        await rm(dataDir, { recursive: true, force: true });
+      }
+    });
+  }
 });

@@ -88,6 +88,8 @@ type Stage = (typeof STAGES)[number];
  */
 const serviceStopTimeoutMs = () => (Number(process.env.SHUTDOWN_TIMEOUT_MS) || 15000) + 5000;
 const WRAPPER_STOP_TIMEOUT_MS = 15000;
+/** How often the supervisor looks whether its parent is gone. */
+const ORPHAN_CHECK_MS = 500;
 
 /**
  * `steadfast start`: PostgreSQL, migrations, demo data, inventory, payment sandbox and checkout on
@@ -211,6 +213,16 @@ export async function startStack(options: StackOptions): Promise<void> {
   for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
   process.on('SIGINT', onSignal);
   process.on('SIGHUP', onSignal);
+  // Whoever started it may go without a word: `npm start` passes SIGTERM to a shell that dies of it,
+  // and dies of SIGHUP itself. Orphaned (a new parent), the stack stops as if told to.
+  const parent = process.ppid;
+  const orphanWatch = setInterval(() => {
+    if (process.ppid === parent) return;
+    clearInterval(orphanWatch);
+    // A stop already under way goes on as it was (its parent may leave while it waits).
+    if (!stopping) onSignal('SIGHUP');
+  }, ORPHAN_CHECK_MS);
+  orphanWatch.unref();
   // `steadfast restart --rolling` asks for one; it reads the outcome in stack.json.
   process.on('SIGUSR2', () => {
     if (!info || stopping || info.rollingRestart?.state === 'running') return;
