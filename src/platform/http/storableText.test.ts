@@ -3,12 +3,24 @@ import { test } from 'node:test';
 import { isStorableText } from './storableText.ts';
 
 test('storable text: any script, emoji and combining marks pass', () => {
-  for (const value of ['', 'tok_visa', 'Grüße', '東京', 'مرحبا', '😀', 'e\u0301', 'a\u200db', '\uffff']) {
+  for (const value of [
+    '',
+    'tok_visa',
+    'Grüße',
+    '東京',
+    'مرحبا',
+    '😀',
+    'e\u0301',
+    'a\u200db',
+    '\uffff',
+    'שלום \u200f',
+    '👨‍👩‍👧',
+  ]) {
     assert.equal(isStorableText(value), true, JSON.stringify(value));
   }
 });
 
-test('storable text: controls and unpaired surrogates are refused', () => {
+test('storable text: controls, line separators, bidi overrides and unpaired surrogates are refused', () => {
   for (const value of [
     'a\u0000',
     '\u0007',

@@ -102,19 +102,11 @@ describe('payment sandbox: input it cannot store is refused as Stripe would, and
         `value ${JSON.stringify(value)}`,
       );
     }
-    for (const key of ['user\u0000Id', 'a\ud800', 'tab\tkey', '', 'k'.repeat(41)]) {
+    for (const key of ['user\u0000Id', 'a\ud800', 'tab\tkey', 'a\u2028', 'b\u2029', '', 'k'.repeat(41)]) {
       assertRefused(
         await send('POST', '/v1/charges', charge({ metadata: { [key]: 'x' } })),
         'metadata',
         `key ${JSON.stringify(key)}`,
-      );
-    }
-    // A line separator is storable, but `.` of a key pattern does not match it: its value is checked all the same.
-    for (const key of ['a\u2028', 'b\u2029']) {
-      assertRefused(
-        await send('POST', '/v1/charges', charge({ metadata: { [key]: { nested: 'x\u0000' } } })),
-        `metadata[${key}]`,
-        `value under ${JSON.stringify(key)}`,
       );
     }
     const many = Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`k${i}`, 'v']));
