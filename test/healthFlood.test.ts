@@ -191,6 +191,21 @@ describe('a flood of /health on a real stack', () => {
     );
   });
 
+  test('a flood of /metrics costs at most a database read a second, and past a few at once a fast 503', async () => {
+    const quiet = await committedDuring(() => sleep(FLOOD_SECONDS * 1000));
+    let result: FloodResult | undefined;
+    const committed = await committedDuring(async () => {
+      result = await flood('/metrics', FLOOD_SECONDS);
+    });
+    assert.ok(result && result['2xx'] >= 100, `scrapes were served: ${JSON.stringify(result)}`);
+    assert.ok(result.non2xx > 0, 'past the scrapes allowed at once, refused');
+    // The unsettled-attempts gauge is the one metric read from the database: once a second at most.
+    assert.ok(
+      committed - quiet <= FLOOD_SECONDS * 2 + 20,
+      `${result['2xx']} scrapes committed ${committed} transactions (quiet: ${quiet})`,
+    );
+  });
+
   test('database stopped (SIGSTOP) under the flood: checks fail within the time box, live stays up, both recover', async () => {
     const postmaster = stack.info.pids.postgres as number;
     const flooding = flood('/health', FLOOD_SECONDS);

@@ -3,6 +3,8 @@ import type { RecoveryOutcome } from './flow/CheckoutService.ts';
 
 /** How long a scrape may wait for the count of unsettled attempts before it reports the last one. */
 const UNSETTLED_READ_BUDGET_MS = 50;
+/** How often, at most, the count of unsettled attempts is read from the database. */
+const UNSETTLED_READ_EVERY_MS = 1000;
 
 /**
  * The checkout's own metrics, beside the platform's: what became of each checkout, what recovery
@@ -33,6 +35,7 @@ export class CheckoutMetrics {
       registers,
     });
     let last = 0;
+    let readAt = Number.NEGATIVE_INFINITY;
     let reading: Promise<void> | undefined;
     new Gauge({
       name: 'checkout_attempts_unsettled',
@@ -41,6 +44,13 @@ export class CheckoutMetrics {
       // Read from the database at scrape time, but never waited on for long: a hung database must not
       // hang the scrape, so the last value read stands until a read comes back.
       async collect() {
+        // At most one read a second, however often it is scraped (a flood of /metrics or /dashboard/data
+        // must not become a flood of queries); a lease is 30 s, so a second-old count says the same.
+        if (performance.now() - readAt < UNSETTLED_READ_EVERY_MS) {
+          this.set(last);
+          return;
+        }
+        readAt = performance.now();
         reading ??= countUnsettled()
           .then((count) => {
             last = count;

@@ -100,6 +100,9 @@ export function isOperationalRoute(url: string): boolean {
   return OPERATIONAL_PATHS.has(url.split('?')[0] ?? url);
 }
 
+/** Scrapes of `/metrics` served at once; Prometheus makes one at a time per target. */
+const MAX_SCRAPES_IN_FLIGHT = 4;
+
 const OPERATIONAL_PATHS: ReadonlySet<string> = new Set([
   '/health',
   '/health/live',
@@ -250,7 +253,20 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
   app.setErrorHandler(errorHandler(renderError, options.onServerError));
 
   if (options.metricsRoute !== false) {
+    // Never shed, so that overload can be watched; but an exposition is tens of KB to build and send,
+    // so past a few at once (a scraper needs one) a scrape is refused at once, as a shed request is.
+    let scrapesInFlight = 0;
     app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
+      if (scrapesInFlight >= MAX_SCRAPES_IN_FLIGHT) {
+        throw new AppError(PlatformErrors.SERVER_OVERLOADED, {
+          retryAfterSeconds: 1,
+          detail: `At most ${MAX_SCRAPES_IN_FLIGHT} scrapes of the metrics at once.`,
+        });
+      }
+      scrapesInFlight++;
+      reply.raw.once('close', () => {
+        scrapesInFlight--;
+      });
       reply
         .type(options.metrics.contentType)
         .header('cache-control', 'no-store')

@@ -86,3 +86,20 @@ test('METRICS_ENABLED=false: requests and calls are not recorded, /metrics still
   assert.equal(await metrics.valueOf('dependency_calls_total'), undefined);
   assert.doesNotMatch(await metrics.scrape(), /process_cpu/);
 });
+
+test('scrapes asked for while one is made share it; one asked for after it ended is made anew', async () => {
+  const metrics = new PlatformMetrics('test');
+  let made = 0;
+  const metricsOf = metrics.registry.metrics.bind(metrics.registry);
+  metrics.registry.metrics = async () => {
+    made++;
+    return metricsOf();
+  };
+  const flood = await Promise.all(Array.from({ length: 50 }, () => metrics.scrape()));
+  assert.equal(made, 1, 'a flood of scrapes costs one exposition at a time');
+  assert.equal(new Set(flood).size, 1);
+  metrics.recordRequest('GET', '/x', 200, 0.01);
+  const after = await metrics.scrape();
+  assert.equal(made, 2);
+  assert.match(after, /http_requests_total\{[^}]*route="\/x"[^}]*\} 1/, 'nothing served is older than the request');
+});

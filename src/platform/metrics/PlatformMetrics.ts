@@ -65,6 +65,7 @@ const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10
  * Sources (breakers, the pool, disks) are read when scraped, so a scrape always tells the present.
  */
 export class PlatformMetrics implements CallRecorder {
+  #scraping: Promise<string> | undefined;
   readonly registry = new Registry();
   readonly #requests: Counter<'method' | 'route' | 'status_code'>;
   readonly #requestDuration: Histogram<'method' | 'route' | 'status_class'>;
@@ -273,8 +274,16 @@ export class PlatformMetrics implements CallRecorder {
     })?.value;
   }
 
-  /** The Prometheus text exposition of every metric. */
+  /**
+   * The Prometheus text exposition of every metric. Scrapes asked for while one is being made share it:
+   * a flood of `/metrics` (never shed, so that overload is watched) costs one exposition at a time, not
+   * one each, and never starves the event loop the readiness checks need. A scrape asked for after one
+   * ended gets a new one: nothing served is older than the request.
+   */
   scrape(): Promise<string> {
-    return this.registry.metrics();
+    this.#scraping ??= this.registry.metrics().finally(() => {
+      this.#scraping = undefined;
+    });
+    return this.#scraping;
   }
 }
