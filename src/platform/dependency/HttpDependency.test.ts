@@ -80,26 +80,32 @@ describe('HttpDependency: breaker, timeout and bulkhead around one dependency', 
     assert.equal(http.breakerState, 'CLOSED', "one caller's input cannot open it for everyone");
     assert.equal(calls, 10, 'every call still reached the dependency');
     await failure(http.request('POST', '/charge', { caller: 'usr_b' }));
-    assert.equal(http.breakerState, 'OPEN', 'a second caller failing says the dependency is sick');
+    assert.equal(http.breakerState, 'CLOSED', "nor bring it to the edge, for the next caller's one failure");
+    await failure(http.request('POST', '/charge', { caller: 'usr_c' }));
+    assert.equal(
+      http.breakerState,
+      'OPEN',
+      'as many callers failing as the threshold: the dependency is sick',
+    );
     await http.close();
 
     const timedOut = dependency();
-    for (let i = 0; i < 2; i++) await failure(timedOut.request('POST', '/charge', { caller: 'usr_a' }));
+    for (const caller of ['usr_a', 'usr_b']) await failure(timedOut.request('POST', '/charge', { caller }));
     behaviour = 'hang';
     assert.equal((await failure(timedOut.request('POST', '/charge', { caller: 'usr_a' }))).reason, 'timeout');
     assert.equal(timedOut.breakerState, 'OPEN', 'a timeout is never about the input');
     await timedOut.close();
   });
 
-  test("a success clears the failures counted: another caller's 5xx before it does not count for one caller's after it", async () => {
+  test('a success clears the failures counted: a 5xx before it does not add to those after it', async () => {
     const http = dependency();
     behaviour = 'error';
     await failure(http.request('POST', '/charge', { caller: 'usr_b' }));
     behaviour = 'ok';
     await http.request('POST', '/charge', { caller: 'usr_b' });
     behaviour = 'error';
-    for (let i = 0; i < 3; i++) await failure(http.request('POST', '/charge', { caller: 'usr_a' }));
-    assert.equal(http.breakerState, 'CLOSED');
+    for (const caller of ['usr_a', 'usr_c']) await failure(http.request('POST', '/charge', { caller }));
+    assert.equal(http.breakerState, 'CLOSED', 'two failures since the success, of three that open it');
     await http.close();
   });
 

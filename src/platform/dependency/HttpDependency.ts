@@ -171,19 +171,18 @@ export class HttpDependency {
   /**
    * Whether a failure counts against the breaker. A timeout, a reset or a refused connection says the
    * dependency is sick. A 5xx may be about the request instead (input the dependency chokes on, answered
-   * the same on every retry), so the failure that would open the breaker does not count when every
-   * failure since the last success was a 5xx for this one caller: no caller can open the breaker for
-   * everyone, while failures for two callers, or of any other kind, open it as before. A probe of a
-   * half-open breaker always counts: a failed probe is what keeps a sick dependency's breaker open.
+   * the same on every retry), so each caller's 5xx counts once since the last success: no caller can open
+   * the breaker for everyone, nor bring it to the edge of opening for the next one, while failures for as
+   * many callers as the threshold, or of any other kind, open it as before. A probe of a half-open breaker
+   * always counts: a failed probe is what keeps a sick dependency's breaker open.
    */
   #countsAgainst(error: unknown): boolean {
     const caller = error instanceof ServerErrorResponse ? error.caller : undefined;
-    const alone =
+    const again =
       caller !== undefined &&
       this.#breaker.state !== CircuitState.HalfOpen &&
-      this.#failureCallers.length + 1 >= this.#options.breakerThreshold &&
-      this.#failureCallers.every((earlier) => earlier === caller);
-    if (alone) return false;
+      this.#failureCallers.includes(caller);
+    if (again) return false;
     this.#failureCallers = [...this.#failureCallers, caller ?? null].slice(-this.#options.breakerThreshold);
     return true;
   }
