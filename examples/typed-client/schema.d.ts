@@ -828,11 +828,13 @@ export interface operations {
                     };
                 };
             };
-            /** @description `CART_ALREADY_CHECKED_OUT`: Cart already checked out */
+            /** @description `CART_ALREADY_CHECKED_OUT`: Cart already checked out; `CHECKOUT_IN_PROGRESS`: Checkout in progress */
             409: {
                 headers: {
                     /** @description The request id: the one sent, or one made up. Quote it (and any errorId) to support. */
                     "x-request-id"?: string;
+                    /** @description Seconds to wait before trying again. */
+                    "retry-after"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -846,7 +848,7 @@ export interface operations {
                          * @description Stable error code
                          * @enum {unknown}
                          */
-                        error: "CART_ALREADY_CHECKED_OUT";
+                        error: "CART_ALREADY_CHECKED_OUT" | "CHECKOUT_IN_PROGRESS";
                         message: string;
                         errorId?: string;
                         retryAfterSeconds?: number;
@@ -928,6 +930,33 @@ export interface operations {
                          * @enum {unknown}
                          */
                         error: "UNSUPPORTED_MEDIA_TYPE";
+                        message: string;
+                        errorId?: string;
+                        retryAfterSeconds?: number;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description `CART_LIMIT_EXCEEDED`: Cart limit exceeded */
+            422: {
+                headers: {
+                    /** @description The request id: the one sent, or one made up. Quote it (and any errorId) to support. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        /** @enum {number} */
+                        status: 422;
+                        detail: string;
+                        /**
+                         * @description Stable error code
+                         * @enum {unknown}
+                         */
+                        error: "CART_LIMIT_EXCEEDED";
                         message: string;
                         errorId?: string;
                         retryAfterSeconds?: number;
@@ -1663,7 +1692,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `IDEMPOTENCY_KEY_MISMATCH`: Idempotency key reused */
+            /** @description `CART_LIMIT_EXCEEDED`: Cart limit exceeded; `IDEMPOTENCY_KEY_MISMATCH`: Idempotency key reused */
             422: {
                 headers: {
                     /** @description The request id: the one sent, or one made up. Quote it (and any errorId) to support. */
@@ -1689,7 +1718,7 @@ export interface operations {
                          * @description Stable error code
                          * @enum {unknown}
                          */
-                        error: "IDEMPOTENCY_KEY_MISMATCH";
+                        error: "CART_LIMIT_EXCEEDED" | "IDEMPOTENCY_KEY_MISMATCH";
                         message: string;
                         errorId?: string;
                         retryAfterSeconds?: number;

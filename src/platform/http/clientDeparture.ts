@@ -36,12 +36,23 @@ export function leftBeforeAnswer(reply: FastifyReply): boolean {
   return !reply.raw.writableFinished && !hijacked;
 }
 
+/** What the server answered on connections it refused mid-request (a timed-out or malformed body). */
+const refusals = new WeakMap<object, AppError>();
+
+/** Notes the refusal the server wrote on `socket`: the request line then records it, not a departure. */
+export function noteRefusal(socket: object, refusal: AppError): void {
+  refusals.set(socket, refusal);
+}
+
 /**
- * What the request line records for a client that left: 408 REQUEST_TIMEOUT when its body was cut off
+ * What the request line records for a client that left, or that the server refused mid-request (what
+ * `noteRefusal` noted: a 400 for a body it could not read, say): 408 REQUEST_TIMEOUT when its body was cut off
  * by the request timeout (that 408 was written before the socket closed), otherwise 499
  * CLIENT_CLOSED_REQUEST (it closed or reset the connection mid-body, or while the request ran).
  */
 export function departureOf(request: FastifyRequest): AppError {
+  const refusal = request.raw.socket ? refusals.get(request.raw.socket) : undefined;
+  if (refusal) return refusal;
   const socketError = request.raw.socket?.errored as NodeJS.ErrnoException | null | undefined;
   return socketError?.code === 'ERR_HTTP_REQUEST_TIMEOUT'
     ? new AppError(PlatformErrors.REQUEST_TIMEOUT)

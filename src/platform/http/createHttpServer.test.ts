@@ -558,3 +558,24 @@ test('every answer carries nosniff; only the exact health and metrics paths are 
     assert.ok(!isOperationalRoute(url), url);
   }
 });
+
+test('a body the parser refuses after the request began: the line records the 400 it was answered, not a departure', async () => {
+  const { app, lines } = serverWithLogs();
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  lines.length = 0; // the listening line
+  try {
+    const answer = await rawExchange(app, async (socket) => {
+      socket.write(
+        'POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n',
+      );
+    });
+    assert.match(answer, /^HTTP\/1.1 400 /);
+    await until(() => lines.length > 0, 2000, 'the request line');
+    assert.deepEqual(
+      lines.map((l) => [l.statusCode, l.error]),
+      [[400, 'MALFORMED_REQUEST']],
+    );
+  } finally {
+    await app.close();
+  }
+});

@@ -15,7 +15,7 @@ import { AppError } from '../errors/AppError.ts';
 import { PlatformErrors } from '../errors/codes.ts';
 import type { PlatformMetrics } from '../metrics/PlatformMetrics.ts';
 import { runInTrace, type TraceContext, traceFrom } from '../tracing/traceContext.ts';
-import { departureOf, leftBeforeAnswer } from './clientDeparture.ts';
+import { departureOf, leftBeforeAnswer, noteRefusal } from './clientDeparture.ts';
 import {
   clientError,
   type ErrorRenderer,
@@ -100,6 +100,9 @@ export function isOperationalRoute(url: string): boolean {
   return OPERATIONAL_PATHS.has(url.split('?')[0] ?? url);
 }
 
+/** How long a connection the server refused lingers for its answer to be read before it is destroyed. */
+const CLIENT_ERROR_LINGER_MS = 1000;
+
 /** Scrapes of `/metrics` served at once; Prometheus makes one at a time per target. */
 const MAX_SCRAPES_IN_FLIGHT = 4;
 
@@ -149,8 +152,14 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     clientErrorHandler: (error, socket) => {
       // A reset connection has nobody left to answer.
       if ((error as NodeJS.ErrnoException).code === 'ECONNRESET' || socket.destroyed) return;
-      if (socket.writable) socket.write(rawProblem(clientError(error), renderError));
-      socket.destroy(error);
+      if (!socket.writable) return void socket.destroy();
+      // Ended, not destroyed: destroying a socket whose client is still sending resets it, and a reset can
+      // throw away the answer before the client reads it. What it sends meanwhile is not read.
+      const refusal = clientError(error);
+      // A body cut off by the client's FIN is its departure (499), whether or not it reads this answer.
+      if ((error as NodeJS.ErrnoException).code !== 'HPE_INVALID_EOF_STATE') noteRefusal(socket, refusal);
+      socket.end(rawProblem(refusal, renderError));
+      setTimeout(() => socket.destroy(), CLIENT_ERROR_LINGER_MS).unref();
     },
     // A URL the router cannot even read is answered in the contract too, not with Fastify's own body.
     frameworkErrors: (error, request, reply) => {
