@@ -17,6 +17,8 @@ const AUDIENCE = 'steadfast-checkout';
 const ALGORITHM = 'HS256';
 /** A user id is stored in carts, attempts and orders, and written to every log line of its requests. */
 export const MAX_USER_ID_LENGTH = 128;
+/** How far the clock of whoever minted a token may run ahead of ours (its iat and nbf), or behind (exp). */
+const CLOCK_TOLERANCE_SECONDS = 5;
 
 export async function signToken(secret: string, userId: string, ttl: string): Promise<string> {
   return new SignJWT({})
@@ -73,6 +75,7 @@ async function verified(
       audience: AUDIENCE,
       algorithms: [ALGORITHM],
       requiredClaims: ['exp', 'sub'],
+      clockTolerance: CLOCK_TOLERANCE_SECONDS,
     }));
   } catch (error) {
     throw refused(reasonOf(error));
@@ -81,7 +84,9 @@ async function verified(
   const now = Date.now() / 1000;
   // iat is optional (RFC 7519); when present it bounds the lifetime too, and may not be ahead (as jose
   // checks it under maxTokenAge).
-  if (iat !== undefined && iat > now) throw refused('The bearer token was issued in the future.');
+  if (iat !== undefined && iat > now + CLOCK_TOLERANCE_SECONDS) {
+    throw refused('The bearer token was issued in the future.');
+  }
   if (exp - now > maxTtlSeconds || (iat !== undefined && exp - iat > maxTtlSeconds)) {
     throw refused(`The bearer token lives longer than the ${maxTtlSeconds} seconds this service accepts.`);
   }
