@@ -111,7 +111,14 @@ describe('checkout: every status it returns is true', () => {
   test('400 VALIDATION_FAILED: text that cannot be stored, in any field, path or header, changes nothing', async () => {
     const { cartId, token } = await stack.cart('usr_unstorable');
     const before = await stack.stock('sku_mug');
-    for (const bad of ['sku_mug\u0000', 'sku\u001b[2J', '\ud800', 'x\u0085', 'a\u2028[steadfast] stopped', '\u202e']) {
+    for (const bad of [
+      'sku_mug\u0000',
+      'sku\u001b[2J',
+      '\ud800',
+      'x\u0085',
+      'a\u2028[steadfast] stopped',
+      '\u202e',
+    ]) {
       for (const request of [
         { path: `/api/carts/${cartId}/items`, body: { sku: bad, quantity: 1 } },
         { path: '/api/checkout/complete', body: { cartId, paymentToken: bad } },

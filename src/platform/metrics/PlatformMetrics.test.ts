@@ -101,5 +101,9 @@ test('scrapes asked for while one is made share it; one asked for after it ended
   metrics.recordRequest('GET', '/x', 200, 0.01);
   const after = await metrics.scrape();
   assert.equal(made, 2);
-  assert.match(after, /http_requests_total\{[^}]*route="\/x"[^}]*\} 1/, 'nothing served is older than the request');
+  assert.match(
+    after,
+    /http_requests_total\{[^}]*route="\/x"[^}]*\} 1/,
+    'nothing served is older than the request',
+  );
 });
