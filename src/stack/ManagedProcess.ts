@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { basename, dirname } from 'node:path';
+import { createInterface } from 'node:readline';
 import { createStream, type RotatingFileStream } from 'rotating-file-stream';
 import { describeProcess, type ProcessEntry, stillRunning } from './processTree.ts';
 import { stopProcessTree } from './stopProcessTree.ts';
@@ -90,7 +91,7 @@ export class ManagedProcess {
     this.#child = child;
     for (const stream of [child.stdout, child.stderr]) {
       if (!stream) continue;
-      eachLine(stream, (line) => {
+      createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY }).on('line', (line) => {
         this.#log.write(`${line}\n`);
         const shown = this.#options.echo(line);
         if (shown !== undefined) process.stdout.write(`${shown}\n`);
@@ -223,23 +224,4 @@ function rotationSize(size: string): string {
   const match = /^(\d+)([kmg]?)$/i.exec(size.trim());
   if (!match) throw new Error(`not a log size: ${size}`);
   return `${match[1]}${match[2] ? match[2].toUpperCase() : 'B'}`;
-}
-
-/**
- * Calls `onLine` with each line of a child's output, split at `\n` only. (readline also ends a line at
- * U+2028 and U+2029, which JSON leaves unescaped in a string: one log line of a user's text would become
- * two, the second of the user's choosing.)
- */
-export function eachLine(stream: NodeJS.ReadableStream, onLine: (line: string) => void): void {
-  let partial = '';
-  stream.setEncoding('utf8');
-  stream.on('data', (chunk: string) => {
-    const lines = (partial + chunk).split('\n');
-    partial = lines.pop() ?? '';
-    for (const line of lines) onLine(line.endsWith('\r') ? line.slice(0, -1) : line);
-  });
-  stream.on('end', () => {
-    if (partial) onLine(partial);
-    partial = '';
-  });
 }
