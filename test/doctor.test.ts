@@ -70,6 +70,8 @@ describe('steadfast doctor on a running stack with HAProxy', () => {
       assert.match(report.findings[0]?.fix ?? '', /set server checkout\/checkout-2 state ready/);
     } finally {
       await admin().setState('checkout-2', 'ready');
+      // Out of maintenance it is back once its checks pass again: the next test expects it UP.
+      await admin().waitFor('checkout-2', (s) => s.status === 'UP', 20_000, 'UP');
     }
   });
 

@@ -2,16 +2,20 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'undici';
+import { HaproxyAdmin, type ServerState } from '../src/stack/HaproxyAdmin.ts';
 import { childrenOf } from './support/processes.ts';
 import { eventually, startTestStack, type TestStack } from './support/stack.ts';
 
 // An outside probe's flood of unauthenticated /health: before the readiness check was cached, every
 // probe was a SELECT 1 on a one-connection pool, and the load balancer's own checks timed out behind
-// them on a healthy database. Now the flood costs the database nothing, the balancer's checks all pass,
-// and they still fail fast when the database really stops.
+// them on a healthy database. Now the flood costs the database nothing, and they still fail fast when
+// the database really stops. The flood goes straight at an instance's API port, a thousand new
+// connections: libuv accepts one per turn of the event loop, so a check on that port would wait behind
+// all of them. HAProxy checks the instance's management listener instead, and this test polls there too.
 const TIMEOUT_MS = 400; // HEALTH_CHECK_TIMEOUT_MS's default
 const INTERVAL_MS = 1000; // HEALTH_CHECK_INTERVAL_MS's default
 const FLOOD_CONNECTIONS = 1000;
@@ -48,17 +52,39 @@ interface Poll {
 
 describe('a flood of /health on a real stack', () => {
   let stack: TestStack;
+  /** The instance flooded: its API (the flood's target) and its management listener (the checks'). */
+  let api: string;
+  let management: string;
+  let balancer: HaproxyAdmin;
+  const flooded = 'checkout-1';
 
   before(async () => {
-    stack = await startTestStack();
+    // The shipped check cadence (every second, out after two failures), in front of two instances.
+    stack = await startTestStack({ HAPROXY_STATS_PORT: '0' }, ['--instances', '2']);
+    const instance = stack.info.instances.find((i) => i.name === flooded);
+    assert.ok(instance?.managementUrl, 'behind HAProxy an instance has a management listener');
+    api = instance.url;
+    management = instance.managementUrl;
+    balancer = new HaproxyAdmin(join(stack.dataDir, 'haproxy', 'admin.sock'), 'checkout');
+    await eventually(
+      async () => Object.values(await balancer.servers()).every((s) => s.status === 'UP'),
+      15_000,
+      'both instances UP',
+    );
   });
   after(() => stack?.stop());
+
+  const balancerView = async (): Promise<ServerState> => {
+    const state = (await balancer.servers())[flooded];
+    assert.ok(state, `HAProxy knows ${flooded}`);
+    return state;
+  };
 
   /**
    * autocannon in a process of its own (so its load does not slow this process's polls), against
    * 127.0.0.1: FLOOD_CONNECTIONS at once, at most FLOOD_MAX_REQUESTS over at most `seconds`.
    */
-  const flood = async (path: string, seconds: number) => {
+  const flood = async (url: string, seconds: number) => {
     const child = spawn(
       process.execPath,
       [
@@ -72,7 +98,7 @@ describe('a flood of /health on a real stack', () => {
         '5',
         '-O',
         String(FLOOD_MAX_REQUESTS),
-        `${stack.info.checkoutUrl}${path}`,
+        url,
       ],
       { stdio: ['ignore', 'pipe', 'ignore'] },
     );
@@ -85,13 +111,13 @@ describe('a flood of /health on a real stack', () => {
     clearTimeout(guard);
     const result = JSON.parse(out) as FloodResult;
     console.log(
-      `flood of ${FLOOD_CONNECTIONS} connections on ${path}: ${result['2xx']} answered 2xx, ${result.non2xx} not, ` +
+      `flood of ${FLOOD_CONNECTIONS} connections on ${url}: ${result['2xx']} answered 2xx, ${result.non2xx} not, ` +
         `${result.errors} errors; latency p99 ${result.latency.p99} ms, max ${result.latency.max} ms`,
     );
     return result;
   };
 
-  /** HAProxy-style checks: a new connection every 200 ms, from `afterMs` on until `done` settles. */
+  /** HAProxy-style checks of the management listener: a new connection every 200 ms, from `afterMs` on until `done` settles. */
   const pollReadiness = async (
     done: Promise<unknown>,
     path = '/health/ready',
@@ -106,7 +132,7 @@ describe('a flood of /health on a real stack', () => {
     const started = performance.now();
     await sleep(afterMs);
     while (!finished) {
-      const client = new Client(stack.info.checkoutUrl, { headersTimeout: 5000, bodyTimeout: 5000 });
+      const client = new Client(management, { headersTimeout: 5000, bodyTimeout: 5000 });
       const at = performance.now();
       try {
         const response = await client.request({ method: 'GET', path });
@@ -149,7 +175,7 @@ describe('a flood of /health on a real stack', () => {
     let result: FloodResult | undefined;
     let polls: Poll[] = [];
     const committed = await committedDuring(async () => {
-      const flooding = flood('/health', FLOOD_SECONDS);
+      const flooding = flood(`${api}/health`, FLOOD_SECONDS);
       // The checks begin once the flood's thousand connections are open and sending.
       [result, polls] = await Promise.all([
         flooding,
@@ -176,7 +202,12 @@ describe('a flood of /health on a real stack', () => {
   test('healthy database: every check passes within the time box, and the flood costs no round trips', async () => {
     // What the stack commits on its own over as long (recovery, the stock committer, the probe itself).
     const quiet = await committedDuring(() => sleep(FLOOD_SECONDS * 1000));
+    const before = await balancerView();
     const { result, polls, committed } = await floodWithChecks();
+    const after = await balancerView();
+    assert.equal(after.status, 'UP', "HAProxy's view of the flooded instance");
+    assert.equal(after.failedChecks, before.failedChecks, "not one of HAProxy's own checks failed");
+    assert.equal(after.timesDown, before.timesDown, 'HAProxy never took it out');
     assert.ok(result['2xx'] >= 5000, `the flood was served: ${JSON.stringify(result)}`);
     assert.equal(result.non2xx, 0, 'no probe of the flood was answered 503 either');
     assert.deepEqual(
@@ -194,8 +225,9 @@ describe('a flood of /health on a real stack', () => {
   test('a flood of /metrics costs at most a database read a second, and past a few at once a fast 503', async () => {
     const quiet = await committedDuring(() => sleep(FLOOD_SECONDS * 1000));
     let result: FloodResult | undefined;
+    // Where Prometheus scrapes: the management listener (the API's port has no /metrics behind HAProxy).
     const committed = await committedDuring(async () => {
-      result = await flood('/metrics', FLOOD_SECONDS);
+      result = await flood(`${management}/metrics`, FLOOD_SECONDS);
     });
     assert.ok(result && result['2xx'] >= 100, `scrapes were served: ${JSON.stringify(result)}`);
     assert.ok(result.non2xx > 0, 'past the scrapes allowed at once, refused');
@@ -208,7 +240,7 @@ describe('a flood of /health on a real stack', () => {
 
   test('database stopped (SIGSTOP) under the flood: checks fail within the time box, live stays up, both recover', async () => {
     const postmaster = stack.info.pids.postgres as number;
-    const flooding = flood('/health', FLOOD_SECONDS);
+    const flooding = flood(`${api}/health`, FLOOD_SECONDS);
     const live: Poll[] = [];
     let polls: Poll[] = [];
     let result: FloodResult | undefined;
@@ -250,9 +282,10 @@ describe('a flood of /health on a real stack', () => {
       '/health/live never touches the database: 200 within the time box while it is stopped',
     );
     await eventually(
-      async () => (await stack.api('GET', '/health/ready', { token: null })).status === 200,
+      async () => (await fetch(`${management}/health/ready`)).status === 200,
       15_000,
       'readiness back to 200',
     );
+    await eventually(async () => (await balancerView()).status === 'UP', 15_000, 'HAProxy takes it back');
   });
 });

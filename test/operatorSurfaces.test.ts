@@ -69,7 +69,9 @@ describe('operator surfaces, tokens and request ids, as an outside tester probes
 
   test('a token in an unmatched path reaches no log line, metric or dashboard', async () => {
     const token = await stack.token('usr_probe');
-    const instance = stack.info.instances[0]?.url ?? '';
+    const [first] = stack.info.instances;
+    const instance = first?.url ?? '';
+    const management = first?.managementUrl ?? '';
     for (const path of [`/api/${token}`, `/api/carts/x/y/${token}`, `/${token}`]) {
       assert.equal((await fetch(`${instance}${path}`)).status, 404);
     }
@@ -79,8 +81,12 @@ describe('operator surfaces, tokens and request ids, as an outside tester probes
       'three unmatched request lines',
     );
     assert.ok(!(await logText('checkout-1')).includes(token), 'no log line holds the token');
-    assert.ok(!(await (await fetch(`${instance}/metrics`)).text()).includes(token));
-    assert.ok(!(await (await fetch(`${instance}/dashboard/data`)).text()).includes(token));
+    const metrics = await fetch(`${management}/metrics`);
+    assert.equal(metrics.status, 200);
+    assert.ok(!(await metrics.text()).includes(token));
+    const data = await fetch(`${management}/dashboard/data`);
+    assert.equal(data.status, 200);
+    assert.ok(!(await data.text()).includes(token));
   });
 
   /** A token signed with the stack's own secret, holding exactly these claims. */
@@ -160,9 +166,13 @@ describe('operator surfaces, tokens and request ids, as an outside tester probes
       const docs = await fetch(`${management}/docs/json`);
       assert.equal(docs.status, 200);
       assert.ok(((await docs.json()) as { paths: Record<string, unknown> }).paths['/api/checkout/complete']);
-      for (const path of ['/api/carts', '/openapi.json', '/health/ready']) {
+      for (const path of ['/api/carts', '/openapi.json']) {
         assert.equal((await fetch(`${management}${path}`)).status, 404, `${path} not on the management port`);
       }
+      // The balancer checks here, from the same cached check as the API port's.
+      const ready = await fetch(`${management}/health/ready`);
+      assert.equal(ready.status, 200, 'health on the management port too');
+      assert.equal(((await ready.json()) as { db: string }).db, 'connected');
       assert.match(instance.output(), new RegExp(`"managementUrl":"http://127.0.0.1:${managementPort}"`));
     } finally {
       instance.child.kill('SIGTERM');
@@ -191,12 +201,10 @@ describe('operator surfaces, tokens and request ids, as an outside tester probes
   });
 
   test('steadfast start keeps a MANAGEMENT_PORT of its environment from its services: each serves its own', async () => {
-    const info = stack.info as unknown as {
-      instances: { url: string }[];
-      inventoryUrl: string;
-      paymentUrl: string;
-    };
-    for (const url of [...info.instances.map((i) => i.url), info.inventoryUrl, info.paymentUrl]) {
+    const info = stack.info;
+    const own = info.instances.map((i) => i.managementUrl ?? '');
+    assert.ok(!own.includes(`http://127.0.0.1:${supervisorManagementPort}`));
+    for (const url of [...own, info.inventoryUrl, info.paymentUrl]) {
       assert.equal((await fetch(`${url}/metrics`)).status, 200, url);
     }
     await assert.rejects(fetch(`http://127.0.0.1:${supervisorManagementPort}/metrics`), 'nobody bound it');

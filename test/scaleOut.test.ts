@@ -66,7 +66,10 @@ describe('steadfast start --instances 3: HAProxy in front', () => {
     // Each instance served its share (HAProxy balances requests, not carts: which one serves a given
     // route depends on the order of arrival).
     for (const instance of instances) {
-      const metrics = await (await fetch(`${instance.url}/metrics`)).text();
+      // Its operator surfaces on its management listener, as in production: the API's port has none.
+      assert.ok(instance.managementUrl, `${instance.name} has a management listener`);
+      assert.equal((await fetch(`${instance.url}/metrics`)).status, 404);
+      const metrics = await (await fetch(`${instance.managementUrl}/metrics`)).text();
       assert.match(
         metrics,
         /^http_requests_total\{method="POST",route="\/api\/[^"]+",status_code="20\d"/m,

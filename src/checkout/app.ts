@@ -104,7 +104,7 @@ export async function buildCheckoutApp(
       peers: peerUrls(config.DASHBOARD_PEER_URLS),
     },
   });
-  registerHealthRoutes(app, {
+  registerHealthRoutes([app, management], {
     databaseUrl: config.DATABASE_URL,
     dependencies: [paymentHttp, inventoryHttp],
     settings: config,

@@ -146,7 +146,10 @@ test('health check: a drain shorter than HAProxy takes to notice it, a shutdown 
   assert.deepEqual(codes(slowReadiness), ['health_timeout_over_check_timeout']);
 
   const unchecked = checkHealthCheck(
-    deployment({ haproxy: (t) => t.replace('default-server check', 'default-server') }),
+    // `port` alone names where checks would go; only `check` turns them on.
+    deployment({
+      haproxy: (t) => t.replace('default-server check', 'default-server').replaceAll(' check port', ' port'),
+    }),
   );
   assert.deepEqual(codes(unchecked), ['health_check_off', 'health_check_off', 'health_check_off']);
 });

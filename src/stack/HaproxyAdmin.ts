@@ -6,6 +6,10 @@ export interface ServerState {
   status: string;
   /** Requests it is serving now. */
   sessions: number;
+  /** Checks that failed while it was up, since HAProxy started. */
+  failedChecks: number;
+  /** Times its checks took it from UP to DOWN. */
+  timesDown: number;
 }
 
 /** HAProxy's runtime API (its admin socket), for the servers of one backend. */
@@ -47,7 +51,13 @@ export class HaproxyAdmin {
     for (const cells of rows.map((row) => row.split(','))) {
       const name = cells[at('svname')] ?? '';
       if (cells[at('pxname')] !== this.#backend || name === 'BACKEND' || name === 'FRONTEND') continue;
-      servers[name] = { status: cells[at('status')] ?? '', sessions: Number(cells[at('scur')] ?? 0) };
+      const count = (column: string) => Number(cells[at(column)] || 0);
+      servers[name] = {
+        status: cells[at('status')] ?? '',
+        sessions: count('scur'),
+        failedChecks: count('chkfail'),
+        timesDown: count('chkdown'),
+      };
     }
     return servers;
   }

@@ -32,6 +32,8 @@ export interface ManagedProcessOptions {
 export interface ReadyMessage {
   type: 'listening';
   url: string;
+  /** Where its operator's surfaces and health checks listen, when apart from the API. */
+  managementUrl?: string;
   pid?: number;
 }
 
@@ -188,10 +190,19 @@ export class ManagedProcess {
     return survivors;
   }
 
-  /** The last start's environment, on the port it bound: the other services and stack.json point at it. */
+  /**
+   * The last start's environment, on the ports it bound: the other services, the balancer's checks and
+   * stack.json point at them.
+   */
   #sameAddress(): NodeJS.ProcessEnv {
-    const port = this.#ready ? new URL(this.#ready.url).port : undefined;
-    return port ? { ...this.#startEnv, PORT: port } : this.#startEnv;
+    const portOf = (url: string | undefined) => (url ? new URL(url).port : undefined);
+    const port = portOf(this.#ready?.url);
+    const managementPort = portOf(this.#ready?.managementUrl);
+    return {
+      ...this.#startEnv,
+      ...(port ? { PORT: port } : {}),
+      ...(managementPort ? { MANAGEMENT_PORT: managementPort } : {}),
+    };
   }
 
   #exited(code: number | null, signal: NodeJS.Signals | null) {

@@ -29,12 +29,13 @@ test('HAProxy accepts the shipped configuration [haproxy]', () => {
 test('the configuration for N instances has one server line each, and HAProxy accepts it [haproxy]', async () => {
   const shipped = await readFile(HAPROXY_CONFIG, 'utf8');
   const config = haproxyConfigFor(shipped, [
-    { name: 'checkout-1', url: 'http://127.0.0.1:41001' },
+    { name: 'checkout-1', url: 'http://127.0.0.1:41001', managementUrl: 'http://127.0.0.1:42001' },
     { name: 'checkout-2', url: 'http://127.0.0.1:41002' },
   ]);
   const servers = config.split('\n').filter((line) => line.trim().startsWith('server '));
+  // Checked on its management listener when it has one, where a flood of the API cannot delay the check.
   assert.deepEqual(servers, [
-    '    server checkout-1 127.0.0.1:41001',
+    '    server checkout-1 127.0.0.1:41001 check port 42001',
     '    server checkout-2 127.0.0.1:41002',
   ]);
   assert.equal(

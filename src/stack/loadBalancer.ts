@@ -11,17 +11,24 @@ export const HAPROXY_ERRORS = fileURLToPath(new URL('../../ops/haproxy/errors', 
 
 const SERVERS_MARKER = '# servers (one line per instance)';
 
+/** An instance behind HAProxy: its API, and the listener its health is checked on when apart. */
+export interface BalancedInstance {
+  name: string;
+  url: string;
+  managementUrl?: string | undefined;
+}
+
 /** The shipped HAProxy configuration with its `server` lines replaced by one per instance. */
-export function haproxyConfigFor(
-  template: string,
-  instances: readonly { name: string; url: string }[],
-): string {
+export function haproxyConfigFor(template: string, instances: readonly BalancedInstance[]): string {
   const lines = template.split('\n');
   const at = lines.findIndex((line) => line.trim() === SERVERS_MARKER);
   if (at < 0) throw new Error(`the HAProxy configuration has no '${SERVERS_MARKER}' line`);
   let end = at + 1;
   while (lines[end]?.trim().startsWith('server ')) end++;
-  const servers = instances.map((i) => `    server ${i.name} ${new URL(i.url).host}`);
+  const servers = instances.map(
+    (i) =>
+      `    server ${i.name} ${new URL(i.url).host}${i.managementUrl ? ` check port ${new URL(i.managementUrl).port}` : ''}`,
+  );
   return [...lines.slice(0, at + 1), ...servers, ...lines.slice(end)].join('\n');
 }
 
@@ -33,7 +40,7 @@ export async function startLoadBalancer(options: {
   dir: string;
   port: number;
   statsPort: number;
-  instances: readonly { name: string; url: string }[];
+  instances: readonly BalancedInstance[];
   supervise: Supervise;
 }): Promise<{ process: ManagedProcess; url: string; statsUrl: string; admin: HaproxyAdmin }> {
   const haproxy = findBinary(['haproxy']);

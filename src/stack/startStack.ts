@@ -47,8 +47,11 @@ export interface StackInfo {
   demoUserId: string;
   demoToken: string;
   demoCartId: string;
-  /** Every checkout instance; `checkoutUrl` is HAProxy in front of them when there are several. */
-  instances: { name: string; url: string; pid?: number }[];
+  /**
+   * Every checkout instance; `checkoutUrl` is HAProxy in front of them when there are several. Then each
+   * also has a management listener (`managementUrl`): its metrics, dashboard and the balancer's checks.
+   */
+  instances: StackInstance[];
   /** With several instances. */
   haproxyStatsUrl?: string;
   /** The last rolling restart (`steadfast restart --rolling`), while it runs and once it ended. */
@@ -158,7 +161,7 @@ export async function startStack(options: StackOptions): Promise<void> {
   let info: StackInfo | undefined;
   const writeInfo = async () => {
     if (!info) return;
-    info.instances = checkouts.map((c) => ({ name: c.name, url: c.ready?.url ?? '', pid: c.pid }));
+    info.instances = checkouts.map((c) => instanceOf(c));
     info.pids = {
       checkout: checkouts[0]?.pid,
       haproxy: haproxy?.pid,
@@ -311,10 +314,14 @@ export async function startStack(options: StackOptions): Promise<void> {
       : ['checkout'];
     for (const name of names)
       checkouts.push(managed('checkout', name, '../checkout/main.ts', serveEnv, () => void writeInfo()));
-    const ready = await Promise.all(
-      checkouts.map((c) => c.start({ PORT: several ? '0' : String(options.checkoutPort) })),
+    // Behind HAProxy, as in production, each instance's operator surfaces and health checks listen apart
+    // from its API: a flood of new connections on the API cannot delay the balancer's checks.
+    await Promise.all(
+      checkouts.map((c) =>
+        c.start(several ? { PORT: '0', MANAGEMENT_PORT: '0' } : { PORT: String(options.checkoutPort) }),
+      ),
     );
-    const instances = checkouts.map((c, i) => ({ name: c.name, url: ready[i]?.url ?? '' }));
+    const instances = checkouts.map((c) => instanceOf(c));
     let checkoutUrl = instances[0]?.url ?? '';
     let haproxyStatsUrl: string | undefined;
     if (several) {
@@ -336,7 +343,7 @@ export async function startStack(options: StackOptions): Promise<void> {
       ? await startMonitoring({
           dir: join(dataDir, 'monitoring'),
           targets: [
-            ...instances.map((i) => ({ service: 'checkout', url: i.url })),
+            ...instances.map((i) => ({ service: 'checkout', url: i.managementUrl ?? i.url })),
             { service: 'inventory', url: inventoryReady.url },
             { service: 'payment-sandbox', url: paymentReady.url },
           ],
@@ -391,13 +398,17 @@ function printSummary(info: StackInfo, dataDir: string, elapsedMs: number) {
     `  -H "Idempotency-Key: $(uuidgen 2>/dev/null || date +%s%N)"`,
     `  -d '{"cartId":"${info.demoCartId}","paymentToken":"tok_visa"}'`,
   ].join(' \\\n');
+  // Behind HAProxy each instance serves its own, on its management listener.
+  const operatorUrls = info.instances.every((i) => i.managementUrl)
+    ? info.instances.map((i) => i.managementUrl as string)
+    : [info.checkoutUrl];
   process.stdout.write(
     [
       '',
       `Steadfast is up (${(elapsedMs / 1000).toFixed(1)} s).`,
       `  checkout         ${info.checkoutUrl}   (health: ${info.checkoutUrl}/health, API: ${info.checkoutUrl}/openapi.json)`,
-      `  API reference    ${info.checkoutUrl}/docs`,
-      `  dashboard        ${info.checkoutUrl}/dashboard`,
+      `  API reference    ${operatorUrls.map((url) => `${url}/docs`).join(', ')}`,
+      `  dashboard        ${operatorUrls.map((url) => `${url}/dashboard`).join(', ')}`,
       ...(info.haproxyStatsUrl
         ? [
             `  instances        ${info.instances.map((i) => i.url).join(', ')} behind HAProxy (stats: ${info.haproxyStatsUrl})`,
@@ -426,6 +437,19 @@ function printSummary(info: StackInfo, dataDir: string, elapsedMs: number) {
 }
 
 let writes = 0;
+
+/** One checkout instance as stack.json lists it. */
+export interface StackInstance {
+  name: string;
+  url: string;
+  managementUrl?: string;
+  pid?: number;
+}
+
+function instanceOf(process: ManagedProcess): StackInstance {
+  const { url = '', managementUrl } = process.ready ?? {};
+  return { name: process.name, url, ...(managementUrl ? { managementUrl } : {}), pid: process.pid };
+}
 
 /** Readers (scripts, tests, operators) polling the file never see it half written. */
 async function writeAtomically(

@@ -174,9 +174,10 @@ export async function localStackSources(dataDir: string): Promise<Sources> {
   const info = JSON.parse(await readFile(join(dataDir, 'stack.json'), 'utf8')) as {
     inventoryUrl: string;
     paymentUrl: string;
-    instances: { url: string }[];
+    instances: { url: string; managementUrl?: string }[];
   };
-  const checkouts = info.instances.map((instance) => instance.url);
+  // Behind HAProxy each instance's metrics and the health its balancer checks are on its management listener.
+  const checkouts = info.instances.map((instance) => instance.managementUrl ?? instance.url);
   // The configuration `steadfast start` wrote for HAProxy, when it runs one.
   const haproxyConfig = join(dataDir, 'haproxy', 'haproxy.cfg');
   const balanced = await stat(haproxyConfig).then(

@@ -540,7 +540,7 @@ async function record(scenario: Scenario): Promise<void> {
     const metrics: Record<string, string> = {};
     // Behind HAProxy, each instance's own: the balancer's port is not one instance.
     const checkouts: [string, string][] = scenario.instances
-      ? stack.info.instances.map((i) => [i.name, i.url])
+      ? stack.info.instances.map((i) => [i.name, i.managementUrl ?? i.url])
       : [['checkout', run.target]];
     const scraped: [string, string][] = [
       ...checkouts,

@@ -34,8 +34,19 @@ interface DatabaseStatus {
  * whether a load balancer should send traffic here: 200 only when every check passes, 503 otherwise.
  * Their database check is cached (CachedCheck), so any number of probes costs the database at most
  * one round trip per interval.
+ *
+ * They are served on every listener given (the API's, and the management listener when there is one),
+ * from the one cache. A balancer checks the management listener: libuv accepts one connection per turn
+ * of the event loop, so on the API's listener a check waits behind every new connection of a flood,
+ * one turn each, while on a listener of its own it waits for one turn at most.
  */
-export function registerHealthRoutes(app: HttpServer, options: HealthOptions): void {
+export function registerHealthRoutes(
+  listeners: HttpServer | readonly (HttpServer | undefined)[],
+  options: HealthOptions,
+): void {
+  const servers = (Array.isArray(listeners) ? listeners : [listeners]).filter(
+    (server): server is HttpServer => server !== undefined,
+  );
   const timeoutMs = options.settings.HEALTH_CHECK_TIMEOUT_MS;
   const probePool = options.databaseUrl
     ? new pg.Pool({
@@ -51,23 +62,25 @@ export function registerHealthRoutes(app: HttpServer, options: HealthOptions): v
       })
     : undefined;
   probePool?.on('error', () => {});
-  app.addHook('onClose', async () => {
-    await probePool?.end();
-  });
   const database = probePool ? databaseCheck(probePool, options.settings) : undefined;
-
-  app.get('/health/live', { schema: { hide: true } }, async () => ({
-    status: 'alive',
-    uptimeSeconds: Math.round(process.uptime()),
-  }));
-
   const ready = async (_request: unknown, reply: import('fastify').FastifyReply) => {
     const report = await readiness(database, options);
     reply.code(report.status === 'healthy' ? 200 : 503).header('cache-control', 'no-store');
     return report;
   };
-  app.get('/health/ready', { schema: { hide: true } }, ready);
-  app.get('/health', { schema: { hide: true } }, ready);
+  // The probe's connection lasts as long as the last listener that answers with it.
+  let open = servers.length;
+  for (const app of servers) {
+    app.addHook('onClose', async () => {
+      if (--open === 0) await probePool?.end();
+    });
+    app.get('/health/live', { schema: { hide: true } }, async () => ({
+      status: 'alive',
+      uptimeSeconds: Math.round(process.uptime()),
+    }));
+    app.get('/health/ready', { schema: { hide: true } }, ready);
+    app.get('/health', { schema: { hide: true } }, ready);
+  }
 }
 
 /**

@@ -31,7 +31,7 @@ export const inventoryService: ServiceSpec<typeof InventorySettings> = {
       requestTimeoutMs: config.REQUEST_TIMEOUT_MS,
       isDraining: () => state.draining,
     });
-    registerHealthRoutes(app, {
+    registerHealthRoutes([app, management], {
       databaseUrl: config.DATABASE_URL,
       dependencies: [],
       settings: config,

@@ -31,7 +31,7 @@ export const paymentSandbox: ServiceSpec<typeof PaymentSettings> = {
       isDraining: () => state.draining,
       renderError: renderStripeError,
     });
-    registerHealthRoutes(app, {
+    registerHealthRoutes([app, management], {
       databaseUrl: config.DATABASE_URL,
       dependencies: [],
       settings: config,
