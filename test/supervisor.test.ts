@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { chmod, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -259,6 +259,11 @@ describe('steadfast start stops everything it started', () => {
     await start();
     assert.equal((await stat(join(dataDir, 'stack.json'))).mode & 0o777, 0o600, 'stack.json holds secrets');
     assert.equal((await stat(join(dataDir, 'stack.env'))).mode & 0o777, 0o600);
+    const logs = join(dataDir, 'logs');
+    assert.equal((await stat(logs)).mode & 0o777, 0o700, 'the logs name users and errorIds');
+    for (const file of await readdir(logs)) {
+      assert.equal((await stat(join(logs, file))).mode & 0o777, 0o640, file);
+    }
     const postmaster = supervisor.info.pids.postgres as number;
     const postgres = [postmaster, ...childrenOf(postmaster)];
     assert.ok(postgres.length > 3, 'the postmaster and its backends');
@@ -269,9 +274,11 @@ describe('steadfast start stops everything it started', () => {
 
   test('a second start reuses the data directory and makes an old 0644 stack.json 0600 again; a checkout hung in a request (SIGTERM never handled) is SIGKILLed on SIGHUP and named', async () => {
     await chmod(join(dataDir, 'stack.json'), 0o644);
+    await chmod(join(dataDir, 'logs'), 0o755);
     // The stall blocks checkout's event loop: its SIGTERM handler never runs, as in a hung process.
     await start({ STEADFAST_FAILPOINT: 'orders.read:stall=600000', SHUTDOWN_TIMEOUT_MS: '2000' });
     assert.equal((await stat(join(dataDir, 'stack.json'))).mode & 0o777, 0o600);
+    assert.equal((await stat(join(dataDir, 'logs'))).mode & 0o777, 0o700);
     const checkout = supervisor.info.pids.checkout as number;
     const { hung } = await stallCheckout(dataDir, supervisor.info);
     // Its stop timeout is its own shutdown timeout (2 s) and 5 s, then SIGKILL.

@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { basename, dirname } from 'node:path';
 import { createInterface } from 'node:readline';
 import { createStream, type RotatingFileStream } from 'rotating-file-stream';
+import { LOG_FILE_MODE } from '../platform/logging/createLogger.ts';
 import { describeProcess, type ProcessEntry, stillRunning } from './processTree.ts';
 import { stopProcessTree } from './stopProcessTree.ts';
 
@@ -70,6 +71,7 @@ export class ManagedProcess {
       size: rotationSize(options.logMaxSize),
       rotate: options.logRetention,
       compress: 'gzip',
+      mode: LOG_FILE_MODE,
     });
   }
 

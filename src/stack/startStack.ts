@@ -102,7 +102,10 @@ const ORPHAN_CHECK_MS = 500;
 export async function startStack(options: StackOptions): Promise<void> {
   const dataDir = resolve(options.dataDir);
   const logsDir = join(dataDir, 'logs');
-  await mkdir(logsDir, { recursive: true });
+  // Its lines name users, carts and errorIds: the operator's alone, as stack.json is (a directory an older
+  // start made open is closed too).
+  await mkdir(logsDir, { recursive: true, mode: 0o700 });
+  await chmod(logsDir, 0o700);
   const secrets = await loadOrCreateSecrets(dataDir);
   const say = (message: string) => process.stderr.write(`[steadfast] ${message}\n`);
   const started = Date.now();

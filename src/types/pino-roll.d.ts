@@ -9,6 +9,8 @@ declare module 'pino-roll' {
     symlink?: boolean;
     mkdir?: boolean;
     limit?: { count?: number; removeOtherLogFiles?: boolean };
+    /** The file's permissions: pino-roll hands its other options on to SonicBoom, which opens the file. */
+    mode?: number;
   }
   export default function build(options: Options): Promise<SonicBoom>;
 }

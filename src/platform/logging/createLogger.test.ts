@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, rm, symlink } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -34,6 +34,27 @@ test('a log file on a full disk does not take the service down: its lines go on 
     assert.equal(failures.length, 1, 'said once, not once a line');
     assert.equal(failures[0]?.errorClass, 'ENOSPC');
     assert.equal(failures[0]?.level, 'error');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test("a log file is the owner's to write and its group's to read, no one else's", async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'steadfast-log-'));
+  try {
+    const script = `
+      const { createLogger } = await import(${JSON.stringify(new URL('./createLogger.ts', import.meta.url).href)});
+      const log = await createLogger({ service: 's', version: '1', commit: 'c', level: 'info',
+        file: { path: ${JSON.stringify(join(dir, 'app.log'))}, maxSize: '1m', retention: 2 } });
+      log.info('a line');`;
+    const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    assert.equal(run.status, 0, run.stderr);
+    const files = await readdir(dir);
+    assert.ok(files.length > 0, 'the file was written');
+    for (const file of files) assert.equal((await stat(join(dir, file))).mode & 0o777, 0o640, file);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -29,6 +29,12 @@ export const REDACTED_PATHS = [
   'DATABASE_URL',
 ];
 
+/**
+ * A log file's permissions. Its lines name users, carts and errorIds: the owner writes, a log shipper in
+ * its group reads (as Debian's own logs are kept), no one else.
+ */
+export const LOG_FILE_MODE = 0o640;
+
 /** How often a log file that cannot be written is said so on standard output. */
 const FILE_FAILURE_NOTICE_MS = 60_000;
 
@@ -41,6 +47,7 @@ export async function createLogger(options: LoggerOptions): Promise<Logger> {
       size: options.file.maxSize,
       limit: { count: options.file.retention },
       mkdir: true,
+      mode: LOG_FILE_MODE,
     });
     // A full disk (ENOSPC) or a lost file must not take the service down with it (the seed article's
     // mistake 5): the lines go on reaching standard output, which says so once a minute.
