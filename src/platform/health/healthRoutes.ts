@@ -41,12 +41,10 @@ interface DatabaseStatus {
  * one turn each, while on a listener of its own it waits for one turn at most.
  */
 export function registerHealthRoutes(
-  listeners: HttpServer | readonly (HttpServer | undefined)[],
+  listeners: readonly (HttpServer | undefined)[],
   options: HealthOptions,
 ): void {
-  const servers = (Array.isArray(listeners) ? listeners : [listeners]).filter(
-    (server): server is HttpServer => server !== undefined,
-  );
+  const servers = listeners.filter((server): server is HttpServer => server !== undefined);
   const timeoutMs = options.settings.HEALTH_CHECK_TIMEOUT_MS;
   const probePool = options.databaseUrl
     ? new pg.Pool({
