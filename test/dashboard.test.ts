@@ -78,6 +78,11 @@ describe('GET /dashboard in a real browser', () => {
     );
     assert.ok((points ?? 0) >= 2, `the traffic chart has points: ${points}`);
     assert.match((await page.locator('#breakers').textContent()) ?? '', /paymentGateway CLOSED/);
+    // The checkout's own tile, handed to the platform's page with its label and gauge.
+    assert.equal(
+      await page.locator('.tile', { has: page.locator('#unsettled.good') }).textContent(),
+      'unsettled attempts 0',
+    );
     // The headline is triage's verdict on the live stack: healthy, from its own and its peers' evidence.
     await page.locator('#verdict.healthy').waitFor({ timeout: 15_000 });
     assert.match((await page.locator('#verdictHeadline').textContent()) ?? '', /^HEALTHY/);

@@ -1,5 +1,6 @@
 import { getHeapStatistics } from 'node:v8';
 import type { Static } from 'typebox';
+import { Metrics } from '../contract/metrics.ts';
 import { registerDashboard } from '../platform/dashboard/dashboardRoutes.ts';
 import { peerUrls } from '../platform/dashboard/dashboardSettings.ts';
 import { RecentErrors } from '../platform/dashboard/RecentErrors.ts';
@@ -93,7 +94,9 @@ export async function buildCheckoutApp(
     title: 'Steadfast checkout',
     metrics,
     recentErrors,
-    gauges: ['checkout_attempts_unsettled'],
+    tiles: [
+      { id: 'unsettled', label: 'unsettled attempts', metric: Metrics.attemptsUnsettled.name, badAbove: 0 },
+    ],
     verdict: {
       // Its own /health in process: the readiness the load balancer sees, without a connection.
       health: async () => {

@@ -1,4 +1,5 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
+import { Metrics } from '../contract/metrics.ts';
 import type { RecoveryOutcome } from './flow/CheckoutService.ts';
 
 /** How long a scrape may wait for the count of unsettled attempts before it reports the last one. */
@@ -18,28 +19,22 @@ export class CheckoutMetrics {
   constructor(registry: Registry, countUnsettled: () => Promise<number>) {
     const registers = [registry];
     this.#outcomes = new Counter({
-      name: 'checkout_outcomes_total',
-      help: 'Checkout requests by outcome: completed, replayed, or the error code answered.',
-      labelNames: ['outcome'],
+      ...Metrics.checkoutOutcomes,
       registers,
     });
     this.#recoveries = new Counter({
-      name: 'checkout_recoveries_total',
-      help: 'Abandoned attempts recovery took up, by result: finished, unwound, or deferred to a later round.',
-      labelNames: ['result'],
+      ...Metrics.checkoutRecoveries,
       registers,
     });
     this.#lateChargesRefunded = new Counter({
-      name: 'checkout_late_charges_refunded_total',
-      help: 'Charges that landed after recovery had unwound their attempt, found on the second look and refunded.',
+      ...Metrics.lateChargesRefunded,
       registers,
     });
     let last = 0;
     let readAt = Number.NEGATIVE_INFINITY;
     let reading: Promise<void> | undefined;
     new Gauge({
-      name: 'checkout_attempts_unsettled',
-      help: 'Attempts neither completed with their stock sold nor failed, untouched for longer than a lease.',
+      ...Metrics.attemptsUnsettled,
       registers,
       // Read from the database at scrape time, but never waited on for long: a hung database must not
       // hang the scrape, so the last value read stands until a read comes back.

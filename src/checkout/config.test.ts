@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { secretSettings } from '../platform/config/configHash.ts';
 import { loadConfig } from '../platform/config/loadConfig.ts';
 import { CheckoutSettings, checkoutBudgetMs, checkoutCapacity } from './config.ts';
 
@@ -43,4 +44,10 @@ test('budget: each call on the checkout path at its own bound, the two writes ea
     checkoutBudgetMs(settings({ DB_STATEMENT_TIMEOUT_MS: '7000', PAYMENT_TIMEOUT_MS: '4000' })),
     1000 + 4000 + 2 * 7000,
   );
+});
+
+test('secrets: every key and secret of the checkout is named like one, so its logs censor it', () => {
+  const secrets = secretSettings(Object.keys(CheckoutSettings.properties));
+  for (const name of ['PAYMENT_API_KEY', 'JWT_SECRET']) assert.ok(secrets.includes(name), name);
+  assert.ok(!secrets.includes('PAYMENT_API_URL'));
 });

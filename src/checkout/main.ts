@@ -1,4 +1,5 @@
 import { fileURLToPath } from 'node:url';
+import { Services } from '../contract/services.ts';
 import { migrationStatus } from '../platform/database/migrations.ts';
 import { databaseCheck, pathsCheck } from '../platform/preflight/preflight.ts';
 import { bootService, type ServiceSpec } from '../platform/process/bootService.ts';
@@ -8,9 +9,11 @@ import { CheckoutSettings, checkoutBudgetMs, REQUIRED_IN_PRODUCTION } from './co
 export const CHECKOUT_MIGRATIONS = fileURLToPath(new URL('./migrations', import.meta.url));
 
 export const checkoutService: ServiceSpec<typeof CheckoutSettings> = {
-  service: 'checkout',
+  service: Services.checkout,
   schema: CheckoutSettings,
   requiredInProduction: REQUIRED_IN_PRODUCTION,
+  // The card a user pays with: in the request's body, never in a line.
+  redactPaths: ['paymentToken', '*.paymentToken'],
   preflight: (config) => [
     databaseCheck(config.DATABASE_URL, CHECKOUT_MIGRATIONS, config.DB_CONNECT_TIMEOUT_MS),
     pathsCheck({ LOG_FILE: config.LOG_FILE ? { path: config.LOG_FILE, kind: 'file-to-write' } : undefined }),

@@ -2,6 +2,7 @@ import type { Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import Type, { type Static } from 'typebox';
+import { logEvent } from '../contract/logEvents.ts';
 import { type HttpServer, isOperationalRoute } from '../platform/http/createHttpServer.ts';
 
 export const FaultSchema = Type.Object(
@@ -64,7 +65,7 @@ export class FaultSwitch {
           .send({ error: 'FAULTS_DISABLED', message: 'The fault switch is off in production.' });
       }
       this.#fault = { latencyMs: 0, rate: 1, ...request.body };
-      request.log.warn({ fault: this.#fault }, 'fault_switched');
+      logEvent(request.log, 'warn', 'fault_switched', { fault: this.#fault });
       return this.current;
     });
 

@@ -1,3 +1,5 @@
+import { isEvent } from '../contract/logEvents.ts';
+import { CHECKOUT_ENDPOINT } from '../contract/services.ts';
 import {
   looksLikeBalancerLine,
   looksLikeBalancerMessage,
@@ -214,16 +216,16 @@ export class LogEvidence {
       time: new Date(time).toISOString(),
       line: summarize(record),
     });
-    if (record.msg === 'service_started' || record.event === 'service_started') {
+    if (isEvent(record, 'service_started')) {
       if (this.starts.length < MAX_STARTS) this.starts.push(startOf(record, time, evidence()));
       this.edge.instanceStarted(record.checkoutBudgetMs ?? undefined);
     }
     if (this.#since !== undefined && time < this.#since) return;
     observeTemplate(this.templates, record, time, evidence);
-    if (record.msg === 'request_completed') this.#request(file, record, time, evidence);
+    if (isEvent(record, 'request_completed')) this.#request(file, record, time, evidence);
     else if (typeof record.errorId === 'string' && typeof record.stack === 'string')
       this.#serverError(record, time, evidence);
-    else if (record.event === 'startup_failure') {
+    else if (isEvent(record, 'startup_failure')) {
       const problems = (record.problems ?? [String(record.msg ?? '')]).map((p) => clip(p, MAX_TEXT));
       const kind = problems.some((p) => /schema|migration/i.test(p)) ? 'schema_mismatch' : 'startup_failure';
       this.#signal(
@@ -235,7 +237,7 @@ export class LogEvidence {
       );
     } else if (record.level === 'fatal' && typeof record.stack === 'string') {
       this.#serverError(record, time, evidence);
-    } else if (record.msg === 'log_file_write_failed') {
+    } else if (isEvent(record, 'log_file_write_failed')) {
       // The service lives on, its lines on standard output only: the resource its log file is on ran out.
       const resource = exhaustedResource(
         clip(`${record.errorClass ?? ''} ${record.reason ?? ''}`, MAX_MATCHED),
@@ -275,7 +277,7 @@ export class LogEvidence {
     this.requests += weight;
     const bucket = this.#bucket(time);
     bucket.requests += weight;
-    if (status === 201 && record.endpoint === 'POST /api/checkout/complete')
+    if (status === 201 && record.endpoint === CHECKOUT_ENDPOINT)
       this.firstCheckoutConfirmed = Math.min(this.firstCheckoutConfirmed ?? time, time);
     if (refused) this.#signal('overload', record.service ?? '', time, evidence(), 'shed', weight - 1);
     const endpoint = clip(record.endpoint ?? 'unknown', MAX_TEXT);

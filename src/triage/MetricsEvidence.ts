@@ -1,5 +1,6 @@
 import Type, { type Static } from 'typebox';
 import { Compile } from 'typebox/compile';
+import { Metrics, NodeMetrics } from '../contract/metrics.ts';
 import type { SignalKind } from './LogEvidence.ts';
 import type { Sample } from './prometheusText.ts';
 
@@ -57,10 +58,10 @@ export function readScrape(
   const resources: Resource[] = [];
   const findings: MetricFinding[] = [];
 
-  const active = one('db_pool_connections', { state: 'active' });
-  const poolMax = one('db_pool_max_connections');
+  const active = one(Metrics.poolConnections.name, { state: 'active' });
+  const poolMax = one(Metrics.poolMaxConnections.name);
   if (active !== undefined && poolMax !== undefined) {
-    const waiting = one('db_pool_connections', { state: 'waiting' }) ?? 0;
+    const waiting = one(Metrics.poolConnections.name, { state: 'waiting' }) ?? 0;
     resources.push({
       name: `database pool (${waiting} waiting)`,
       source: where,
@@ -70,7 +71,7 @@ export function readScrape(
       exhausted: active >= poolMax,
     });
   }
-  const rejected = one('db_pool_rejected_total') ?? 0;
+  const rejected = one(Metrics.poolRejected.name) ?? 0;
   if (rejected > 0) {
     findings.push({
       kind: 'pool_saturated',
@@ -78,11 +79,11 @@ export function readScrape(
       source: where,
       value: rejected,
       counted: true,
-      summary: `db_pool_rejected_total ${rejected}: database calls refused, every connection busy and the queue full`,
+      summary: `${Metrics.poolRejected.name} ${rejected}: database calls refused, every connection busy and the queue full`,
     });
   }
-  const memoryTotal = one('host_memory_total_bytes');
-  const memoryAvailable = one('host_memory_available_bytes');
+  const memoryTotal = one(Metrics.memoryTotal.name);
+  const memoryAvailable = one(Metrics.memoryAvailable.name);
   if (memoryTotal && memoryAvailable !== undefined) {
     resources.push({
       name: 'memory',
@@ -93,8 +94,8 @@ export function readScrape(
       exhausted: memoryAvailable / memoryTotal < 1 - SHARE_EXHAUSTED,
     });
   }
-  const fds = one('process_open_fds');
-  const maxFds = one('process_max_fds');
+  const fds = one(NodeMetrics.openFds);
+  const maxFds = one(NodeMetrics.maxFds);
   if (fds !== undefined && maxFds) {
     resources.push({
       name: 'file descriptors',
@@ -105,8 +106,8 @@ export function readScrape(
       exhausted: fds / maxFds >= SHARE_EXHAUSTED,
     });
   }
-  for (const size of all('disk_size_bytes')) {
-    const free = one('disk_free_bytes', { path: size.labels.path ?? '' });
+  for (const size of all(Metrics.diskSize.name)) {
+    const free = one(Metrics.diskFree.name, { path: size.labels.path ?? '' });
     if (free === undefined || !size.value) continue;
     resources.push({
       name: `disk ${size.labels.path}`,
@@ -117,7 +118,7 @@ export function readScrape(
       exhausted: (size.value - free) / size.value >= DISK_EXHAUSTED,
     });
   }
-  const lag = one('nodejs_eventloop_lag_p99_seconds');
+  const lag = one(NodeMetrics.eventLoopLagP99);
   if (lag !== undefined) {
     resources.push({
       name: 'event loop delay p99',
@@ -148,19 +149,19 @@ export function readScrape(
     });
   }
 
-  for (const breaker of all('circuit_breaker_state').filter((s) => s.value === 2)) {
+  for (const breaker of all(Metrics.breakerState.name).filter((s) => s.value === 2)) {
     findings.push({
       kind: 'breaker_open',
       subject: breaker.labels.dependency,
       source: where,
       value: 2,
       counted: false,
-      summary: `circuit_breaker_state{dependency="${breaker.labels.dependency}"} 2: open, calls fail fast`,
+      summary: `${Metrics.breakerState.name}{dependency="${breaker.labels.dependency}"} 2: open, calls fail fast`,
     });
   }
-  const shed = Math.round(sum('http_requests_shed_total', (s) => s.value > 0));
+  const shed = Math.round(sum(Metrics.requestsShed.name, (s) => s.value > 0));
   if (shed > 0) {
-    const reasons = all('http_requests_shed_total')
+    const reasons = all(Metrics.requestsShed.name)
       .filter((s) => s.value > 0)
       .map((s) => `${s.labels.reason} ${s.value}`)
       .join(', ');
@@ -170,25 +171,25 @@ export function readScrape(
       source: where,
       value: shed,
       counted: true,
-      summary: `http_requests_shed_total ${shed} (${reasons}): requests refused at the door`,
+      summary: `${Metrics.requestsShed.name} ${shed} (${reasons}): requests refused at the door`,
     });
   }
   // Shed because the V8 heap neared its limit: the instance measured its own memory, and ran out of it.
-  const shedForHeap = Math.round(sum('http_requests_shed_total', (s) => s.labels.reason === 'heap_used'));
+  const shedForHeap = Math.round(sum(Metrics.requestsShed.name, (s) => s.labels.reason === 'heap_used'));
   if (shedForHeap > 0) {
-    const heapUsed = one('nodejs_heap_size_used_bytes');
-    const used = heapUsed === undefined ? '' : `, nodejs_heap_size_used_bytes ${heapUsed}`;
+    const heapUsed = one(NodeMetrics.heapUsed);
+    const used = heapUsed === undefined ? '' : `, ${NodeMetrics.heapUsed} ${heapUsed}`;
     findings.push({
       kind: 'memory',
       subject: 'heap',
       source: where,
       value: shedForHeap,
       counted: true,
-      summary: `http_requests_shed_total{reason="heap_used"} ${shedForHeap}: the V8 heap is near its limit${used}`,
+      summary: `${Metrics.requestsShed.name}{reason="heap_used"} ${shedForHeap}: the V8 heap is near its limit${used}`,
     });
   }
   const failedCalls = new Map<string, number>();
-  for (const call of all('dependency_calls_total')) {
+  for (const call of all(Metrics.dependencyCalls.name)) {
     if (call.labels.outcome !== 'failure' && call.labels.outcome !== 'timeout') continue;
     const dependency = call.labels.dependency ?? 'unknown';
     failedCalls.set(dependency, (failedCalls.get(dependency) ?? 0) + call.value);
@@ -202,7 +203,7 @@ export function readScrape(
       source: where,
       value: count,
       counted: true,
-      summary: `dependency_calls_total{dependency="${dependency}",outcome=~"failure|timeout"} ${count}`,
+      summary: `${Metrics.dependencyCalls.name}{dependency="${dependency}",outcome=~"failure|timeout"} ${count}`,
     });
   }
   return { resources, findings };

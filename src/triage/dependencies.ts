@@ -1,3 +1,4 @@
+import { Dependencies, Services } from '../contract/services.ts';
 import type { ServiceStart } from './LogEvidence.ts';
 
 /**
@@ -5,8 +6,12 @@ import type { ServiceStart } from './LogEvidence.ts';
  * stands behind each (its own log lines carry that name) and the setting that points at it.
  */
 export const DEPENDENCIES: Record<string, { service: string; setting: string; field: keyof ServiceStart }> = {
-  paymentGateway: { service: 'payment-sandbox', setting: 'PAYMENT_API_URL', field: 'paymentApiUrl' },
-  inventoryService: { service: 'inventory', setting: 'INVENTORY_API_URL', field: 'inventoryApiUrl' },
+  [Dependencies.payment]: { service: Services.payment, setting: 'PAYMENT_API_URL', field: 'paymentApiUrl' },
+  [Dependencies.inventory]: {
+    service: Services.inventory,
+    setting: 'INVENTORY_API_URL',
+    field: 'inventoryApiUrl',
+  },
 };
 
 const DEPENDENCY_OF_SERVICE = new Map(

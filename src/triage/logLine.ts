@@ -1,5 +1,6 @@
 import Type, { type Static } from 'typebox';
 import { Compile } from 'typebox/compile';
+import { isEvent, type LogFieldName } from '../contract/logEvents.ts';
 import type { LineReason } from './report.ts';
 
 // A field may be absent or null (the same to triage); when present it has the type triage reads it as.
@@ -41,6 +42,10 @@ const LogFields = Type.Object({
 });
 export type LogLine = Static<typeof LogFields>;
 
+/** Triage reads only fields the contract declares: a field it does not is a type error here. */
+const readsDeclaredFields: Exclude<keyof LogLine, LogFieldName> extends never ? true : never = true;
+void readsDeclaredFields;
+
 const fields = Compile(LogFields);
 
 /** The latest time a report can print as an ISO date (year 9999); earlier than 1970 is not a log's. */
@@ -68,7 +73,7 @@ export function parseLogLine(text: string): ParsedLine {
     const field = first?.instancePath.split('/')[1] ?? '?';
     return { reason: 'bad_field', detail: `${field}: not ${expected(field)}` };
   }
-  if (record.msg === 'request_completed' && typeof record.statusCode !== 'number')
+  if (isEvent(record, 'request_completed') && typeof record.statusCode !== 'number')
     return { reason: 'bad_field', detail: 'statusCode: missing on a request line' };
   return { record, time };
 }

@@ -1,3 +1,4 @@
+import { isEvent } from '../contract/logEvents.ts';
 import type { LogLine } from './logLine.ts';
 import type { LogTemplates, TemplateSample } from './templates.ts';
 
@@ -18,7 +19,7 @@ export function observeTemplate(
   sample: () => TemplateSample,
 ): void {
   templates.saw(time);
-  if (record.msg === 'request_completed') {
+  if (isEvent(record, 'request_completed')) {
     const status = record.statusCode as number;
     if (status < 500) return;
     const error = record.error ? ` ${record.error}` : '';

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
+import { logEvent } from '../../contract/logEvents.ts';
+import { Dependencies } from '../../contract/services.ts';
 import type { Database, Queryable } from '../../platform/database/Database.ts';
 import { AppError } from '../../platform/errors/AppError.ts';
 import { DependencyUnavailableError } from '../../platform/errors/DependencyUnavailableError.ts';
@@ -125,7 +127,7 @@ export class CheckoutService {
       const chargeId = attempt.chargeId ?? (await this.#paidCharge(attempt));
       if (chargeId) {
         const { order } = await this.#finish(attempt, chargeId);
-        log.info(order, 'order_confirmed');
+        logEvent(log, 'info', 'order_confirmed', order);
         await this.#commitStock(attempt);
         return 'finished';
       }
@@ -147,10 +149,11 @@ export class CheckoutService {
     );
     for (const charge of late) {
       await this.#deps.payment.refund(charge.id);
-      log.warn(
-        { attemptId: attempt.id, chargeId: charge.id, amountCents: charge.amount },
-        'late_charge_refunded',
-      );
+      logEvent(log, 'warn', 'late_charge_refunded', {
+        attemptId: attempt.id,
+        chargeId: charge.id,
+        amountCents: charge.amount,
+      });
     }
     await this.#deps.attempts.chargeRechecked(attempt.id);
     return late.length;
@@ -252,7 +255,10 @@ export class CheckoutService {
           this.#logUnwindDeferred(e, attempt, log),
         );
       } else
-        log.warn({ attemptId: attempt.id, dependency: 'inventoryService' }, 'reservation_outcome_unknown');
+        logEvent(log, 'warn', 'reservation_outcome_unknown', {
+          attemptId: attempt.id,
+          dependency: Dependencies.inventory,
+        });
       throw error;
     }
     failpoint('checkout.after_reserve_call');
@@ -260,7 +266,10 @@ export class CheckoutService {
       // The attempt outlived its lease and recovery settled it (released its stock): it is not this
       // request's any more. The stock is not short; the client's retry with its key starts afresh.
       // (An expired one, on a resumed attempt, cannot hold stock again either: the attempt fails.)
-      log.warn({ attemptId: attempt.id, reservation: reservation.status }, 'attempt_settled_meanwhile');
+      logEvent(log, 'warn', 'attempt_settled_meanwhile', {
+        attemptId: attempt.id,
+        reservation: reservation.status,
+      });
       await this.#unwind(attempt, 'ABANDONED', { release: false, mayBeCharged: true }).catch((e) =>
         this.#logUnwindDeferred(e, attempt, log),
       );
@@ -295,7 +304,12 @@ export class CheckoutService {
         await this.#unwind(attempt, UNAVAILABLE, { release: true, mayBeCharged }).catch((e) =>
           this.#logUnwindDeferred(e, attempt, log),
         );
-      } else log.warn({ attemptId: attempt.id, dependency: 'paymentGateway' }, 'charge_outcome_unknown');
+      } else {
+        logEvent(log, 'warn', 'charge_outcome_unknown', {
+          attemptId: attempt.id,
+          dependency: Dependencies.payment,
+        });
+      }
       throw error;
     }
     failpoint('checkout.after_charge_call');
@@ -357,14 +371,11 @@ export class CheckoutService {
   }
 
   #logUnwindDeferred(error: unknown, attempt: Attempt, log: Logger): void {
-    log.warn(
-      {
-        attemptId: attempt.id,
-        errorClass: (error as Error).constructor?.name,
-        reason: (error as Error).message,
-      },
-      'unwind_deferred_to_recovery',
-    );
+    logEvent(log, 'warn', 'unwind_deferred_to_recovery', {
+      attemptId: attempt.id,
+      errorClass: (error as Error).constructor?.name,
+      reason: (error as Error).message,
+    });
   }
 }
 

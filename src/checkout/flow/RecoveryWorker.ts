@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { logEvent } from '../../contract/logEvents.ts';
 import { runInTrace, traceFrom } from '../../platform/tracing/traceContext.ts';
 import type { CheckoutMetrics } from '../checkoutMetrics.ts';
 import type { AttemptStore } from './AttemptStore.ts';
@@ -44,10 +45,10 @@ export class RecoveryWorker {
       if (this.#running) return;
       this.#running = this.runOnce()
         .catch((error: Error) =>
-          this.#options.logger.warn(
-            { errorClass: error.constructor.name, reason: error.message },
-            'recovery_round_failed',
-          ),
+          logEvent(this.#options.logger, 'warn', 'recovery_round_failed', {
+            errorClass: error.constructor.name,
+            reason: error.message,
+          }),
         )
         .finally(() => {
           this.#running = undefined;
@@ -85,28 +86,31 @@ export class RecoveryWorker {
       } catch (error) {
         // A bug must not stop the round: the others are settled, this one is tried again next time.
         const e = error as Error;
-        logger.error(
+        logEvent(
+          logger,
+          'error',
+          'attempt_recovery_failed',
           { attemptId: attempt.id, errorClass: e.constructor?.name, stack: e.stack },
           `recovery failed: ${e.message}`,
         );
       }
       counts[outcome]++;
       metrics.recovered(outcome);
-      logger[outcome === 'deferred' ? 'warn' : 'info'](
-        {
-          attemptId: attempt.id,
-          cartId: attempt.cartId,
-          userId: attempt.userId,
-          fromPhase: attempt.phase,
-          outcome,
-        },
-        'attempt_recovered',
-      );
+      logEvent(logger, outcome === 'deferred' ? 'warn' : 'info', 'attempt_recovered', {
+        attemptId: attempt.id,
+        cartId: attempt.cartId,
+        userId: attempt.userId,
+        fromPhase: attempt.phase,
+        outcome,
+      });
     }
     const { logger } = this.#options;
     for (const attempt of await attempts.claimChargeRechecks(BATCH)) {
       const refunded = await service.refundLateCharges(attempt, logger).catch((error: Error) => {
-        logger.warn({ attemptId: attempt.id, reason: error.message }, 'late_charge_recheck_deferred');
+        logEvent(logger, 'warn', 'late_charge_recheck_deferred', {
+          attemptId: attempt.id,
+          reason: error.message,
+        });
         return 0;
       });
       counts.lateChargesRefunded += refunded;

@@ -1,4 +1,6 @@
 import type { Logger } from 'pino';
+import { logEvent } from '../../contract/logEvents.ts';
+import { Dependencies } from '../../contract/services.ts';
 import { failpoint } from '../../platform/process/failpoint.ts';
 import type { InventoryClient } from '../gateways/InventoryClient.ts';
 import type { AttemptStore } from './AttemptStore.ts';
@@ -79,10 +81,11 @@ export class StockCommitter {
       await this.#attempts.markStockCommitted(committed);
       return committed;
     } catch (error) {
-      this.#log.warn(
-        { attemptIds, dependency: 'inventoryService', reason: (error as Error).message },
-        'stock_commit_deferred',
-      );
+      logEvent(this.#log, 'warn', 'stock_commit_deferred', {
+        attemptIds,
+        dependency: Dependencies.inventory,
+        reason: (error as Error).message,
+      });
       return [];
     }
   }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import rateLimit from '@fastify/rate-limit';
 import Type from 'typebox';
+import { logEvent } from '../../contract/logEvents.ts';
 import type { Database } from '../../platform/database/Database.ts';
 import { AppError } from '../../platform/errors/AppError.ts';
 import { PlatformErrors } from '../../platform/errors/codes.ts';
@@ -169,10 +170,10 @@ export async function registerCheckoutRoutes(
           await options.keys
             .storeOutcome(scope, { status: reply.statusCode, body: String(payload) })
             .catch((error: Error) =>
-              request.log.warn(
-                { errorClass: error.name, reason: error.message },
-                'idempotent_outcome_not_stored',
-              ),
+              logEvent(request.log, 'warn', 'idempotent_outcome_not_stored', {
+                errorClass: error.name,
+                reason: error.message,
+              }),
             );
         }
         return payload;

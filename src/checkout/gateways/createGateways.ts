@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Static } from 'typebox';
+import { Dependencies } from '../../contract/services.ts';
 import { HttpDependency } from '../../platform/dependency/HttpDependency.ts';
 import type { CallRecorder } from '../../platform/metrics/PlatformMetrics.ts';
 import type { CheckoutSettings } from '../config.ts';
@@ -13,7 +14,7 @@ export function createGateways(
   metrics?: CallRecorder,
 ) {
   const inventoryHttp = new HttpDependency({
-    name: 'inventoryService',
+    name: Dependencies.inventory,
     baseUrl: config.INVENTORY_API_URL,
     timeoutMs: config.INVENTORY_TIMEOUT_MS,
     breakerThreshold: config.INVENTORY_BREAKER_THRESHOLD,
@@ -24,7 +25,7 @@ export function createGateways(
     metrics,
   });
   const paymentHttp = new HttpDependency({
-    name: 'paymentGateway',
+    name: Dependencies.payment,
     baseUrl: config.PAYMENT_API_URL,
     timeoutMs: config.PAYMENT_TIMEOUT_MS,
     breakerThreshold: config.PAYMENT_BREAKER_THRESHOLD,

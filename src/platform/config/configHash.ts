@@ -14,11 +14,17 @@ const SECRET_NAME = /(SECRET|PASSWORD|PASSWD|TOKEN|API_KEY|PRIVATE_KEY|CREDENTIA
  * the hash, and the hash reveals nothing of them.
  */
 export function configHash(config: Record<string, unknown>, extraSecrets: readonly string[] = []): string {
+  const secrets = new Set(secretSettings(Object.keys(config), extraSecrets));
   const hashed = Object.keys(config)
-    .filter((key) => !SECRET_NAME.test(key) && !extraSecrets.includes(key))
+    .filter((key) => !secrets.has(key))
     .sort()
     .map((key) => [key, withoutPassword(config[key])]);
   return createHash('sha256').update(JSON.stringify(hashed)).digest('hex').slice(0, 16);
+}
+
+/** The settings among `names` that are secrets: named like one, or among `extraSecrets`. */
+export function secretSettings(names: readonly string[], extraSecrets: readonly string[] = []): string[] {
+  return names.filter((name) => SECRET_NAME.test(name) || extraSecrets.includes(name));
 }
 
 /** A URL's password is a secret inside a setting that is not one (DATABASE_URL). */

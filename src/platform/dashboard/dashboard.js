@@ -53,6 +53,16 @@ const text = (id, value, cls) => {
   el.className = cls ?? '';
 };
 
+// A tile of the service's own (its label and gauge come with the data), made on the first poll.
+function serviceTile(tile) {
+  const element = document.createElement('div');
+  element.className = 'tile';
+  const value = document.createElement('b');
+  value.id = tile.id;
+  element.append(`${tile.label} `, value);
+  document.getElementById('tiles').append(element);
+}
+
 // Triage's verdict on this instance: why it fails, since when, and what to do first.
 function showVerdict(verdict) {
   const section = document.getElementById('verdict');
@@ -107,8 +117,10 @@ async function poll() {
     breakers.length ? breakers.map(([name, state]) => `${name} ${state}`).join(', ') : 'none',
     breakers.some(([, s]) => s !== 'CLOSED') ? 'bad' : 'good',
   );
-  const unsettled = now.gauges.checkout_attempts_unsettled;
-  text('unsettled', unsettled === undefined ? 'n/a' : String(unsettled), unsettled > 0 ? 'bad' : 'good');
+  for (const tile of now.tiles) {
+    if (!document.getElementById(tile.id)) serviceTile(tile);
+    text(tile.id, tile.value === null ? 'n/a' : String(tile.value), tile.bad ? 'bad' : 'good');
+  }
   document.getElementById('recent').replaceChildren(
     ...now.recentErrors.map((e) => {
       const row = document.createElement('tr');

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { Metrics } from '../../contract/metrics.ts';
 import { type LiveEvidence, LiveVerdict } from '../../triage/liveVerdict.ts';
 import { type HttpServer, isOperationalRoute } from '../http/createHttpServer.ts';
 import { securePage } from '../http/pageSecurity.ts';
@@ -13,6 +14,17 @@ const own = (name: string) => readFileSync(new URL(`./${name}`, import.meta.url)
 
 /** Requests that watch the service itself (probes, scrapes, this page) are left out of its traffic. */
 const watching = (route: string) => isOperationalRoute(route) || route.startsWith('/dashboard');
+
+/** A tile a service adds to its dashboard: one gauge of its own, and when its value is bad news. */
+export interface DashboardTile {
+  /** The tile's element id on the page. */
+  id: string;
+  label: string;
+  /** A gauge the service registers (its first sample is shown). */
+  metric: string;
+  /** The value is shown as bad above this. */
+  badAbove: number;
+}
 
 interface Sample {
   value: number;
@@ -36,7 +48,8 @@ export function registerDashboard(
     title: string;
     metrics: PlatformMetrics;
     recentErrors: RecentErrors;
-    gauges?: readonly string[];
+    /** The service's own tiles, after the platform's. */
+    tiles?: readonly DashboardTile[];
     /** Where the verdict's evidence is besides the instance's own metrics: its health, log file, peers. */
     verdict?: Omit<LiveEvidence, 'scrape'>;
   },
@@ -70,11 +83,11 @@ async function samples(metrics: PlatformMetrics, name: string): Promise<Sample[]
 async function snapshot(options: Parameters<typeof registerDashboard>[1]) {
   const { metrics } = options;
   const traffic = (s: Sample) => !watching(String(s.labels.route));
-  const requests = (await samples(metrics, 'http_requests_total')).filter(traffic);
+  const requests = (await samples(metrics, Metrics.httpRequests.name)).filter(traffic);
   // Cumulative bucket counts of all traffic, by upper bound: the page takes p50/p99 from their deltas.
   const buckets = new Map<number, number>();
-  for (const s of await samples(metrics, 'http_request_duration_seconds')) {
-    if (s.metricName !== 'http_request_duration_seconds_bucket' || !traffic(s)) continue;
+  for (const s of await samples(metrics, Metrics.httpRequestDuration.name)) {
+    if (s.metricName !== `${Metrics.httpRequestDuration.name}_bucket` || !traffic(s)) continue;
     const le = s.labels.le === '+Inf' ? Number.POSITIVE_INFINITY : Number(s.labels.le);
     buckets.set(le, (buckets.get(le) ?? 0) + s.value);
   }
@@ -90,17 +103,22 @@ async function snapshot(options: Parameters<typeof registerDashboard>[1]) {
       .sort(([a], [b]) => a - b)
       .map(([le, count]) => [Number.isFinite(le) ? le : null, count]),
     breakers: Object.fromEntries(
-      (await samples(metrics, 'circuit_breaker_state')).map((s) => [
+      (await samples(metrics, Metrics.breakerState.name)).map((s) => [
         s.labels.dependency,
         ['CLOSED', 'HALF_OPEN', 'OPEN'][s.value],
       ]),
     ),
     pool: Object.fromEntries([
-      ...(await samples(metrics, 'db_pool_connections')).map((s) => [s.labels.state, s.value] as const),
-      ['max', await gauge('db_pool_max_connections')] as const,
+      ...(await samples(metrics, Metrics.poolConnections.name)).map(
+        (s) => [s.labels.state, s.value] as const,
+      ),
+      ['max', await gauge(Metrics.poolMaxConnections.name)] as const,
     ]),
-    gauges: Object.fromEntries(
-      await Promise.all((options.gauges ?? []).map(async (name) => [name, await gauge(name)] as const)),
+    tiles: await Promise.all(
+      (options.tiles ?? []).map(async ({ id, label, metric, badAbove }) => {
+        const value = await gauge(metric);
+        return { id, label, value: value ?? null, bad: value !== undefined && value > badAbove };
+      }),
     ),
     recentErrors: options.recentErrors.list(),
   };

@@ -2,6 +2,7 @@ import { BulkheadRejectedError, bulkhead } from 'cockatiel';
 import pg from 'pg';
 import type { Static } from 'typebox';
 import Type from 'typebox';
+import { Dependencies } from '../../contract/services.ts';
 import { databaseSettings } from '../config/settings.ts';
 import { DependencyUnavailableError } from '../errors/DependencyUnavailableError.ts';
 import { type CallRecorder, callOutcome } from '../metrics/PlatformMetrics.ts';
@@ -63,7 +64,7 @@ export function databaseFromSettings(
 }
 
 /** What the database is called in logs, metrics and health bodies. */
-export const DATABASE = 'database';
+export const DATABASE = Dependencies.database;
 
 /**
  * A PostgreSQL pool that cannot hang: connecting and waiting for a free connection are both bounded by

@@ -14,6 +14,7 @@ import {
 } from 'cockatiel';
 import type { Logger } from 'pino';
 import { Pool } from 'undici';
+import { logEvent } from '../../contract/logEvents.ts';
 import { DependencyUnavailableError, type UnavailableReason } from '../errors/DependencyUnavailableError.ts';
 import { type CallOutcome, type CallRecorder, callOutcome } from '../metrics/PlatformMetrics.ts';
 import { outgoingTraceparent } from '../tracing/traceContext.ts';
@@ -101,12 +102,14 @@ export class HttpDependency {
     this.#breaker.onBreak(() => {
       this.#openedAt = Date.now();
       this.#unhealthySince ??= this.#openedAt;
-      options.logger?.warn({ dependency: this.name, breaker: 'OPEN' }, 'breaker_opened');
+      if (options.logger)
+        logEvent(options.logger, 'warn', 'breaker_opened', { dependency: this.name, breaker: 'OPEN' });
     });
     this.#breaker.onReset(() => {
       this.#openedAt = undefined;
       this.#unhealthySince = undefined;
-      options.logger?.info({ dependency: this.name, breaker: 'CLOSED' }, 'breaker_closed');
+      if (options.logger)
+        logEvent(options.logger, 'info', 'breaker_closed', { dependency: this.name, breaker: 'CLOSED' });
     });
     this.#policy = wrap(
       bulkhead(options.maxConcurrent, options.maxQueue),

@@ -10,6 +10,7 @@ import Fastify, {
   LogController,
 } from 'fastify';
 import type { Logger } from 'pino';
+import { logEvent, type RequestContext } from '../../contract/logEvents.ts';
 import type { ServerErrorNote } from '../dashboard/RecentErrors.ts';
 import { AppError } from '../errors/AppError.ts';
 import { PlatformErrors } from '../errors/codes.ts';
@@ -32,7 +33,7 @@ export type { ErrorRenderer } from './errorAnswers.ts';
 declare module 'fastify' {
   interface FastifyRequest {
     /** Business context (userId, cartId, ...) that the request's log lines carry. */
-    logContext: Record<string, unknown>;
+    logContext: RequestContext;
   }
 }
 
@@ -168,10 +169,12 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
           ? new AppError(PlatformErrors.URL_TOO_LONG)
           : new AppError(PlatformErrors.INVALID_URL);
       reply.header('x-request-id', request.id);
-      request.log.info(
-        { endpoint: 'unmatched', statusCode: refusal.status, error: refusal.code },
-        'request_completed',
-      );
+      logEvent(request.log, 'info', 'request_completed', {
+        endpoint: 'unmatched',
+        statusCode: refusal.status,
+        durationMs: Math.round(reply.elapsedTime * 100) / 100,
+        error: refusal.code,
+      });
       return sendError(reply, refusal, undefined, renderError);
     },
   }).withTypeProvider<TypeBoxTypeProvider>();
@@ -179,7 +182,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
   // JSON in, JSON out: a body sent as text is refused with 415, not parsed into a string and then
   // refused as a body of the wrong shape.
   app.removeContentTypeParser('text/plain');
-  app.decorateRequest('logContext', null as unknown as Record<string, unknown>);
+  app.decorateRequest('logContext', null as unknown as RequestContext);
   // The rest of the request runs in its trace: the calls it makes to other services carry it.
   app.addHook('onRequest', (request, _reply, done) => {
     const trace = traces.get(request.raw);
@@ -217,7 +220,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     request: FastifyRequest,
     reply: FastifyReply,
     statusCode: number,
-    context: Record<string, unknown>,
+    context: RequestContext,
   ) => {
     if (completed.has(request)) return;
     completed.add(request);
@@ -233,16 +236,13 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
       if (!log) return;
       if (skipped > 0) sampled = { probesNotLogged: skipped };
     }
-    request.log.info(
-      {
-        endpoint: endpointOf(request),
-        statusCode,
-        durationMs: Math.round(reply.elapsedTime * 100) / 100,
-        ...context,
-        ...sampled,
-      },
-      'request_completed',
-    );
+    logEvent(request.log, 'info', 'request_completed', {
+      endpoint: endpointOf(request),
+      statusCode,
+      durationMs: Math.round(reply.elapsedTime * 100) / 100,
+      ...context,
+      ...sampled,
+    });
   };
   app.addHook('onResponse', async (request, reply) => {
     completeRequest(request, reply, reply.statusCode, request.logContext);

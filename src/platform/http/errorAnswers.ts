@@ -1,4 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { logEvent, type RequestFailed } from '../../contract/logEvents.ts';
 import type { ServerErrorNote } from '../dashboard/RecentErrors.ts';
 import { AppError } from '../errors/AppError.ts';
 import { PlatformErrors } from '../errors/codes.ts';
@@ -102,7 +103,7 @@ export function endpointOf(request: FastifyRequest): string {
 function logServerError(request: FastifyRequest, error: AppError, errorId: string) {
   // The original failure is the cause for wrapped errors (a pg error behind a 503, a TypeError behind a 500).
   const origin = (error.cause ?? error) as Error;
-  const fields = {
+  const fields: RequestFailed = {
     errorId,
     errorClass: origin?.constructor?.name ?? typeof origin,
     endpoint: endpointOf(request),
@@ -114,6 +115,5 @@ function logServerError(request: FastifyRequest, error: AppError, errorId: strin
     ...request.logContext,
   };
   const message = origin?.message || error.message;
-  if (error.status === 500) request.log.error(fields, message);
-  else request.log.warn(fields, message);
+  logEvent(request.log, error.status === 500 ? 'error' : 'warn', 'request_failed', fields, message);
 }

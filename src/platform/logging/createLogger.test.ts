@@ -59,3 +59,38 @@ test("a log file is the owner's to write and its group's to read, no one else's"
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test("secrets are censored on every line: the platform's paths and the service's own", () => {
+  const script = `
+    const { createLogger } = await import(${JSON.stringify(new URL('./createLogger.ts', import.meta.url).href)});
+    const log = await createLogger({ service: 's', version: '1', commit: 'c', level: 'info',
+      redact: ['paymentToken', '*.paymentToken', 'JWT_SECRET'] });
+    log.info({ headers: { authorization: 'Bearer t' }, password: 'p', DATABASE_URL: 'postgres://u:p@h/d',
+      paymentToken: 'tok_1', body: { paymentToken: 'tok_2' }, JWT_SECRET: 'j', cartId: 'kept' }, 'a line');`;
+  const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+    encoding: 'utf8',
+    timeout: 20_000,
+  });
+  assert.equal(run.status, 0, run.stderr);
+  const line = JSON.parse(run.stdout.trim()) as Record<string, unknown>;
+  assert.deepEqual(
+    {
+      headers: line.headers,
+      password: line.password,
+      DATABASE_URL: line.DATABASE_URL,
+      paymentToken: line.paymentToken,
+      body: line.body,
+      JWT_SECRET: line.JWT_SECRET,
+      cartId: line.cartId,
+    },
+    {
+      headers: { authorization: '[REDACTED]' },
+      password: '[REDACTED]',
+      DATABASE_URL: '[REDACTED]',
+      paymentToken: '[REDACTED]',
+      body: { paymentToken: '[REDACTED]' },
+      JWT_SECRET: '[REDACTED]',
+      cartId: 'kept',
+    },
+  );
+});

@@ -1,5 +1,6 @@
 import pino, { type Logger } from 'pino';
 import roll from 'pino-roll';
+import type { LogEventName } from '../../contract/logEvents.ts';
 
 export interface LoggerOptions {
   service: string;
@@ -9,25 +10,28 @@ export interface LoggerOptions {
   level: string;
   /** Also write to this file, rotated by size, keeping `retention` old files. */
   file?: { path: string; maxSize: string; retention: number } | undefined;
+  /** The service's own paths that may carry a secret (its settings that are secrets, its users' tokens). */
+  redact?: readonly string[];
 }
 
 /**
- * Paths that may carry a secret anywhere they appear in a log object. Payment tokens and bearer
- * tokens are the ones a checkout sees; keys and passwords the ones its configuration holds.
+ * Paths that may carry a secret in any service's log objects: bearer tokens of the requests, passwords,
+ * the database URL (its password). A service adds its own (`redact`).
  */
-export const REDACTED_PATHS = [
+const PLATFORM_REDACTED_PATHS = [
   'authorization',
   '*.authorization',
   'headers.authorization',
   '*.headers.authorization',
-  'paymentToken',
-  '*.paymentToken',
   'password',
   '*.password',
-  'PAYMENT_API_KEY',
-  'JWT_SECRET',
   'DATABASE_URL',
 ];
+
+const redaction = (own: readonly string[] = []) => ({
+  paths: [...new Set([...PLATFORM_REDACTED_PATHS, ...own])],
+  censor: '[REDACTED]',
+});
 
 /**
  * A log file's permissions. Its lines name users, carts and errorIds: the owner writes, a log shipper in
@@ -64,7 +68,7 @@ export async function createLogger(options: LoggerOptions): Promise<Logger> {
           commit: options.commit,
           errorClass: error.code ?? error.name,
           reason: error.message,
-          msg: 'log_file_write_failed',
+          msg: 'log_file_write_failed' satisfies LogEventName,
         })}\n`,
       );
     });
@@ -78,7 +82,7 @@ export async function createLogger(options: LoggerOptions): Promise<Logger> {
       formatters: { level: (label) => ({ level: label }) },
       messageKey: 'msg',
       errorKey: 'err',
-      redact: { paths: REDACTED_PATHS, censor: '[REDACTED]' },
+      redact: redaction(options.redact),
     },
     pino.multistream(streams),
   );
@@ -92,7 +96,7 @@ export function createBootLogger(service: string, version: string): Logger {
       base: { service, version },
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
-      redact: { paths: REDACTED_PATHS, censor: '[REDACTED]' },
+      redact: redaction(),
     },
     pino.destination({ dest: 1, sync: true }),
   );

@@ -2,6 +2,7 @@ import { statfs } from 'node:fs/promises';
 import { totalmem } from 'node:os';
 import { basename, resolve } from 'node:path';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { Metrics, SERVICE_LABEL } from '../../contract/metrics.ts';
 import { DependencyUnavailableError, type UnavailableReason } from '../errors/DependencyUnavailableError.ts';
 
 /** How one call to a dependency ended, as `dependency_calls_total{outcome}` counts it. */
@@ -86,7 +87,7 @@ export class PlatformMetrics implements CallRecorder {
   constructor(service: string, options: { recording?: boolean } = {}) {
     const registers = [this.registry];
     this.#recording = options.recording ?? true;
-    this.registry.setDefaultLabels({ service });
+    this.registry.setDefaultLabels({ [SERVICE_LABEL]: service });
     if (this.#recording) collectDefaultMetrics({ register: this.registry });
     // prom-client names three gauges `*_total`, a suffix Prometheus keeps for counters (promtool refuses
     // them); one gauge under a lint-clean name takes their place.
@@ -95,55 +96,41 @@ export class PlatformMetrics implements CallRecorder {
       this.registry.removeSingleMetric(`nodejs_active_${kind}`);
     }
     new Gauge({
-      name: 'nodejs_active_resources',
-      help: 'Resources (sockets, timers, file handles, ...) keeping the event loop alive.',
+      ...Metrics.activeResources,
       registers,
       collect() {
         this.set(process.getActiveResourcesInfo().length);
       },
     });
     this.#requests = new Counter({
-      name: 'http_requests_total',
-      help: 'HTTP requests, by route pattern and status code; 499: the client closed the connection before its answer.',
-      labelNames: ['method', 'route', 'status_code'],
+      ...Metrics.httpRequests,
       registers,
     });
     this.#requestDuration = new Histogram({
-      name: 'http_request_duration_seconds',
-      help: 'Time from request to response, by route pattern and status class (2xx, 4xx, 5xx).',
-      labelNames: ['method', 'route', 'status_class'],
+      ...Metrics.httpRequestDuration,
       buckets: LATENCY_BUCKETS,
       registers,
     });
     this.#calls = new Counter({
-      name: 'dependency_calls_total',
-      help: 'Calls to a dependency, by outcome: success, failure, timeout, rejected_breaker, rejected_bulkhead.',
-      labelNames: ['dependency', 'outcome'],
+      ...Metrics.dependencyCalls,
       registers,
     });
     this.#callDuration = new Histogram({
-      name: 'dependency_call_duration_seconds',
-      help: 'Time of one call to a dependency, queueing in its bulkhead included.',
-      labelNames: ['dependency'],
+      ...Metrics.dependencyCallDuration,
       buckets: LATENCY_BUCKETS,
       registers,
     });
     this.#poolRejected = new Counter({
-      name: 'db_pool_rejected_total',
-      help: 'Database calls refused at once because every connection was busy and the wait queue full.',
+      ...Metrics.poolRejected,
       registers,
     });
     this.#shed = new Counter({
-      name: 'http_requests_shed_total',
-      help: 'Requests refused at the door with 503 SERVER_OVERLOADED, by reason: in_flight, event_loop_delay, event_loop_utilization, heap_used.',
-      labelNames: ['reason'],
+      ...Metrics.requestsShed,
       registers,
     });
     const breakers = this.#breakers;
     new Gauge({
-      name: 'circuit_breaker_state',
-      help: 'State of the circuit breaker of each dependency: 0 closed, 1 half-open, 2 open.',
-      labelNames: ['dependency'],
+      ...Metrics.breakerState,
       registers,
       collect() {
         for (const breaker of breakers)
@@ -152,9 +139,7 @@ export class PlatformMetrics implements CallRecorder {
     });
     const pool = () => this.#pool?.stats();
     new Gauge({
-      name: 'db_pool_connections',
-      help: 'Database pool connections: active (checked out), idle, and calls waiting for one.',
-      labelNames: ['state'],
+      ...Metrics.poolConnections,
       registers,
       collect() {
         const stats = pool();
@@ -163,8 +148,7 @@ export class PlatformMetrics implements CallRecorder {
       },
     });
     new Gauge({
-      name: 'db_pool_max_connections',
-      help: 'The most connections the database pool opens.',
+      ...Metrics.poolMaxConnections,
       registers,
       collect() {
         const stats = pool();
@@ -172,16 +156,14 @@ export class PlatformMetrics implements CallRecorder {
       },
     });
     new Gauge({
-      name: 'host_memory_available_bytes',
-      help: 'Memory available to this process on its host or container (MemAvailable, or the cgroup limit left).',
+      ...Metrics.memoryAvailable,
       registers,
       collect() {
         this.set(process.availableMemory());
       },
     });
     new Gauge({
-      name: 'host_memory_total_bytes',
-      help: 'Memory of the host, or the cgroup limit when one is set.',
+      ...Metrics.memoryTotal,
       registers,
       collect() {
         this.set(Math.min(process.constrainedMemory() || Number.POSITIVE_INFINITY, totalmem()));
@@ -189,14 +171,11 @@ export class PlatformMetrics implements CallRecorder {
     });
     const diskPaths = this.#diskPaths;
     const disk = (
-      name: string,
-      help: string,
+      metric: typeof Metrics.diskFree | typeof Metrics.diskSize,
       read: (s: { bsize: number; bavail: number; blocks: number }) => number,
     ) =>
       new Gauge({
-        name,
-        help,
-        labelNames: ['path'],
+        ...metric,
         registers,
         async collect() {
           await Promise.all(
@@ -207,16 +186,8 @@ export class PlatformMetrics implements CallRecorder {
           );
         },
       });
-    disk(
-      'disk_free_bytes',
-      'Bytes free to unprivileged users on the filesystem of a data or log path.',
-      (s) => s.bavail * s.bsize,
-    );
-    disk(
-      'disk_size_bytes',
-      'Size in bytes of the filesystem of a data or log path.',
-      (s) => s.blocks * s.bsize,
-    );
+    disk(Metrics.diskFree, (s) => s.bavail * s.bsize);
+    disk(Metrics.diskSize, (s) => s.blocks * s.bsize);
   }
 
   get contentType(): string {

@@ -1,6 +1,7 @@
 import { access, constants } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Logger } from 'pino';
+import { logEvent } from '../../contract/logEvents.ts';
 import { migrationStatus } from '../database/migrations.ts';
 
 /** A startup check: resolves to the problems it found, each a sentence an operator can act on. */
@@ -17,7 +18,13 @@ export async function runPreflight(checks: readonly PreflightCheck[]): Promise<s
 /** Prints each problem as a `STARTUP_FAILURE:` line on stderr and one structured log line, then sets exit code 1. */
 export function reportStartupFailure(problems: readonly string[], logger: Logger): void {
   for (const problem of problems) process.stderr.write(`STARTUP_FAILURE: ${problem}\n`);
-  logger.fatal({ problems, event: 'startup_failure' }, `startup failed: ${problems.length} problem(s)`);
+  logEvent(
+    logger,
+    'fatal',
+    'startup_failure',
+    { problems: [...problems] },
+    `startup failed: ${problems.length} problem(s)`,
+  );
   process.exitCode = 1;
 }
 

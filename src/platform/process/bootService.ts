@@ -1,6 +1,7 @@
 import { dirname } from 'node:path';
 import type { Static, TObject } from 'typebox';
-import { configHash } from '../config/configHash.ts';
+import { logEvent } from '../../contract/logEvents.ts';
+import { configHash, secretSettings } from '../config/configHash.ts';
 import { loadConfig } from '../config/loadConfig.ts';
 import { createHttpServer, type HttpServer } from '../http/createHttpServer.ts';
 import { managementAddress } from '../http/managementAddress.ts';
@@ -56,8 +57,10 @@ export interface ServiceSpec<S extends TObject> {
   service: string;
   schema: S;
   requiredInProduction?: readonly (keyof Static<S> & string)[];
-  /** Secrets whose names do not say so, left out of `configHash` (see configHash). */
+  /** Secrets whose names do not say so, left out of `configHash` (see configHash) and of the logs. */
   secretSettings?: readonly (keyof Static<S> & string)[];
+  /** Fields of the service's own log objects that may carry a secret (pino redaction paths). */
+  redactPaths?: readonly string[];
   preflight: (config: Static<S>) => PreflightCheck[];
   build: (config: Static<S>, context: ServiceContext) => Promise<RunningService>;
 }
@@ -94,6 +97,11 @@ export async function bootService<S extends TObject>(spec: ServiceSpec<S>, env =
     version,
     commit,
     level: config.LOG_LEVEL,
+    // Every setting that is a secret, wherever a log object names it, and the service's own paths.
+    redact: [
+      ...secretSettings(Object.keys(spec.schema.properties), spec.secretSettings),
+      ...(spec.redactPaths ?? []),
+    ],
     file: config.LOG_FILE
       ? { path: config.LOG_FILE, maxSize: config.LOG_FILE_MAX_SIZE, retention: config.LOG_FILE_RETENTION }
       : undefined,
@@ -136,9 +144,11 @@ export async function bootService<S extends TObject>(spec: ServiceSpec<S>, env =
   // kernel caps this at net.core.somaxconn.
   const address = await running.app.listen({ host: config.HOST, port: config.PORT, backlog: 4096 });
   const port = running.app.server.address();
-  logger.info(
+  logEvent(
+    logger,
+    'info',
+    'service_started',
     {
-      event: 'service_started',
       url: address,
       port: typeof port === 'object' && port ? port.port : config.PORT,
       ...(managementUrl ? { managementUrl } : {}),

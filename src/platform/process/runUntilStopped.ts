@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import closeWithGrace from 'close-with-grace';
 import type { Logger } from 'pino';
+import { logEvent } from '../../contract/logEvents.ts';
 
 export interface ShutdownState {
   draining: boolean;
@@ -29,16 +30,21 @@ export function runUntilStopped(options: RunOptions): void {
     async ({ signal, err, manual }) => {
       state.draining = true;
       if (err) {
-        logger.fatal(
-          { errorClass: err.constructor?.name ?? 'Error', stack: err.stack, event: 'fatal_error' },
+        logEvent(
+          logger,
+          'fatal',
+          'fatal_error',
+          { errorClass: err.constructor?.name ?? 'Error', stack: err.stack },
           `fatal: ${err.message}`,
         );
       } else {
-        logger.info({ signal: signal ?? (manual ? 'parent_gone' : undefined) }, 'shutdown_started');
+        logEvent(logger, 'info', 'shutdown_started', {
+          signal: signal ?? (manual ? 'parent_gone' : undefined),
+        });
         await sleep(options.drainDelayMs);
       }
       await options.close();
-      logger.info({ exitCode: err ? 1 : 0 }, 'shutdown_complete');
+      logEvent(logger, 'info', 'shutdown_complete', { exitCode: err ? 1 : 0 });
       if (err) throw err;
     },
   );

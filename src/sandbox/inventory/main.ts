@@ -1,4 +1,6 @@
 import { fileURLToPath } from 'node:url';
+import { logEvent } from '../../contract/logEvents.ts';
+import { Services } from '../../contract/services.ts';
 import { databaseFromSettings } from '../../platform/database/Database.ts';
 import { registerHealthRoutes } from '../../platform/health/healthRoutes.ts';
 import { createHttpServer } from '../../platform/http/createHttpServer.ts';
@@ -12,7 +14,7 @@ import { StockStore } from './StockStore.ts';
 export const INVENTORY_MIGRATIONS = fileURLToPath(new URL('./migrations', import.meta.url));
 
 export const inventoryService: ServiceSpec<typeof InventorySettings> = {
-  service: 'inventory',
+  service: Services.inventory,
   schema: InventorySettings,
   preflight: (config) => [
     databaseCheck(config.DATABASE_URL, INVENTORY_MIGRATIONS, config.DB_CONNECT_TIMEOUT_MS),
@@ -41,9 +43,12 @@ export const inventoryService: ServiceSpec<typeof InventorySettings> = {
     const sweeper = setInterval(() => {
       store
         .expireDue()
-        .then((n) => n > 0 && logger.info({ expired: n }, 'reservations_expired'))
+        .then((n) => n > 0 && logEvent(logger, 'info', 'reservations_expired', { expired: n }))
         .catch((error: Error) =>
-          logger.warn({ errorClass: error.name, stack: error.stack }, 'reservation sweep failed'),
+          logEvent(logger, 'warn', 'reservation_sweep_failed', {
+            errorClass: error.name,
+            stack: error.stack,
+          }),
         );
     }, config.RESERVATION_SWEEP_INTERVAL_MS);
     sweeper.unref();

@@ -1,4 +1,5 @@
 import { fileURLToPath } from 'node:url';
+import { Services } from '../../contract/services.ts';
 import { databaseFromSettings } from '../../platform/database/Database.ts';
 import { registerHealthRoutes } from '../../platform/health/healthRoutes.ts';
 import { createHttpServer } from '../../platform/http/createHttpServer.ts';
@@ -12,13 +13,13 @@ import { PaymentSettings } from './config.ts';
 export const PAYMENT_MIGRATIONS = fileURLToPath(new URL('./migrations', import.meta.url));
 
 export const paymentSandbox: ServiceSpec<typeof PaymentSettings> = {
-  service: 'payment-sandbox',
+  service: Services.payment,
   schema: PaymentSettings,
   preflight: (config) => [
     databaseCheck(config.DATABASE_URL, PAYMENT_MIGRATIONS, config.DB_CONNECT_TIMEOUT_MS),
   ],
   build: async (config, { logger, state, metrics, management }) => {
-    const db = databaseFromSettings(config, 'payment-sandbox', metrics);
+    const db = databaseFromSettings(config, Services.payment, metrics);
     metrics.watchPool(db);
     const app = createHttpServer({
       logger,
