@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { runner } from 'node-pg-migrate';
 import { CHECKOUT_MIGRATIONS } from '../src/checkout/main.ts';
-import { listMigrations, migrate } from '../src/platform/database/migrations.ts';
+import { listMigrations, migrate, migrationFiles } from '../src/platform/database/migrations.ts';
 import { freePort, startTestPostgres, type TestPostgres } from './support/postgres.ts';
 import { portOpen, runCli } from './support/processes.ts';
 
@@ -94,7 +94,7 @@ describe('preflight: fail loudly before the port opens', () => {
     const behind = await postgres.createDatabase('preflight_behind');
     await runner({
       databaseUrl: behind,
-      dir: CHECKOUT_MIGRATIONS,
+      ...migrationFiles(CHECKOUT_MIGRATIONS),
       direction: 'up',
       count: 1,
       migrationsTable: 'pgmigrations',

@@ -1,12 +1,17 @@
 import { fileURLToPath } from 'node:url';
 import { Services } from '../contract/services.ts';
 import { migrationStatus } from '../platform/database/migrations.ts';
+import { RATE_LIMIT_MIGRATIONS } from '../platform/http/PostgresRateLimitStore.ts';
 import { databaseCheck, pathsCheck } from '../platform/preflight/preflight.ts';
 import { bootService, type ServiceSpec } from '../platform/process/bootService.ts';
 import { buildCheckoutApp } from './app.ts';
 import { CheckoutSettings, checkoutBudgetMs, REQUIRED_IN_PRODUCTION } from './config.ts';
 
-export const CHECKOUT_MIGRATIONS = fileURLToPath(new URL('./migrations', import.meta.url));
+/** The checkout's migrations, and those of the platform pieces it uses. */
+export const CHECKOUT_MIGRATIONS = [
+  fileURLToPath(new URL('./migrations', import.meta.url)),
+  RATE_LIMIT_MIGRATIONS,
+];
 
 export const checkoutService: ServiceSpec<typeof CheckoutSettings> = {
   service: Services.checkout,

@@ -1,4 +1,5 @@
 import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { runner } from 'node-pg-migrate';
 import pg from 'pg';
 
@@ -16,23 +17,34 @@ export interface MigrationStatus {
   expected: number;
 }
 
-export async function listMigrations(dir: string): Promise<string[]> {
-  const files = await readdir(dir);
+/**
+ * The directories of a service's migrations: its own, and those of the platform pieces it uses (a piece
+ * that needs a table ships its migration). They run as one list, in the order of their names.
+ */
+export type MigrationDirs = readonly string[];
+
+export async function listMigrations(dirs: MigrationDirs): Promise<string[]> {
+  const files = (await Promise.all(dirs.map((dir) => readdir(dir)))).flat();
   return files
     .filter((f) => f.endsWith('.sql'))
     .map((f) => f.slice(0, -'.sql'.length))
     .sort();
 }
 
+/** node-pg-migrate's options for reading migrations from several directories. */
+export function migrationFiles(dirs: MigrationDirs): { dir: string[]; useGlob: true } {
+  return { dir: dirs.map((dir) => join(dir, '*.sql')), useGlob: true };
+}
+
 /** Runs every pending migration in one transaction, under node-pg-migrate's advisory lock. */
 export async function migrate(
   url: string,
-  dir: string,
+  dirs: MigrationDirs,
   log: (msg: string) => void = () => {},
 ): Promise<string[]> {
   const ran = await runner({
     databaseUrl: url,
-    dir,
+    ...migrationFiles(dirs),
     direction: 'up',
     migrationsTable: MIGRATIONS_TABLE,
     singleTransaction: true,
@@ -45,10 +57,10 @@ export async function migrate(
 
 export async function migrationStatus(
   url: string,
-  dir: string,
+  dirs: MigrationDirs,
   connectTimeoutMs = 3000,
 ): Promise<MigrationStatus> {
-  const known = await listMigrations(dir);
+  const known = await listMigrations(dirs);
   const client = new pg.Client({
     connectionString: url,
     connectionTimeoutMillis: connectTimeoutMs,

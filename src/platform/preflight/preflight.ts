@@ -2,7 +2,7 @@ import { access, constants } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Logger } from 'pino';
 import { logEvent } from '../../contract/logEvents.ts';
-import { migrationStatus } from '../database/migrations.ts';
+import { type MigrationDirs, migrationStatus } from '../database/migrations.ts';
 
 /** A startup check: resolves to the problems it found, each a sentence an operator can act on. */
 export type PreflightCheck = () => Promise<string[]>;
@@ -39,11 +39,15 @@ export function describeDatabase(url: string): string {
 }
 
 /** The database answers within the connect timeout and its schema is at the version this build expects. */
-export function databaseCheck(url: string, migrationsDir: string, connectTimeoutMs: number): PreflightCheck {
+export function databaseCheck(
+  url: string,
+  migrations: MigrationDirs,
+  connectTimeoutMs: number,
+): PreflightCheck {
   return async () => {
     let status: Awaited<ReturnType<typeof migrationStatus>>;
     try {
-      status = await migrationStatus(url, migrationsDir, connectTimeoutMs);
+      status = await migrationStatus(url, migrations, connectTimeoutMs);
     } catch (error) {
       const why = (error as { code?: string }).code ?? (error as Error).message;
       return [`Database at ${describeDatabase(url)} did not answer within ${connectTimeoutMs} ms (${why}).`];

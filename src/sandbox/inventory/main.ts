@@ -11,7 +11,7 @@ import { registerInventoryRoutes } from './app.ts';
 import { InventorySettings } from './config.ts';
 import { StockStore } from './StockStore.ts';
 
-export const INVENTORY_MIGRATIONS = fileURLToPath(new URL('./migrations', import.meta.url));
+export const INVENTORY_MIGRATIONS = [fileURLToPath(new URL('./migrations', import.meta.url))];
 
 export const inventoryService: ServiceSpec<typeof InventorySettings> = {
   service: Services.inventory,

@@ -10,7 +10,7 @@ import { registerPaymentRoutes, renderStripeError } from './app.ts';
 import { ChargeStore } from './ChargeStore.ts';
 import { PaymentSettings } from './config.ts';
 
-export const PAYMENT_MIGRATIONS = fileURLToPath(new URL('./migrations', import.meta.url));
+export const PAYMENT_MIGRATIONS = [fileURLToPath(new URL('./migrations', import.meta.url))];
 
 export const paymentSandbox: ServiceSpec<typeof PaymentSettings> = {
   service: Services.payment,

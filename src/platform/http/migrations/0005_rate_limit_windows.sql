@@ -1,6 +1,6 @@
 -- Up Migration
 
--- Per-user checkout limits shared by every instance (PostgresRateLimitStore). UNLOGGED: a counter lost
+-- Per-key rate limits shared by every instance of a service (PostgresRateLimitStore). UNLOGGED: a counter lost
 -- in a crash costs nothing, and its writes need no WAL flush.
 CREATE UNLOGGED TABLE rate_limit_windows (
   key       text PRIMARY KEY,
