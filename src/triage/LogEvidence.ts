@@ -446,7 +446,7 @@ function exhaustedResource(text: string) {
 }
 
 /** The fields a person needs from a log line, in one short line; the stack is left to `--error-id`. */
-const SHOWN = [
+const SUMMARY_FIELDS: readonly (keyof LogRecord)[] = [
   'msg',
   'event',
   'dependency',
@@ -465,8 +465,8 @@ const SHOWN = [
 
 function summarize(record: LogRecord): string {
   const parts: string[] = [];
-  for (const field of SHOWN) {
-    const value = record[field as keyof LogRecord];
+  for (const field of SUMMARY_FIELDS) {
+    const value = record[field];
     if (value === undefined || value === null || value === '') continue;
     // Only the fields of LogLine, checked to be strings or numbers: nothing here walks a nested value.
     const text = String(value);

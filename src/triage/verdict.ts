@@ -2,7 +2,8 @@ import type { LogEvidence } from './LogEvidence.ts';
 import { isUrl } from './liveSources.ts';
 import type { Category, SourceRead, TriageReport } from './report.ts';
 
-const WORDS: Record<Category, string> = {
+/** How a headline names each category of cause. */
+const CATEGORY_NAMES: Record<Category, string> = {
   bad_deployment: 'bad deployment',
   unhandled_exception: 'unhandled exception',
   misconfiguration: 'misconfiguration',
@@ -33,7 +34,7 @@ export function verdict(
     const share = logs.failures ? ` (${logs.failures} 5xx of ${logs.requests} requests)` : '';
     return {
       status: 'problem',
-      headline: `PROBLEM: ${WORDS[cause.category]}: ${cause.summary}${since}${share}${blind}`,
+      headline: `PROBLEM: ${CATEGORY_NAMES[cause.category]}: ${cause.summary}${since}${share}${blind}`,
     };
   }
   const logsGiven = read.sources.some((s) => s.kind === 'logs');
