@@ -34,6 +34,11 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     await searchableByOthers(dirname(options.dataDir));
   }
   const log = options.onLog ?? (() => {});
+  // initdb's account of the cluster it made is no line of the server's log (and not in its format): it is
+  // told only when it fails, where it says why.
+  let initdbOutput: string[] | undefined;
+  const write = (message: unknown) =>
+    initdbOutput ? initdbOutput.push(String(message)) : log(String(message));
   const server = new EmbeddedPostgres({
     databaseDir: options.dataDir,
     port: options.port,
@@ -43,10 +48,20 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     persistent: true,
     createPostgresUser: asRoot,
     postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200'],
-    onLog: (message) => log(String(message)),
-    onError: (message) => log(String(message)),
+    onLog: write,
+    onError: write,
   });
-  if (!existsSync(join(options.dataDir, 'PG_VERSION'))) await server.initialise();
+  if (!existsSync(join(options.dataDir, 'PG_VERSION'))) {
+    initdbOutput = [];
+    try {
+      await server.initialise();
+    } catch (error) {
+      for (const line of initdbOutput) log(line);
+      throw error;
+    } finally {
+      initdbOutput = undefined;
+    }
+  }
   await server.start();
   const pid = Number((await readFile(join(options.dataDir, 'postmaster.pid'), 'utf8')).split('\n')[0]);
   return {

@@ -221,3 +221,34 @@ test('a stack line built to make a pattern backtrack is read in linear time', ()
   assert.ok(performance.now() - started < 2000, `${performance.now() - started} ms`);
   assert.equal(logs.signals.get('exception:E')?.count, 20);
 });
+
+test("PostgreSQL's own log is read, not passed over: its warnings and worse join the templates", () => {
+  const logs = new LogEvidence();
+  const lines = [
+    '2026-11-30 10:00:00.100 UTC [41] LOG:  database system is ready to accept connections',
+    '2026-11-30 10:00:01.200 UTC [52] ERROR:  relation "carts" does not exist at character 15',
+    '2026-11-30 10:00:01.200 UTC [52] STATEMENT:  SELECT * FROM carts',
+    '\t  WHERE id = $1',
+    '2026-11-30 10:00:02.300 UTC [53] FATAL:  sorry, too many clients already',
+    '2026-11-30 10:00:02.300 CET [53] LOG:  a zone no reader can place',
+    'Success. You can now start the database server using:',
+  ];
+  for (const [i, text] of lines.entries()) logs.add('postgres.log', i + 1, text);
+  assert.deepEqual(
+    logs.passedOver.samples.map(({ at, reason }) => `${at} ${reason}`),
+    ['postgres.log:6 bad_time', 'postgres.log:7 not_json'],
+  );
+  const templates = logs.templates.all().map((t) => t.tokens.join(' '));
+  assert.ok(
+    templates.some((t) => t.startsWith('FATAL: sorry, too many clients')),
+    templates.join(' | '),
+  );
+  assert.ok(
+    templates.some((t) => t.startsWith('ERROR: relation')),
+    templates.join(' | '),
+  );
+  assert.equal(templates.length, 2, 'LOG and STATEMENT lines are not warnings');
+  // A tab-indented line outside a PostgreSQL log is no statement's.
+  logs.add('other.log', 1, '\tindented');
+  assert.equal(logs.passedOver.samples.at(-1)?.at, 'other.log:1');
+});

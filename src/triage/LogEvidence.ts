@@ -9,6 +9,7 @@ import {
 import { dependencyOfService } from './dependencies.ts';
 import { EdgeEvidence } from './edgeEvidence.ts';
 import { type LogLine, parseLogLine } from './logLine.ts';
+import { looksLikePostgresLine, POSTGRES_SERVICE, parsePostgresLine } from './postgresLog.ts';
 import { LINE_REASONS, type LineReason, type PassedOverReport } from './report.ts';
 import { observeTemplate } from './templateLines.ts';
 import { LogTemplates } from './templates.ts';
@@ -136,6 +137,8 @@ export class LogEvidence {
   /** What the warn-and-above lines and the 5xx answers say, clustered: for failures no rule knows. */
   readonly templates = new LogTemplates();
   readonly #since: number | undefined;
+  /** Files in which PostgreSQL's lines were seen: their tab-indented lines go on a statement. */
+  readonly #postgresFiles = new Set<string>();
 
   constructor(options: { since?: number } = {}) {
     this.#since = options.since;
@@ -154,7 +157,10 @@ export class LogEvidence {
       else if (text.startsWith('STARTUP_FAILURE:')) {
         if (this.startupFailureTexts.length < MAX_SAMPLES)
           this.startupFailureTexts.push({ at: `${file}:${lineNo}`, line: clip(text, MAX_TEXT) });
-      } else this.passOver(file, lineNo, 'not_json', 'not a JSON log line');
+      } else if (looksLikePostgresLine(text)) this.#postgres(file, lineNo, text);
+      // A statement PostgreSQL logs over several lines goes on in lines indented with a tab.
+      else if (text.startsWith('\t') && this.#postgresFiles.has(file)) return;
+      else this.passOver(file, lineNo, 'not_json', 'not a JSON log line');
       return;
     }
     const parsed = parseLogLine(text);
@@ -189,6 +195,29 @@ export class LogEvidence {
     this.passedOver.reasons[reason]++;
     if (this.passedOver.samples.length < MAX_SAMPLES + 2)
       this.passedOver.samples.push({ at: `${file}:${lineNo}`, reason, detail });
+  }
+
+  /** A line of PostgreSQL's own log: its warnings and worse join what no rule knows, by their text. */
+  #postgres(file: string, lineNo: number, text: string): void {
+    const line = parsePostgresLine(text);
+    if (!line) {
+      this.passOver(file, lineNo, 'bad_time', 'a PostgreSQL line whose time or severity cannot be read');
+      return;
+    }
+    this.#postgresFiles.add(file);
+    if (this.#since !== undefined && line.time < this.#since) return;
+    const record: LogRecord = {
+      time: line.time,
+      level: line.level,
+      service: POSTGRES_SERVICE,
+      msg: line.msg,
+      pid: line.pid,
+    };
+    observeTemplate(this.templates, record, line.time, () => ({
+      at: `${file}:${lineNo}`,
+      time: new Date(line.time).toISOString(),
+      line: clip(text, MAX_TEXT),
+    }));
   }
 
   /** A line of the load balancer's request log: its fields checked as a JSON line's are. */

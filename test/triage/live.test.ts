@@ -39,6 +39,12 @@ describe('steadfast triage on a live stack', () => {
     assert.equal(report.read.metrics.length, 3, 'checkout, inventory and payment scraped');
     assert.equal(report.read.health.length, 1);
     assert.ok(report.read.logFiles.some((f: string) => f.endsWith('checkout.log')));
+    // PostgreSQL's own log is read as its lines, and initdb's account is no line of it: a healthy stack
+    // passes over nothing but blank lines.
+    assert.ok(report.read.logFiles.some((f: string) => f.endsWith('postgres.log')));
+    const { total, reasons, samples } = report.read.passedOver;
+    assert.equal(total - reasons.blank, 0, JSON.stringify(samples));
+    assert.doesNotMatch(report.headline, /passed over/);
   });
 
   test('the payment gateway fails: triage names it, the open breaker as its symptom, the alert firing', async () => {
