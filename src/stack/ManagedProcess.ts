@@ -1,7 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { basename, dirname } from 'node:path';
-import { createInterface } from 'node:readline';
 import { createStream, type RotatingFileStream } from 'rotating-file-stream';
 import { LOG_FILE_MODE } from '../platform/logging/createLogger.ts';
 import { describeProcess, type ProcessEntry, stillRunning } from './processTree.ts';
@@ -95,7 +94,7 @@ export class ManagedProcess {
     this.#child = child;
     for (const stream of [child.stdout, child.stderr]) {
       if (!stream) continue;
-      createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY }).on('line', (line) => {
+      eachLine(stream, (line) => {
         this.#log.write(`${line}\n`);
         const shown = this.#options.echo(line);
         if (shown !== undefined) process.stdout.write(`${shown}\n`);
@@ -237,4 +236,28 @@ function rotationSize(size: string): string {
   const match = /^(\d+)([kmg]?)$/i.exec(size.trim());
   if (!match) throw new Error(`not a log size: ${size}`);
   return `${match[1]}${match[2] ? match[2].toUpperCase() : 'B'}`;
+}
+
+/**
+ * Calls `onLine` with each line of a child's output, split at `\n` only (a `\r` before it dropped).
+ * readline also ends a line at a lone `\r`, U+2028 and U+2029, which JSON leaves unescaped inside a
+ * string: one log line holding such text would become two, the second of the text's choosing.
+ */
+export function eachLine(stream: NodeJS.ReadableStream, onLine: (line: string) => void): void {
+  let partial = '';
+  stream.setEncoding('utf8');
+  stream.on('data', (chunk: string) => {
+    let start = 0;
+    for (let end = chunk.indexOf('\n'); end !== -1; end = chunk.indexOf('\n', start)) {
+      const line = partial + chunk.slice(start, end);
+      partial = '';
+      onLine(line.endsWith('\r') ? line.slice(0, -1) : line);
+      start = end + 1;
+    }
+    partial += chunk.slice(start);
+  });
+  stream.on('end', () => {
+    if (partial) onLine(partial);
+    partial = '';
+  });
 }
