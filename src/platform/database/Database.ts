@@ -94,6 +94,7 @@ export class Database {
     // An idle client whose server went away emits 'error' on the pool; it is removed, nothing to do.
     this.pool.on('error', () => {});
     this.#gate = bulkhead(options.poolMax, options.queueMax);
+    options.metrics?.knowDependency(DATABASE);
   }
 
   get options(): Readonly<DatabaseOptions> {

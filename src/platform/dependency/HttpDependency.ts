@@ -86,6 +86,7 @@ export class HttpDependency {
   constructor(options: HttpDependencyOptions) {
     this.name = options.name;
     this.#options = options;
+    options.metrics?.knowDependency(options.name);
     this.#pool = new Pool(options.baseUrl, {
       connections: options.maxConcurrent,
       connect: { timeout: options.timeoutMs },

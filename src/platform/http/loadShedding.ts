@@ -5,7 +5,8 @@ import { PlatformErrors } from '../errors/codes.ts';
 import { type HttpServer, isOperationalRoute } from './createHttpServer.ts';
 
 /** Why a request was turned away: the label of `http_requests_shed_total`. */
-export type ShedReason = 'in_flight' | 'event_loop_delay' | 'event_loop_utilization' | 'heap_used';
+export const SHED_REASONS = ['in_flight', 'event_loop_delay', 'event_loop_utilization', 'heap_used'] as const;
+export type ShedReason = (typeof SHED_REASONS)[number];
 
 export type ShedRecorder = (reason: ShedReason) => void;
 

@@ -107,3 +107,25 @@ test('scrapes asked for while one is made share it; one asked for after it ended
     'nothing served is older than the request',
   );
 });
+
+test('known label sets start at zero: every outcome of a dependency it was told of, every reason to shed', async () => {
+  const metrics = new PlatformMetrics('checkout');
+  metrics.knowDependency('paymentGateway');
+  const text = await metrics.scrape();
+  for (const outcome of ['success', 'failure', 'timeout', 'rejected_breaker', 'rejected_bulkhead']) {
+    assert.match(
+      text,
+      new RegExp(
+        `^dependency_calls_total\\{dependency="paymentGateway",outcome="${outcome}",service="checkout"\\} 0$`,
+        'm',
+      ),
+    );
+  }
+  for (const reason of ['in_flight', 'event_loop_delay', 'event_loop_utilization', 'heap_used'])
+    assert.match(
+      text,
+      new RegExp(`^http_requests_shed_total\\{reason="${reason}",service="checkout"\\} 0$`, 'm'),
+    );
+  metrics.recordCall('paymentGateway', 'timeout', 0.1);
+  assert.equal(await metrics.valueOf('dependency_calls_total', { outcome: 'timeout' }), 1);
+});

@@ -4,9 +4,11 @@ import { basename, resolve } from 'node:path';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import { Metrics, SERVICE_LABEL } from '../../contract/metrics.ts';
 import { DependencyUnavailableError, type UnavailableReason } from '../errors/DependencyUnavailableError.ts';
+import { SHED_REASONS } from '../http/loadShedding.ts';
 
 /** How one call to a dependency ended, as `dependency_calls_total{outcome}` counts it. */
-export type CallOutcome = 'success' | 'failure' | 'timeout' | 'rejected_breaker' | 'rejected_bulkhead';
+const CALL_OUTCOMES = ['success', 'failure', 'timeout', 'rejected_breaker', 'rejected_bulkhead'] as const;
+export type CallOutcome = (typeof CALL_OUTCOMES)[number];
 
 const OUTCOME_OF_REASON: Record<UnavailableReason, CallOutcome> = {
   circuit_open: 'rejected_breaker',
@@ -41,6 +43,11 @@ export function diskPathsFrom(setting: string): [string, string][] {
 
 /** What a dependency client reports of each of its calls. */
 export interface CallRecorder {
+  /**
+   * Starts a dependency's counts at zero, every outcome: its first failures then have an earlier sample
+   * for a rate to be taken from (Prometheus's instrumentation guide: export known label sets from the start).
+   */
+  knowDependency(dependency: string): void;
   recordCall(dependency: string, outcome: CallOutcome, seconds: number): void;
   /** Counts a call refused because the database pool and its wait queue were full. */
   recordPoolRejection(): void;
@@ -128,6 +135,8 @@ export class PlatformMetrics implements CallRecorder {
       ...Metrics.requestsShed,
       registers,
     });
+    // Every reason from the start: the first refusals have an earlier sample to be a rate against.
+    for (const reason of SHED_REASONS) this.#shed.inc({ reason }, 0);
     const breakers = this.#breakers;
     new Gauge({
       ...Metrics.breakerState,
@@ -201,6 +210,11 @@ export class PlatformMetrics implements CallRecorder {
       { method, route, status_class: `${Math.floor(statusCode / 100)}xx` },
       seconds,
     );
+  }
+
+  knowDependency(dependency: string): void {
+    if (!this.#recording) return;
+    for (const outcome of CALL_OUTCOMES) this.#calls.inc({ dependency, outcome }, 0);
   }
 
   recordCall(dependency: string, outcome: CallOutcome, seconds: number): void {
