@@ -1,7 +1,18 @@
+import type { LogFieldName } from '../contract/logEvents.ts';
+
 /** What `steadfast start` shows on its terminal of the services' output. */
 export type EchoMode = 'quiet' | 'problems' | 'verbose';
 
 const SHOWN_LEVELS = new Set(['warn', 'error', 'fatal']);
+/** The fields of a shown line that tell what it is about, as the contract names them. */
+const CONTEXT_FIELDS: readonly LogFieldName[] = [
+  'errorId',
+  'endpoint',
+  'statusCode',
+  'dependency',
+  'reason',
+  'attemptId',
+];
 /** Servers that write logfmt (Prometheus, Alertmanager) name their level too. */
 const LOGFMT_QUIET = /\blevel=(debug|info)\b/;
 /** HAProxy: its access log and notices stay in its file; alerts and warnings show. */
@@ -25,8 +36,7 @@ export function terminalLine(service: string, line: string, mode: EchoMode): str
     return `[${service}] ${line}`;
   }
   if (!SHOWN_LEVELS.has(String(entry.level))) return undefined;
-  const context = ['errorId', 'endpoint', 'statusCode', 'dependency', 'reason', 'attemptId']
-    .filter((key) => entry[key] !== undefined)
+  const context = CONTEXT_FIELDS.filter((key) => entry[key] !== undefined)
     .map((key) => `${key}=${entry[key]}`)
     .join(' ');
   return `[${service}] ${String(entry.level).toUpperCase()} ${entry.msg}${context ? ` (${context})` : ''}`;
