@@ -13,7 +13,7 @@ import {
   wrap,
 } from 'cockatiel';
 import type { Logger } from 'pino';
-import { Pool } from 'undici';
+import { type Dispatcher, Pool } from 'undici';
 import { DependencyUnavailableError, type UnavailableReason } from '../errors/DependencyUnavailableError.ts';
 import { type CallOutcome, type CallRecorder, callOutcome } from '../metrics/PlatformMetrics.ts';
 import { outgoingTraceparent } from '../tracing/traceContext.ts';
@@ -40,6 +40,13 @@ export interface HttpDependencyOptions {
 export interface DependencyResponse<T = unknown> {
   status: number;
   body: T;
+}
+
+/** An answer below 500 as it came: its status, its headers, its body's text. */
+export interface RawResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  text: string;
 }
 
 export type BreakerState = 'CLOSED' | 'OPEN' | 'HALF_OPEN' | 'ISOLATED';
@@ -136,27 +143,47 @@ export class HttpDependency {
       caller?: string;
     } = {},
   ): Promise<DependencyResponse<T>> {
+    const answer = await this.send(method, path, {
+      headers: {
+        accept: 'application/json',
+        ...(options.body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...options.headers,
+      },
+      ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
+      ...(options.caller === undefined ? {} : { caller: options.caller }),
+    });
+    return { status: answer.status, body: (answer.text ? JSON.parse(answer.text) : undefined) as T };
+  }
+
+  /**
+   * One call with a body already encoded, answered as it came (status, headers, text): for a client
+   * that speaks its own encoding, such as a vendor's SDK given this as its HTTP client. The same
+   * bulkhead, breaker, timeout and metrics as `request`.
+   */
+  async send(
+    method: string,
+    path: string,
+    options: { body?: string; headers?: Record<string, string>; caller?: string } = {},
+  ): Promise<RawResponse> {
     const started = performance.now();
     const traceparent = outgoingTraceparent();
     try {
       const answer = await this.#policy.execute(async ({ signal }) => {
         const response = await this.#pool.request({
-          method,
+          method: method as Dispatcher.HttpMethod,
           path,
           signal,
           headers: {
-            accept: 'application/json',
-            ...(options.body === undefined ? {} : { 'content-type': 'application/json' }),
             ...(traceparent ? { traceparent } : {}),
             ...this.#options.headers,
             ...options.headers,
           },
-          body: options.body === undefined ? undefined : JSON.stringify(options.body),
+          body: options.body,
         });
         const text = await response.body.text();
         if (response.statusCode >= 500)
           throw new ServerErrorResponse(this.name, response.statusCode, options.caller);
-        return { status: response.statusCode, body: (text ? JSON.parse(text) : undefined) as T };
+        return { status: response.statusCode, headers: response.headers, text };
       });
       this.#failureCallers = [];
       this.#record('success', started);
