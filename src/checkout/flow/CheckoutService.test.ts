@@ -44,6 +44,7 @@ function attemptOf(overrides: Partial<Attempt> = {}): Attempt {
     items: [{ sku: 'sku_mug', quantity: 2 }],
     chargeId: null,
     stockCommitted: false,
+    startedAt: new Date(),
     ...overrides,
   };
 }
