@@ -3,7 +3,13 @@ import { migrationStatus } from '../platform/database/migrations.ts';
 import { databaseCheck, pathsCheck } from '../platform/preflight/preflight.ts';
 import { bootService, type ServiceSpec } from '../platform/process/bootService.ts';
 import { buildCheckoutApp } from './app.ts';
-import { CheckoutSettings, checkoutBudgetMs, REQUIRED_IN_PRODUCTION } from './config.ts';
+import {
+  CheckoutSettings,
+  checkoutBudgetMs,
+  paymentApiBase,
+  paymentSettingsProblems,
+  REQUIRED_IN_PRODUCTION,
+} from './config.ts';
 
 export const CHECKOUT_MIGRATIONS = fileURLToPath(new URL('./migrations', import.meta.url));
 
@@ -12,6 +18,7 @@ export const checkoutService: ServiceSpec<typeof CheckoutSettings> = {
   schema: CheckoutSettings,
   requiredInProduction: REQUIRED_IN_PRODUCTION,
   preflight: (config) => [
+    async () => paymentSettingsProblems(config, config.NODE_ENV === 'production'),
     databaseCheck(config.DATABASE_URL, CHECKOUT_MIGRATIONS, config.DB_CONNECT_TIMEOUT_MS),
     pathsCheck({ LOG_FILE: config.LOG_FILE ? { path: config.LOG_FILE, kind: 'file-to-write' } : undefined }),
   ],
@@ -19,7 +26,7 @@ export const checkoutService: ServiceSpec<typeof CheckoutSettings> = {
     ...(await buildCheckoutApp(config, context)),
     startedFields: {
       schemaVersion: (await migrationStatus(config.DATABASE_URL, CHECKOUT_MIGRATIONS)).version,
-      paymentApiUrl: config.PAYMENT_API_URL,
+      paymentApiUrl: paymentApiBase(config),
       inventoryApiUrl: config.INVENTORY_API_URL,
       // What a load balancer's timeout must stay above (triage compares HAProxy's with it).
       checkoutBudgetMs: checkoutBudgetMs(config),

@@ -5,7 +5,7 @@ import type { ServiceStart } from './LogEvidence.ts';
  * stands behind each (its own log lines carry that name) and the setting that points at it.
  */
 export const DEPENDENCIES: Record<string, { service: string; setting: string; field: keyof ServiceStart }> = {
-  paymentGateway: { service: 'payment-sandbox', setting: 'PAYMENT_API_URL', field: 'paymentApiUrl' },
+  paymentGateway: { service: 'payment-sandbox', setting: 'STRIPE_API_BASE', field: 'paymentApiUrl' },
   inventoryService: { service: 'inventory', setting: 'INVENTORY_API_URL', field: 'inventoryApiUrl' },
 };
 

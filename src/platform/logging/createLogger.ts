@@ -25,6 +25,8 @@ export const REDACTED_PATHS = [
   'password',
   '*.password',
   'PAYMENT_API_KEY',
+  'STRIPE_SECRET_KEY',
+  'STRIPE_WEBHOOK_SECRET',
   'JWT_SECRET',
   'DATABASE_URL',
 ];
