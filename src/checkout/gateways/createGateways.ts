@@ -31,6 +31,8 @@ export function createGateways(
     halfOpenAfterMs: config.PAYMENT_BREAKER_HALF_OPEN_MS,
     maxConcurrent: config.PAYMENT_MAX_CONCURRENT,
     maxQueue: config.PAYMENT_MAX_QUEUE,
+    // Stripe's rate limit says it is overloaded, not that the request is wrong: a failure as a 5xx is.
+    overloadStatuses: [429],
     logger,
     metrics,
   });

@@ -32,6 +32,11 @@ export interface HttpDependencyOptions {
   maxConcurrent: number;
   maxQueue: number;
   headers?: Record<string, string>;
+  /**
+   * Statuses below 500 that say the dependency is overloaded, not that the request is wrong (a rate
+   * limit's 429): failures, counted as a 5xx is (each caller once), never answers.
+   */
+  overloadStatuses?: readonly number[];
   logger?: Logger;
   /** Told the outcome and duration of every call. */
   metrics?: CallRecorder;
@@ -58,7 +63,10 @@ const STATE_NAMES: Record<CircuitState, BreakerState> = {
   [CircuitState.Isolated]: 'ISOLATED',
 };
 
-/** A 5xx answer. Thrown inside the policy so the breaker may count it (see `#countsAgainst`). */
+/**
+ * A 5xx answer (or an overload status). Thrown inside the policy so the breaker may count it (see
+ * `#countsAgainst`).
+ */
 class ServerErrorResponse extends Error {
   readonly status: number;
   readonly caller: string | undefined;
@@ -181,7 +189,7 @@ export class HttpDependency {
           body: options.body,
         });
         const text = await response.body.text();
-        if (response.statusCode >= 500)
+        if (response.statusCode >= 500 || this.#options.overloadStatuses?.includes(response.statusCode))
           throw new ServerErrorResponse(this.name, response.statusCode, options.caller);
         return { status: response.statusCode, headers: response.headers, text };
       });

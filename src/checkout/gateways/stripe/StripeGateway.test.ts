@@ -18,6 +18,7 @@ describe('StripeGateway: every outcome, through the official SDK, against the re
     const http = new HttpDependency({
       name: 'paymentGateway',
       baseUrl: sandbox.url,
+      overloadStatuses: [429],
       timeoutMs: options.timeoutMs ?? 2000,
       breakerThreshold: THRESHOLD,
       halfOpenAfterMs: 60_000,
@@ -149,15 +150,22 @@ describe('StripeGateway: every outcome, through the official SDK, against the re
     assert.equal(intents.rowCount, 1);
   });
 
-  test('429: outcome unknown, one request (no SDK retry), never opens the breaker', async () => {
+  test('429: outcome unknown, one request (no SDK retry); counted as a 5xx, each user once', async () => {
     const { payment, http } = gateway();
     await fault({ mode: 'error', status: 429 });
     try {
       const before = seen();
+      const one = charge();
       for (let i = 0; i < THRESHOLD + 1; i++)
-        await assert.rejects(payment.charge(charge()), outcomeUnknown('server_error'));
+        await assert.rejects(
+          payment.charge({ ...one, attemptId: randomUUID() }),
+          outcomeUnknown('server_error'),
+        );
       assert.equal(seen() - before, THRESHOLD + 1, 'each call reached the gateway once');
-      assert.equal(http.breakerState, 'CLOSED');
+      assert.equal(http.breakerState, 'CLOSED', 'one user alone');
+      for (let i = 0; i < THRESHOLD - 1; i++)
+        await assert.rejects(payment.charge(charge()), outcomeUnknown('server_error'));
+      assert.equal(http.breakerState, 'OPEN', 'rate-limited for as many users as the threshold');
     } finally {
       await fault({ mode: 'none' });
     }

@@ -139,10 +139,10 @@ export class StripeGateway implements PaymentGateway {
   }
 
   /**
-   * Outcome-unknown failures as the checkout knows them: the dependency's own (timeout, reset, 5xx,
-   * open breaker, full bulkhead: what the SDK wraps as a connection error), a rate limit (429: Stripe
-   * turned the call away, but the flow never guesses) and a conflict with a request under the same key
-   * still running (409). Anything else (a bad key, a request Stripe calls invalid) is our own fault:
+   * Outcome-unknown failures as the checkout knows them: the dependency's own (timeout, reset, 5xx, a
+   * rate limit's 429 when the dependency counts it as one, open breaker, full bulkhead: what the SDK
+   * wraps as a connection error), a 429 answered (Stripe turned the call away, but the flow never
+   * guesses) and a conflict with a request under the same key still running (409). Anything else (a bad key, a request Stripe calls invalid) is our own fault:
    * an error, never counted against the breaker, answered 500 with an errorId.
    */
   #unavailable(error: unknown): unknown {
