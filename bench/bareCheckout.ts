@@ -8,14 +8,24 @@ import { randomUUID } from 'node:crypto';
 import Fastify from 'fastify';
 import { jwtVerify } from 'jose';
 import pg from 'pg';
+import Stripe from 'stripe';
 import { request } from 'undici';
 import { CART_LIMITS } from '../src/checkout/carts/cartLimits.ts';
 import { CHECKOUT_STATEMENTS } from '../src/checkout/flow/AttemptStore.ts';
 import { RATE_LIMIT_HIT } from '../src/platform/http/PostgresRateLimitStore.ts';
 import { runBenchServer } from './benchServer.ts';
 
-const { DATABASE_URL, PAYMENT_API_URL, PAYMENT_API_KEY, INVENTORY_API_URL, JWT_SECRET } =
+const { DATABASE_URL, STRIPE_API_BASE, STRIPE_SECRET_KEY, INVENTORY_API_URL, JWT_SECRET } =
   process.env as Record<string, string>;
+// The same SDK and the same request as the service's adapter, over the SDK's own HTTP client.
+const base = new URL(String(STRIPE_API_BASE));
+const stripe = new Stripe(String(STRIPE_SECRET_KEY), {
+  host: base.hostname,
+  port: base.port,
+  protocol: base.protocol === 'https:' ? 'https' : 'http',
+  maxNetworkRetries: 0,
+  telemetry: false,
+});
 const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 10 });
 const key = new TextEncoder().encode(JWT_SECRET);
 
@@ -61,12 +71,18 @@ app.post<{ Body: { cartId: string; paymentToken: string } }>('/api/checkout/comp
     items: attempt.items,
     ttlSeconds: 900,
   });
-  const charge = await call(
-    `${PAYMENT_API_URL}/v1/charges`,
-    { amount: attempt.amount_cents, currency: 'usd', source: paymentToken, metadata: { attemptId: id } },
-    { authorization: `Bearer ${PAYMENT_API_KEY}`, 'idempotency-key': id },
+  const charge = await stripe.paymentIntents.create(
+    {
+      amount: attempt.amount_cents,
+      currency: 'usd',
+      payment_method: paymentToken,
+      confirm: true,
+      automatic_payment_methods: { enabled: true, allow_redirects: 'never' },
+      metadata: { userId, attemptId: id, cartId },
+    },
+    { idempotencyKey: id },
   );
-  const chargeId = charge.body.id as string;
+  const chargeId = charge.id;
   const orderId = randomUUID();
   const body = JSON.stringify({ orderId, transactionId: chargeId, status: 'CONFIRMED' });
   await pool.query({

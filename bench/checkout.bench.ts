@@ -90,7 +90,7 @@ try {
       return {
         path: '/api/checkout/complete',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${tokens[cart.user]}` },
-        body: JSON.stringify({ cartId: cart.cartId, paymentToken: 'tok_visa' }),
+        body: JSON.stringify({ cartId: cart.cartId, paymentToken: 'pm_card_visa' }),
       };
     };
   };

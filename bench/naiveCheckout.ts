@@ -8,11 +8,19 @@ import { randomUUID } from 'node:crypto';
 import Fastify from 'fastify';
 import { jwtVerify } from 'jose';
 import pg from 'pg';
+import Stripe from 'stripe';
 import { request } from 'undici';
 import { runBenchServer } from './benchServer.ts';
 
-const { DATABASE_URL, PAYMENT_API_URL, PAYMENT_API_KEY, INVENTORY_API_URL, JWT_SECRET } =
+const { DATABASE_URL, STRIPE_API_BASE, STRIPE_SECRET_KEY, INVENTORY_API_URL, JWT_SECRET } =
   process.env as Record<string, string>;
+// Stripe's SDK with its defaults, pointed at the payment sandbox, as its README shows.
+const base = new URL(String(STRIPE_API_BASE));
+const stripe = new Stripe(String(STRIPE_SECRET_KEY), {
+  host: base.hostname,
+  port: base.port,
+  protocol: base.protocol === 'https:' ? 'https' : 'http',
+});
 const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 10 });
 const key = new TextEncoder().encode(JWT_SECRET);
 
@@ -38,12 +46,14 @@ app.post<{ Body: { cartId: string; paymentToken: string } }>('/api/checkout/comp
     if (level.available < line.quantity) return reply.code(409).send({ error: 'INSUFFICIENT_STOCK' });
   }
   const amount = lines.rows.reduce((sum, l) => sum + l.price_cents * l.quantity, 0);
-  const charge = await request(`${PAYMENT_API_URL}/v1/charges`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${PAYMENT_API_KEY}` },
-    body: JSON.stringify({ amount, currency: 'usd', source: paymentToken }),
+  const charge = await stripe.paymentIntents.create({
+    amount,
+    currency: 'usd',
+    payment_method: paymentToken,
+    confirm: true,
+    automatic_payment_methods: { enabled: true, allow_redirects: 'never' },
   });
-  const chargeId = ((await charge.body.json()) as { id: string }).id;
+  const chargeId = charge.id;
   const orderId = randomUUID();
   const client = await pool.connect();
   try {

@@ -15,7 +15,10 @@ describe('circuit breakers and timeouts on every external call', () => {
   let users = 0;
   const checkout = async () => {
     const { cartId, token } = await stack.cart(`usr_breaker_${users++}`);
-    return stack.api('POST', '/api/checkout/complete', { token, body: { cartId, paymentToken: 'tok_visa' } });
+    return stack.api('POST', '/api/checkout/complete', {
+      token,
+      body: { cartId, paymentToken: 'pm_card_visa' },
+    });
   };
   const breakerState = async (name: string) => {
     const health = await stack.api('GET', '/health', { token: null });

@@ -28,7 +28,7 @@ describe('clients that close mid-body on the whole stack', () => {
     const socket = connect(Number(port), hostname);
     socket.on('error', () => {});
     await new Promise((resolve) => socket.once('connect', resolve));
-    const body = JSON.stringify(options.body ?? { cartId: 'cart_abandoned', paymentToken: 'tok_visa' });
+    const body = JSON.stringify(options.body ?? { cartId: 'cart_abandoned', paymentToken: 'pm_card_visa' });
     const headers = Object.entries(options.headers ?? {})
       .map(([name, value]) => `${name}: ${value}\r\n`)
       .join('');
@@ -90,7 +90,7 @@ describe('clients that close mid-body on the whole stack', () => {
     const { cartId, token } = await stack.cart('usr_after_abandon');
     const answer = await stack.api('POST', '/api/checkout/complete', {
       token,
-      body: { cartId, paymentToken: 'tok_visa' },
+      body: { cartId, paymentToken: 'pm_card_visa' },
     });
     assert.equal(answer.status, 201);
   });
@@ -98,7 +98,7 @@ describe('clients that close mid-body on the whole stack', () => {
   test('a client that leaves while its checkout runs: a 499 line, the checkout goes on, its key replays the order', async () => {
     const { cartId, token } = await stack.cart('usr_leaves_mid_checkout');
     const key = 'key-leaves-mid-checkout';
-    const body = { cartId, paymentToken: 'tok_visa' };
+    const body = { cartId, paymentToken: 'pm_card_visa' };
     // The gateway takes its time: the client is gone before the charge answers.
     await stack.fault('payment', { mode: 'latency', latencyMs: 500 });
     try {

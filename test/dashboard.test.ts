@@ -55,7 +55,10 @@ describe('GET /dashboard in a real browser', () => {
 
   const checkout = async () => {
     const { cartId, token } = await stack.cart(`usr_dashboard_${users++}`);
-    return stack.api('POST', '/api/checkout/complete', { token, body: { cartId, paymentToken: 'tok_visa' } });
+    return stack.api('POST', '/api/checkout/complete', {
+      token,
+      body: { cartId, paymentToken: 'pm_card_visa' },
+    });
   };
 
   test('loads without a console error or CSP violation, draws its charts, and shows a fault within seconds', async () => {

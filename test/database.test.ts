@@ -11,7 +11,10 @@ describe('PostgreSQL hung or stopped mid-run', () => {
   let users = 0;
   const checkout = async (cart?: { cartId: string; token: string }) => {
     const { cartId, token } = cart ?? (await stack.cart(`usr_db_${users++}`));
-    return stack.api('POST', '/api/checkout/complete', { token, body: { cartId, paymentToken: 'tok_visa' } });
+    return stack.api('POST', '/api/checkout/complete', {
+      token,
+      body: { cartId, paymentToken: 'pm_card_visa' },
+    });
   };
   const health = () => stack.api('GET', '/health', { token: null });
   /**

@@ -16,7 +16,7 @@ describe('exactly once: idempotent, crash-safe checkout', () => {
     stack.api('POST', '/api/checkout/complete', {
       token,
       baseUrl,
-      body: { cartId, paymentToken: 'tok_visa' },
+      body: { cartId, paymentToken: 'pm_card_visa' },
       headers: key ? { 'idempotency-key': key } : {},
     });
   const ordersOf = async (cartId: string) =>
@@ -253,26 +253,30 @@ describe('exactly once: idempotent, crash-safe checkout', () => {
     const secrets = JSON.parse(
       await (await import('node:fs/promises')).readFile(`${stack.dataDir}/secrets.json`, 'utf8'),
     );
-    const stray = await fetch(`${stack.info.paymentUrl}/v1/charges`, {
+    // A payment made at the gateway by hand, as Stripe's API takes it: a form body, brackets for metadata.
+    const form = { 'content-type': 'application/x-www-form-urlencoded' };
+    const stray = await fetch(`${stack.info.paymentUrl}/v1/payment_intents`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${secrets.paymentApiKey}`, 'content-type': 'application/json' },
-      body: JSON.stringify({
-        amount: 1234,
+      headers: { authorization: `Bearer ${secrets.paymentApiKey}`, ...form },
+      body: new URLSearchParams({
+        amount: '1234',
         currency: 'usd',
-        source: 'tok_visa',
-        metadata: { attemptId: 'stray' },
-      }),
+        payment_method: 'pm_card_visa',
+        confirm: 'true',
+        'metadata[attemptId]': 'stray',
+      }).toString(),
     });
     const charge = (await stray.json()) as { id: string };
     const result = await stack.reconcile();
     assert.equal(result.code, 1);
     assert.match(result.stdout, new RegExp(`BREACH charge_without_order: charge ${charge.id}`));
     // Make it right, as an operator would: refund it.
-    await fetch(`${stack.info.paymentUrl}/v1/refunds`, {
+    const refund = await fetch(`${stack.info.paymentUrl}/v1/refunds`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${secrets.paymentApiKey}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ charge: charge.id }),
+      headers: { authorization: `Bearer ${secrets.paymentApiKey}`, ...form },
+      body: new URLSearchParams({ payment_intent: charge.id }).toString(),
     });
+    assert.equal(refund.status, 200);
     await assertReconciled();
   });
 });

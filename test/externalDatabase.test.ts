@@ -23,7 +23,7 @@ describe('steadfast start on the PostgreSQL server of DATABASE_URL', () => {
     const { cartId, token } = await stack.cart('usr_external');
     const response = await stack.api('POST', '/api/checkout/complete', {
       token,
-      body: { cartId, paymentToken: 'tok_visa' },
+      body: { cartId, paymentToken: 'pm_card_visa' },
     });
     assert.equal(response.status, 201, response.text);
   });

@@ -67,13 +67,13 @@ describe('fault matrix: every dependency × every network fault', () => {
     await stack.restock('sku_mug', 100_000);
     const env = await readStackEnv(stack.dataDir);
     const targets: Record<Dependency, string> = {
-      payment: env.PAYMENT_API_URL ?? '',
+      payment: env.STRIPE_API_BASE ?? '',
       inventory: env.INVENTORY_API_URL ?? '',
       database: env.DATABASE_URL ?? '',
     };
     for (const dependency of DEPENDENCIES) proxies[dependency] = await FaultProxy.start(targets[dependency]);
     instance = await stack.serve({
-      PAYMENT_API_URL: proxies.payment.urlFor(targets.payment),
+      STRIPE_API_BASE: proxies.payment.urlFor(targets.payment),
       INVENTORY_API_URL: proxies.inventory.urlFor(targets.inventory),
       DATABASE_URL: proxies.database.urlFor(targets.database),
       PAYMENT_TIMEOUT_MS: String(CALL_TIMEOUT_MS),
@@ -110,7 +110,7 @@ describe('fault matrix: every dependency × every network fault', () => {
     const response = await stack.api('POST', '/api/checkout/complete', {
       token,
       baseUrl: instance.url,
-      body: { cartId, paymentToken: 'tok_visa' },
+      body: { cartId, paymentToken: 'pm_card_visa' },
       headers: { 'idempotency-key': `fault-${user}` },
     });
     return {

@@ -12,7 +12,7 @@ const RUNS = Number(process.env.FUZZ_RUNS ?? 3);
 const LEASE_MS = 1500;
 
 type Op =
-  | { kind: 'checkout'; keyed: boolean; token: 'tok_visa' | 'tok_chargeDeclined' }
+  | { kind: 'checkout'; keyed: boolean; token: 'pm_card_visa' | 'pm_card_chargeDeclined' }
   | { kind: 'retry' }
   | { kind: 'fault'; service: 'payment' | 'inventory'; mode: string; rate: number }
   | { kind: 'crash' }
@@ -24,7 +24,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
     arbitrary: fc.record({
       kind: fc.constant('checkout' as const),
       keyed: fc.boolean(),
-      token: fc.constantFrom('tok_visa' as const, 'tok_chargeDeclined' as const),
+      token: fc.constantFrom('pm_card_visa' as const, 'pm_card_chargeDeclined' as const),
     }),
   },
   { weight: 2, arbitrary: fc.constant({ kind: 'retry' as const }) },
@@ -106,7 +106,7 @@ describe('property: any sequence of checkouts, retries, crashes and faults keeps
                 STEADFAST_FAILPOINT: `${op.failpoint}:kill`,
               });
               const { cartId } = await stack.cart(user, [{ sku: 'sku_sticker_pack', quantity: 1 }]);
-              const target = { cartId, key: `fuzz-${run}-${i}`, paymentToken: 'tok_visa' };
+              const target = { cartId, key: `fuzz-${run}-${i}`, paymentToken: 'pm_card_visa' };
               keyed.push(target);
               const response = await stack
                 .api('POST', '/api/checkout/complete', {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { after, before, describe, type TestContext, test } from 'node:test';
 import fc from 'fast-check';
 import pg from 'pg';
+import qs from 'qs';
 import { Client } from 'undici';
 import { DEMO_PRODUCTS } from '../src/stack/demoData.ts';
 import {
@@ -51,10 +52,10 @@ const runsOf = (share: number) => Math.max(10, Math.round(BUDGET * share));
 
 const SKUS = DEMO_PRODUCTS.map((p) => p.sku);
 const TEST_TOKENS = [
-  'tok_visa',
-  'tok_mastercard',
-  'tok_chargeDeclined',
-  'tok_chargeDeclinedInsufficientFunds',
+  'pm_card_visa',
+  'pm_card_mastercard',
+  'pm_card_chargeDeclined',
+  'pm_card_chargeDeclinedInsufficientFunds',
 ];
 /** A SKU the inventory fuzz finds a few restocks short of the most units a SKU can count. */
 const NEARLY_FULL_SKU = 'sku_fuzz_nearly_full';
@@ -523,7 +524,7 @@ describe('HTTP fuzzing, as an adversary: documented answers only, never a 5xx, n
       scheme: fc.constantFrom('Bearer ', 'Bearer ', 'Bearer ', 'bearer ', 'BEARER ', 'Bearer  '),
       plan: cartPlan(SKUS),
       paymentToken: fc.oneof(
-        { weight: 4, arbitrary: fc.constantFrom(...TEST_TOKENS, 'tok_visa', 'tok_visa') },
+        { weight: 4, arbitrary: fc.constantFrom(...TEST_TOKENS, 'pm_card_visa', 'pm_card_visa') },
         { weight: 1, arbitrary: hostileString({ maxLength: 255 }) },
       ),
       idempotencyKey: fc.option(headerValue, { nil: undefined }),
@@ -632,7 +633,7 @@ describe('HTTP fuzzing, as an adversary: documented answers only, never a 5xx, n
           method: 'POST',
           url: '/api/checkout/complete',
           headers: json,
-          body: JSON.stringify({ cartId: cart, paymentToken: 'tok_visa' }),
+          body: JSON.stringify({ cartId: cart, paymentToken: 'pm_card_visa' }),
         }),
         // Over a connection of its own: one connection carries one request at a time.
         new Promise((resolve) => setTimeout(resolve, r.delayMs)).then(() =>
@@ -691,8 +692,8 @@ describe('HTTP fuzzing, as an adversary: documented answers only, never a 5xx, n
       payment: {
         url: () => stack.info.paymentUrl,
         paths: fc.oneof(
-          fc.constantFrom('/v1/charges', '/v1/refunds'),
-          pathSegment.map((s) => `/v1/charges/${s}`),
+          fc.constantFrom('/v1/payment_intents', '/v1/refunds'),
+          pathSegment.map((s) => `/v1/payment_intents/${s}`),
         ),
         authorizations: ['key', 'none'] as const,
       },
@@ -707,8 +708,8 @@ describe('HTTP fuzzing, as an adversary: documented answers only, never a 5xx, n
     };
     const bodies = fc.oneof(
       fc.constant(undefined),
-      fc.constant(null).map(() => JSON.stringify({ cartId, paymentToken: 'tok_visa' })),
-      fc.constant(JSON.stringify({ amount: 100, currency: 'usd', source: 'tok_chargeDeclined' })),
+      fc.constant(null).map(() => JSON.stringify({ cartId, paymentToken: 'pm_card_visa' })),
+      fc.constant('amount=100&currency=usd&payment_method=pm_card_chargeDeclined&confirm=true'),
       fc.json({ depthSize: 'small' }),
     );
     const raw = fc.constantFrom('checkout', 'checkout', 'payment', 'inventory').chain((name) => {
@@ -807,9 +808,9 @@ describe('HTTP fuzzing, as an adversary: documented answers only, never a 5xx, n
   }
 
   test('payment sandbox: generated requests, Stripe-shaped answers only', async (t) => {
-    const charges: string[] = [];
+    const intents: string[] = [];
     const known = (prefix: string) =>
-      fc.nat().map((i) => () => charges[i % Math.max(1, charges.length)] ?? `${prefix}_missing`);
+      fc.nat().map((i) => () => intents[i % Math.max(1, intents.length)] ?? `${prefix}_missing`);
     const metadata = fc.oneof(
       fc.dictionary(
         fc.oneof(fc.constantFrom('userId', 'cartId', 'attemptId'), hostileString({ maxLength: 45 })),
@@ -822,42 +823,60 @@ describe('HTTP fuzzing, as an adversary: documented answers only, never a 5xx, n
       fc.constant(Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`k${i}`, 'v']))),
       hostileJsonValue,
     );
-    const chargeBody = fc.record(
+    const intentBody = fc.record(
       {
         amount: fc.oneof(fc.integer({ min: 1, max: 99_999_999 }), edgeNumber),
         currency: fc.oneof(
           { weight: 3, arbitrary: fc.constantFrom('usd', 'eur') },
           { weight: 1, arbitrary: hostileString() },
         ),
-        source: fc.oneof(
+        payment_method: fc.oneof(
           { weight: 2, arbitrary: fc.constantFrom(...TEST_TOKENS) },
           { weight: 2, arbitrary: hostileString({ maxLength: 300 }) },
+        ),
+        confirm: fc.oneof(fc.constantFrom('true', 'false'), hostileString({ maxLength: 8 })),
+        automatic_payment_methods: fc.oneof(
+          fc.constant({ enabled: 'true', allow_redirects: 'never' }),
+          hostileJsonValue,
         ),
         metadata,
       },
       { requiredKeys: [] },
     );
+    // Stripe's encoding (a form, brackets for nested keys) most of the time; JSON, which the routes read too.
+    const encoded = (body: unknown) =>
+      fc.constantFrom('form', 'form', 'form', 'json').map((encoding) => ({
+        body,
+        encoding: encoding as 'form' | 'json',
+      }));
+    const bodyOf =
+      ({ body, encoding }: { body: unknown; encoding: 'form' | 'json' }) =>
+      () =>
+        encoding === 'json' ? JSON.stringify(body) : qs.stringify(body);
     const route: fc.Arbitrary<SandboxRoute> = fc
       .oneof(
         {
           weight: 5,
-          arbitrary: chargeBody.map((b) => ({
+          arbitrary: intentBody.chain(encoded).map((b) => ({
             method: 'POST',
-            url: () => '/v1/charges',
-            body: () => JSON.stringify(b),
+            url: () => '/v1/payment_intents',
+            body: bodyOf(b),
+            encoding: b.encoding,
           })),
         },
         {
           weight: 2,
           arbitrary: fc
             .oneof(
-              known('ch'),
+              known('pi'),
               hostileString().map((s) => () => s),
             )
-            .map((charge) => ({
+            .chain((intent) => encoded(intent))
+            .map(({ body: intent, encoding }) => ({
               method: 'POST',
               url: () => '/v1/refunds',
-              body: () => JSON.stringify({ charge: charge() }),
+              body: () => bodyOf({ body: { payment_intent: (intent as () => string)() }, encoding })(),
+              encoding,
             })),
         },
         {
@@ -865,16 +884,19 @@ describe('HTTP fuzzing, as an adversary: documented answers only, never a 5xx, n
           arbitrary: fc
             .record(
               {
-                attempt: hostileString(),
+                path: fc.constantFrom('/v1/payment_intents', '/v1/refunds'),
+                payment_intent: hostileString(),
                 limit: fc.oneof(fc.constantFrom('1', '100', '000', '999'), hostileString()),
                 starting_after: hostileString(),
+                'created[gte]': fc.oneof(fc.constantFrom('0', '1796284000', '999999999999'), hostileString()),
+                'created[lt]': hostileString(),
               },
-              { requiredKeys: [] },
+              { requiredKeys: ['path'] },
             )
-            .map((q) => ({
+            .map(({ path, ...q }) => ({
               method: 'GET',
               url: () =>
-                `/v1/charges?${Object.entries(q)
+                `${path}?${Object.entries(q)
                   .map(([k, v]) => `${k}=${percentEncode(v)}`)
                   .join('&')}`,
             })),
@@ -883,17 +905,26 @@ describe('HTTP fuzzing, as an adversary: documented answers only, never a 5xx, n
           weight: 2,
           arbitrary: fc
             .oneof(
-              known('ch'),
+              known('pi'),
               pathSegment.map((s) => () => s),
             )
-            .map((charge) => ({ method: 'GET', url: () => `/v1/charges/${charge()}` })),
+            .map((intent) => ({ method: 'GET', url: () => `/v1/payment_intents/${intent()}` })),
         },
         {
           weight: 1,
           arbitrary: fc
             .tuple(
               fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'HEAD', 'PATCH'),
-              fc.constantFrom('/v1', '/v1/charges/x/capture', '/', '/health', '/metrics', '/v1/refunds'),
+              fc.constantFrom(
+                '/v1',
+                '/v1/charges',
+                '/v1/payment_intents/x/capture',
+                '/v1/payment_intents/search',
+                '/',
+                '/health',
+                '/metrics',
+                '/v1/refunds',
+              ),
             )
             .map(([method, url]) => ({ method, url: () => url })),
         },
@@ -902,7 +933,7 @@ describe('HTTP fuzzing, as an adversary: documented answers only, never a 5xx, n
           arbitrary: fc
             .tuple(
               fc.constantFrom('POST'),
-              fc.constantFrom('/v1/charges', '/v1/refunds'),
+              fc.constantFrom('/v1/payment_intents', '/v1/refunds'),
               fc.oneof(fc.json(), fc.string({ unit: 'binary', maxLength: 200 })),
             )
             .map(([method, url, body]) => ({ method, url: () => url, body: () => body })),
@@ -913,7 +944,7 @@ describe('HTTP fuzzing, as an adversary: documented answers only, never a 5xx, n
       route,
       auth: fc.constantFrom('key', 'key', 'key', 'key', 'key', 'wrong', 'none', 'lower', 'spaced'),
       contentType: fc.oneof(
-        { weight: 5, arbitrary: fc.constant('application/json') },
+        { weight: 5, arbitrary: fc.constant(undefined) },
         { weight: 1, arbitrary: contentTypeValue },
       ),
       idempotencyKey: fc.option(fc.oneof(headerValue, fc.constantFrom('k-1', 'k-2', 'k-3')), {
@@ -931,7 +962,11 @@ describe('HTTP fuzzing, as an adversary: documented answers only, never a 5xx, n
       const body = r.route.body?.();
       const headers: Record<string, string> = {};
       if (authorization) headers.authorization = authorization;
-      if (body !== undefined && r.contentType !== undefined) headers['content-type'] = r.contentType;
+      // The body's own type, unless the run picked an odd one.
+      const contentType =
+        r.contentType ??
+        (r.route.encoding === 'form' ? 'application/x-www-form-urlencoded' : 'application/json');
+      if (body !== undefined) headers['content-type'] = contentType;
       if (r.idempotencyKey !== undefined) headers['idempotency-key'] = asHeader(r.idempotencyKey);
       const sendsBody = body !== undefined && r.route.method !== 'GET' && r.route.method !== 'HEAD';
       const answer = await sandbox(payment, checkPaymentAnswer, {
@@ -940,8 +975,10 @@ describe('HTTP fuzzing, as an adversary: documented answers only, never a 5xx, n
         headers,
         body: sendsBody ? body : undefined,
       });
-      const created = answer.status === 201 ? (JSON.parse(answer.text) as { id?: string }).id : undefined;
-      if (created?.startsWith('ch_')) charges.push(created);
+      const made =
+        answer.status === 200 && r.route.method === 'POST' && r.route.url() === '/v1/payment_intents';
+      const created = made ? (JSON.parse(answer.text) as { id?: string }).id : undefined;
+      if (created?.startsWith('pi_')) intents.push(created);
     });
   });
 
@@ -1046,7 +1083,11 @@ describe('HTTP fuzzing, as an adversary: documented answers only, never a 5xx, n
     await fuzz(t, requestArb, runsOf(0.12), async (r) => {
       const body = r.route.body?.();
       const headers: Record<string, string> = {};
-      if (body !== undefined && r.contentType !== undefined) headers['content-type'] = r.contentType;
+      // The body's own type, unless the run picked an odd one.
+      const contentType =
+        r.contentType ??
+        (r.route.encoding === 'form' ? 'application/x-www-form-urlencoded' : 'application/json');
+      if (body !== undefined) headers['content-type'] = contentType;
       const sendsBody = body !== undefined && r.route.method !== 'GET' && r.route.method !== 'HEAD';
       const answer = await sandbox(inventory, checkInventoryAnswer, {
         method: r.route.method,
@@ -1064,32 +1105,36 @@ describe('HTTP fuzzing, as an adversary: documented answers only, never a 5xx, n
     const charge = (body: unknown, key?: string) =>
       sandbox(payment, checkPaymentAnswer, {
         method: 'POST',
-        url: '/v1/charges',
+        url: '/v1/payment_intents',
         headers: {
           authorization: `Bearer ${paymentKey}`,
+          // JSON, which the routes read too: a lone surrogate cannot be written in a form body.
           'content-type': 'application/json',
           ...(key ? { 'idempotency-key': key } : {}),
         },
         body: JSON.stringify(body),
       });
-    // The unknown token's message cut the token inside a surrogate pair: its stored answer was unstorable.
+    // The unknown payment method's message cut the token inside a surrogate pair: its stored answer was unstorable.
     const cut = await charge(
-      { amount: 100, currency: 'usd', source: `${'a'.repeat(63)}😀` },
+      { amount: '100', currency: 'usd', payment_method: `${'a'.repeat(63)}😀`, confirm: 'true' },
       'fuzz-cut-pair',
     );
     assert.equal(cut.status, 400, cut.text);
-    assert.match(cut.text, /"param":"source"/);
+    assert.match(cut.text, /"param":"payment_method"/);
     // `__proto__` and `constructor` found what every object inherits among the test tokens (seed 42).
-    for (const source of ['tok_visa\u0000', 'tok\ud800', 'tok\u0085', '__proto__', 'constructor']) {
-      const refused = await charge({ amount: 100, currency: 'usd', source }, `fuzz-${source.length}`);
+    for (const method of ['pm_card_visa\u0000', 'pm\ud800', 'pm\u0085', '__proto__', 'constructor']) {
+      const refused = await charge(
+        { amount: '100', currency: 'usd', payment_method: method, confirm: 'true' },
+        `fuzz-${method.length}`,
+      );
       assert.equal(refused.status, 400, refused.text);
-      assert.match(refused.text, /"param":"source"/);
+      assert.match(refused.text, /"param":"payment_method"/);
     }
     // A key with a line separator was not matched by the key pattern, so its value went unchecked.
     const separator = await charge({
-      amount: 100,
+      amount: '100',
       currency: 'usd',
-      source: 'tok_visa',
+      payment_method: 'pm_card_visa',
       metadata: { 'a\u2028': { x: '\u0000' } },
     });
     assert.equal(separator.status, 400, separator.text);
@@ -1118,6 +1163,8 @@ interface SandboxRoute {
   method: string;
   url: () => string;
   body?: () => string | undefined;
+  /** How the body is encoded: Stripe's form, or JSON. */
+  encoding?: 'form' | 'json';
 }
 
 /** A route that prints as the request it makes, in a counterexample (its parts are functions). */

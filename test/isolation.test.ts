@@ -97,10 +97,10 @@ describe('no user can hurt another', () => {
         cart: fc.oneof(fc.nat(3), hostileText, fc.uuid()),
         paymentToken: fc.oneof(
           fc.constantFrom(
-            'tok_visa',
-            'tok_chargeDeclined',
-            'tok_chargeDeclinedInsufficientFunds',
-            'tok_nope',
+            'pm_card_visa',
+            'pm_card_chargeDeclined',
+            'pm_card_chargeDeclinedInsufficientFunds',
+            'pm_card_nope',
           ),
           hostileText,
         ),
@@ -132,7 +132,7 @@ describe('no user can hurt another', () => {
         const b = await stack.cart(`usr_isolation_b_${bUsers++}`);
         const answer = await stack.api('POST', '/api/checkout/complete', {
           token: b.token,
-          body: { cartId: b.cartId, paymentToken: 'tok_visa' },
+          body: { cartId: b.cartId, paymentToken: 'pm_card_visa' },
         });
         assert.equal(
           answer.status,

@@ -153,7 +153,10 @@ describe('monitoring: metrics, alert rules, Alertmanager', () => {
 
   const checkoutOnce = async () => {
     const { cartId, token } = await stack.cart(`usr_monitoring_${users++}`);
-    return stack.api('POST', '/api/checkout/complete', { token, body: { cartId, paymentToken: 'tok_visa' } });
+    return stack.api('POST', '/api/checkout/complete', {
+      token,
+      body: { cartId, paymentToken: 'pm_card_visa' },
+    });
   };
 
   test('each service serves /metrics that promtool accepts, with the names rules rely on', async () => {
@@ -201,7 +204,7 @@ describe('monitoring: metrics, alert rules, Alertmanager', () => {
     const { cartId, token } = await stack.cart(`usr_trace_${users++}`);
     const response = await stack.api('POST', '/api/checkout/complete', {
       token,
-      body: { cartId, paymentToken: 'tok_visa' },
+      body: { cartId, paymentToken: 'pm_card_visa' },
       headers: { traceparent: `00-${traceId}-b7ad6b7169203331-01` },
     });
     assert.equal(response.status, 201);
@@ -209,7 +212,7 @@ describe('monitoring: metrics, alert rules, Alertmanager', () => {
       (await stack.log(service)).filter((line) => line.traceId === traceId).map((line) => line.endpoint);
     // Each service's lines reach its file through the supervisor's pipe, each in its own time: wait for all.
     const expected: [string, string][] = [
-      ['payment', 'POST /v1/charges'],
+      ['payment', 'POST /v1/payment_intents'],
       ['checkout', 'POST /api/checkout/complete'],
       // The reservation is in the trace; its commit is not: it leaves after the answer, batched with others.
       ['inventory', 'POST /reservations'],

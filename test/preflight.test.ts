@@ -21,8 +21,8 @@ describe('preflight: fail loudly before the port opens', () => {
   const production = (overrides: Record<string, string | undefined> = {}) => ({
     NODE_ENV: 'production',
     DATABASE_URL: migratedUrl,
-    PAYMENT_API_URL: 'http://127.0.0.1:9',
-    PAYMENT_API_KEY: PAYMENT_KEY,
+    STRIPE_API_BASE: 'http://127.0.0.1:9',
+    STRIPE_SECRET_KEY: PAYMENT_KEY,
     INVENTORY_API_URL: 'http://127.0.0.1:9',
     JWT_SECRET: SECRET,
     ...overrides,
@@ -35,14 +35,17 @@ describe('preflight: fail loudly before the port opens', () => {
   });
   after(() => postgres?.stop());
 
-  test('production without PAYMENT_API_KEY: the exact line, exit 1, nothing listening', async () => {
+  test('production without STRIPE_SECRET_KEY: the exact line, exit 1, nothing listening', async () => {
     const port = await freePort();
-    const result = await steadfast(['serve'], production({ PAYMENT_API_KEY: undefined, PORT: String(port) }));
+    const result = await steadfast(
+      ['serve'],
+      production({ STRIPE_SECRET_KEY: undefined, PORT: String(port) }),
+    );
     assert.equal(result.code, 1);
     assert.ok(
       result.stderr
         .split('\n')
-        .includes("STARTUP_FAILURE: Required environment variable 'PAYMENT_API_KEY' is not set."),
+        .includes("STARTUP_FAILURE: Required environment variable 'STRIPE_SECRET_KEY' is not set."),
       result.stderr,
     );
     assert.equal(await portOpen(port), false);

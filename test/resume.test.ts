@@ -35,7 +35,7 @@ describe('a retry with the same key resumes an abandoned attempt', () => {
         stack.api('POST', '/api/checkout/complete', {
           token,
           baseUrl,
-          body: { cartId, paymentToken: 'tok_visa' },
+          body: { cartId, paymentToken: 'pm_card_visa' },
           headers: { 'idempotency-key': `resume-${point}` },
         });
       const doomed = await stack.serve({
@@ -77,7 +77,7 @@ describe('a retry with the same key resumes an abandoned attempt', () => {
       stack.api('POST', '/api/checkout/complete', {
         token,
         baseUrl,
-        body: { cartId, paymentToken: 'tok_visa' },
+        body: { cartId, paymentToken: 'pm_card_visa' },
         headers: { 'idempotency-key': 'resume-breaker' },
       });
     // One failure opens this instance's payment breaker; it lets a probe through a second later.

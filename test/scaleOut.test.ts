@@ -44,7 +44,7 @@ describe('steadfast start --instances 3: HAProxy in front', () => {
   const checkout = (cartId: string, token: string, key: string) =>
     stack.api('POST', '/api/checkout/complete', {
       token,
-      body: { cartId, paymentToken: 'tok_visa' },
+      body: { cartId, paymentToken: 'pm_card_visa' },
       headers: { 'idempotency-key': key },
     });
 
@@ -259,7 +259,7 @@ describe('steadfast start --instances 3: HAProxy in front', () => {
         // No Idempotency-Key, no retry: every request must succeed the first time.
         const paid = await stack.api('POST', '/api/checkout/complete', {
           token,
-          body: { cartId, paymentToken: 'tok_visa' },
+          body: { cartId, paymentToken: 'pm_card_visa' },
         });
         for (const r of [created, added, paid])
           answers.push({ status: r.status, ms: r.elapsedMs, error: r.body.error });

@@ -68,7 +68,7 @@ describe('security probes (OWASP API Security Top 10, 2023)', () => {
     const paid = await stack.cart('usr_probe_a', [{ sku: 'sku_pen', quantity: 1 }]);
     const order = await stack.api('POST', '/api/checkout/complete', {
       token: paid.token,
-      body: { cartId: paid.cartId, paymentToken: 'tok_visa' },
+      body: { cartId: paid.cartId, paymentToken: 'pm_card_visa' },
     });
     assert.equal(order.status, 201);
     const b = await stack.token('usr_probe_b');
@@ -93,7 +93,7 @@ describe('security probes (OWASP API Security Top 10, 2023)', () => {
         "check out another user's cart",
         stack.api('POST', '/api/checkout/complete', {
           token: b,
-          body: { cartId: a.cartId, paymentToken: 'tok_visa' },
+          body: { cartId: a.cartId, paymentToken: 'pm_card_visa' },
         }),
         'CART_NOT_FOUND',
       ],
@@ -101,7 +101,7 @@ describe('security probes (OWASP API Security Top 10, 2023)', () => {
         'check out naming the other user in the body',
         stack.api('POST', '/api/checkout/complete', {
           token: b,
-          body: { cartId: a.cartId, paymentToken: 'tok_visa', userId: 'usr_probe_a' },
+          body: { cartId: a.cartId, paymentToken: 'pm_card_visa', userId: 'usr_probe_a' },
         }),
         'CART_NOT_FOUND',
       ],
@@ -167,7 +167,7 @@ describe('security probes (OWASP API Security Top 10, 2023)', () => {
         'a checkout with an amount, a total and a status',
         raw(
           '/api/checkout/complete',
-          `{"cartId":"${cartId}","paymentToken":"tok_visa","amountCents":1,"totalCents":1,"status":"CONFIRMED"}`,
+          `{"cartId":"${cartId}","paymentToken":"pm_card_visa","amountCents":1,"totalCents":1,"status":"CONFIRMED"}`,
         ),
       ],
       [
@@ -178,7 +178,7 @@ describe('security probes (OWASP API Security Top 10, 2023)', () => {
         'a `constructor.prototype` key',
         raw(
           '/api/checkout/complete',
-          `{"cartId":"${cartId}","paymentToken":"tok_visa","constructor":{"prototype":{"admin":true}}}`,
+          `{"cartId":"${cartId}","paymentToken":"pm_card_visa","constructor":{"prototype":{"admin":true}}}`,
         ),
       ],
     ];
@@ -193,7 +193,7 @@ describe('security probes (OWASP API Security Top 10, 2023)', () => {
     assert.equal(({} as Record<string, unknown>).admin, undefined);
     const paid = await stack.api('POST', '/api/checkout/complete', {
       token: owner,
-      body: { cartId, paymentToken: 'tok_visa' },
+      body: { cartId, paymentToken: 'pm_card_visa' },
     });
     assert.equal(paid.status, 201, 'then a proper checkout goes through, at the catalogue price');
     const order = await stack.api('GET', `/api/orders/${paid.body.orderId}`, { token: owner });
@@ -205,7 +205,7 @@ describe('security probes (OWASP API Security Top 10, 2023)', () => {
     const deep = `${'['.repeat(100_000)}${']'.repeat(100_000)}`.slice(0, 60_000);
     const cases: [string, string, number][] = [
       ['JSON nested 30,000 deep', deep, 400],
-      ['a 1 MB body', JSON.stringify({ cartId: 'x'.repeat(1_000_000), paymentToken: 'tok_visa' }), 413],
+      ['a 1 MB body', JSON.stringify({ cartId: 'x'.repeat(1_000_000), paymentToken: 'pm_card_visa' }), 413],
     ];
     for (const [probe, text, status] of cases) {
       const response = await stack.api('POST', '/api/checkout/complete', {
@@ -251,7 +251,7 @@ describe('security probes (OWASP API Security Top 10, 2023)', () => {
     assert.match(answer, /application\/problem\+json/, "in the contract, not the HTTP parser's own body");
 
     const payment = async (authorization?: string) =>
-      fetch(`${stack.info.paymentUrl}/v1/charges?attempt=x`, {
+      fetch(`${stack.info.paymentUrl}/v1/payment_intents?limit=1`, {
         headers: authorization ? { authorization } : {},
       });
     for (const [probe, authorization] of [

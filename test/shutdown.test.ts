@@ -35,7 +35,7 @@ describe('graceful shutdown under load', () => {
     })();
 
     const inFlight = carts.map(({ cartId, token }) =>
-      stack.api('POST', '/api/checkout/complete', { token, body: { cartId, paymentToken: 'tok_visa' } }),
+      stack.api('POST', '/api/checkout/complete', { token, body: { cartId, paymentToken: 'pm_card_visa' } }),
     );
     await sleep(300);
     const signalledAt = Date.now();

@@ -192,7 +192,7 @@ describe(`soak: ${SECONDS} s of load with faults switching, no leak, books balan
         await call(
           'checkout',
           '/api/checkout/complete',
-          { cartId, paymentToken: 'tok_visa' },
+          { cartId, paymentToken: 'pm_card_visa' },
           token,
           `soak-${user}`,
         );

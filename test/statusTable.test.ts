@@ -22,7 +22,7 @@ describe('checkout: every status it returns is true', () => {
   const checkout = (cartId: string, token: string, extra: Record<string, unknown> = {}, headers = {}) =>
     stack.api('POST', '/api/checkout/complete', {
       token,
-      body: { cartId, paymentToken: 'tok_visa', ...extra },
+      body: { cartId, paymentToken: 'pm_card_visa', ...extra },
       headers,
     });
 
@@ -42,7 +42,7 @@ describe('checkout: every status it returns is true', () => {
     const response = await checkout(cartId, token);
     assert.equal(response.status, 201, response.text);
     assert.equal(response.body.status, 'CONFIRMED');
-    assert.match(String(response.body.transactionId), /^ch_/);
+    assert.match(String(response.body.transactionId), /^pi_/);
     const order = await stack.api('GET', `/api/orders/${response.body.orderId}`, { token });
     assert.equal(order.status, 200);
     assert.equal(order.body.transactionId, response.body.transactionId);
@@ -93,7 +93,9 @@ describe('checkout: every status it returns is true', () => {
 
   test('400 VALIDATION_FAILED: a field of the wrong type or shape', async () => {
     assertProblem(
-      await stack.api('POST', '/api/checkout/complete', { body: { cartId: 42, paymentToken: 'tok_visa' } }),
+      await stack.api('POST', '/api/checkout/complete', {
+        body: { cartId: 42, paymentToken: 'pm_card_visa' },
+      }),
       400,
       'VALIDATION_FAILED',
     );
@@ -122,8 +124,8 @@ describe('checkout: every status it returns is true', () => {
       for (const request of [
         { path: `/api/carts/${cartId}/items`, body: { sku: bad, quantity: 1 } },
         { path: '/api/checkout/complete', body: { cartId, paymentToken: bad } },
-        { path: '/api/checkout/complete', body: { cartId: bad, paymentToken: 'tok_visa' } },
-        { path: '/api/checkout/complete', body: { cartId, paymentToken: 'tok_visa', userId: bad } },
+        { path: '/api/checkout/complete', body: { cartId: bad, paymentToken: 'pm_card_visa' } },
+        { path: '/api/checkout/complete', body: { cartId, paymentToken: 'pm_card_visa', userId: bad } },
       ]) {
         const answer = await stack.api('POST', request.path, { token, body: request.body });
         assertProblem(answer, 400, 'VALIDATION_FAILED');
@@ -173,7 +175,7 @@ describe('checkout: every status it returns is true', () => {
     await stack.db.query('UPDATE products SET price_cents = 2000000000 WHERE sku = $1', [pricey]);
     const charged = await stack.api('POST', '/api/checkout/complete', {
       token: filled.token,
-      body: { cartId: filled.cartId, paymentToken: 'tok_visa' },
+      body: { cartId: filled.cartId, paymentToken: 'pm_card_visa' },
     });
     assertProblem(charged, 422, 'CART_LIMIT_EXCEEDED');
     const attempts = await stack.db.query('SELECT 1 FROM checkout_attempts WHERE cart_id = $1', [
@@ -189,7 +191,7 @@ describe('checkout: every status it returns is true', () => {
   });
 
   test('401 UNAUTHENTICATED: no token, a forged one, an expired one', async () => {
-    const body = { cartId: 'c', paymentToken: 'tok_visa' };
+    const body = { cartId: 'c', paymentToken: 'pm_card_visa' };
     assertProblem(
       await stack.api('POST', '/api/checkout/complete', { token: null, body }),
       401,
@@ -257,7 +259,7 @@ describe('checkout: every status it returns is true', () => {
   });
 
   test('402 PAYMENT_DECLINED: the card is declined and the stock is released', async () => {
-    for (const paymentToken of ['tok_chargeDeclined', 'tok_chargeDeclinedInsufficientFunds']) {
+    for (const paymentToken of ['pm_card_chargeDeclined', 'pm_card_chargeDeclinedInsufficientFunds']) {
       const { cartId, token } = await stack.cart(`usr_${paymentToken}`, [{ sku: 'sku_lamp', quantity: 3 }]);
       const before = await stack.stock('sku_lamp');
       assertProblem(await checkout(cartId, token, { paymentToken }), 402, 'PAYMENT_DECLINED');
@@ -270,12 +272,12 @@ describe('checkout: every status it returns is true', () => {
   test('422 IDEMPOTENCY_KEY_MISMATCH: the same key with a different body charges nothing', async () => {
     const { cartId, token } = await stack.cart('usr_mismatch');
     const headers = { 'idempotency-key': 'key-mismatch' };
-    const first = await checkout(cartId, token, { paymentToken: 'tok_chargeDeclined' }, headers);
+    const first = await checkout(cartId, token, { paymentToken: 'pm_card_chargeDeclined' }, headers);
     assertProblem(first, 402, 'PAYMENT_DECLINED');
     const paymentBefore = await stack.fault('payment', {});
     assertProblem(await checkout(cartId, token, {}, headers), 422, 'IDEMPOTENCY_KEY_MISMATCH');
     assert.equal((await stack.fault('payment', {})).requestsSeen, paymentBefore.requestsSeen);
-    const replay = await checkout(cartId, token, { paymentToken: 'tok_chargeDeclined' }, headers);
+    const replay = await checkout(cartId, token, { paymentToken: 'pm_card_chargeDeclined' }, headers);
     assert.equal(replay.text, first.text, 'the first outcome is replayed byte for byte');
   });
 
@@ -332,7 +334,7 @@ describe('checkout: every status it returns is true', () => {
         stack.api('POST', '/api/checkout/complete', {
           token,
           baseUrl,
-          body: { cartId: '00000000-0000-4000-8000-000000000000', paymentToken: 'tok_visa' },
+          body: { cartId: '00000000-0000-4000-8000-000000000000', paymentToken: 'pm_card_visa' },
         });
       const statuses: number[] = [];
       for (let i = 0; i < 5; i++)
@@ -362,7 +364,7 @@ describe('checkout: every status it returns is true', () => {
           stack.api('POST', '/api/checkout/complete', {
             token,
             baseUrl: instance.url,
-            body: { cartId, paymentToken: 'tok_visa' },
+            body: { cartId, paymentToken: 'pm_card_visa' },
           }),
         ),
       );
@@ -398,7 +400,7 @@ describe('checkout: every status it returns is true', () => {
             await stack.api('POST', '/api/checkout/complete', {
               token,
               baseUrl: instance.url,
-              body: { cartId, paymentToken: 'tok_visa' },
+              body: { cartId, paymentToken: 'pm_card_visa' },
             }),
           );
         }
@@ -472,9 +474,9 @@ describe('checkout: every status it returns is true', () => {
       '"x"',
       '{"__proto__":{"a":1}}',
       '{"constructor":{"prototype":{}}}',
-      '{"cartId":"","paymentToken":"tok_visa"}',
+      '{"cartId":"","paymentToken":"pm_card_visa"}',
     ];
-    for (const raw of [...bodies, JSON.stringify({ cartId, paymentToken: 'tok_visa', extra: 1 })]) {
+    for (const raw of [...bodies, JSON.stringify({ cartId, paymentToken: 'pm_card_visa', extra: 1 })]) {
       const response = await stack.api('POST', '/api/checkout/complete', { token, raw });
       assert.ok(response.status === 400, `${raw} -> ${response.status}`);
       assert.match(String(response.body.error), /^(INVALID_JSON|VALIDATION_FAILED)$/);
@@ -482,7 +484,7 @@ describe('checkout: every status it returns is true', () => {
     assertProblem(
       await stack.api('POST', '/api/checkout/complete', {
         token,
-        body: { cartId, paymentToken: 'tok_nope' },
+        body: { cartId, paymentToken: 'pm_card_nope' },
       }),
       400,
       'PAYMENT_METHOD_INVALID',
@@ -501,7 +503,7 @@ describe('checkout: every status it returns is true', () => {
       (
         await stack.api('POST', '/api/checkout/complete', {
           token,
-          body: { cartId, paymentToken: 'tok_visa' },
+          body: { cartId, paymentToken: 'pm_card_visa' },
         })
       ).status,
       201,

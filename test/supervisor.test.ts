@@ -19,7 +19,10 @@ describe('steadfast start supervises what it started', () => {
     JSON.parse(await readFile(join(stack.dataDir, 'stack.json'), 'utf8')) as StackInfo;
   const checkout = async () => {
     const { cartId, token } = await stack.cart(`usr_supervised_${users++}`);
-    return stack.api('POST', '/api/checkout/complete', { token, body: { cartId, paymentToken: 'tok_visa' } });
+    return stack.api('POST', '/api/checkout/complete', {
+      token,
+      body: { cartId, paymentToken: 'pm_card_visa' },
+    });
   };
 
   before(async () => {

@@ -40,7 +40,7 @@ describe('the typed client (openapi-typescript + openapi-fetch)', () => {
     const { cartId } = await stack.cart('usr_client_ok');
     const outcome = await completeCheckout(await client('usr_client_ok'), {
       cartId,
-      paymentToken: 'tok_visa',
+      paymentToken: 'pm_card_visa',
     });
     assert.ok(outcome.ok, JSON.stringify(outcome));
     assert.equal(outcome.order.status, 'CONFIRMED');
@@ -53,7 +53,7 @@ describe('the typed client (openapi-typescript + openapi-fetch)', () => {
     const { cartId: tripping, token } = await stack.cart('usr_client_trip');
     const tripped = await stack.api('POST', '/api/checkout/complete', {
       token,
-      body: { cartId: tripping, paymentToken: 'tok_visa' },
+      body: { cartId: tripping, paymentToken: 'pm_card_visa' },
     });
     assert.equal(tripped.status, 503);
     const { cartId } = await stack.cart('usr_client_503');
@@ -65,7 +65,7 @@ describe('the typed client (openapi-typescript + openapi-fetch)', () => {
       },
     });
     try {
-      const outcome = await completeCheckout(options, { cartId, paymentToken: 'tok_visa' });
+      const outcome = await completeCheckout(options, { cartId, paymentToken: 'pm_card_visa' });
       assert.ok(outcome.ok, JSON.stringify(outcome));
       assert.deepEqual(
         retries.map((r) => r.status),
@@ -89,14 +89,14 @@ describe('the typed client (openapi-typescript + openapi-fetch)', () => {
     try {
       const first = stack.api('POST', '/api/checkout/complete', {
         token,
-        body: { cartId, paymentToken: 'tok_visa' },
+        body: { cartId, paymentToken: 'pm_card_visa' },
         headers: { 'idempotency-key': idempotencyKey },
       });
       await new Promise((resolve) => setTimeout(resolve, 300));
       const retries: { status: number; error: string | undefined }[] = [];
       const outcome = await completeCheckout(
         await client('usr_client_409', { onRetry: (retry) => retries.push(retry) }),
-        { cartId, paymentToken: 'tok_visa', idempotencyKey },
+        { cartId, paymentToken: 'pm_card_visa', idempotencyKey },
       );
       assert.equal((await first).status, 201);
       assert.ok(outcome.ok, JSON.stringify(outcome));
@@ -118,7 +118,7 @@ describe('the typed client (openapi-typescript + openapi-fetch)', () => {
       await client('usr_client_declined', { onRetry: () => assert.fail('retried') }),
       {
         cartId,
-        paymentToken: 'tok_chargeDeclined',
+        paymentToken: 'pm_card_chargeDeclined',
       },
     );
     assert.equal(outcome.ok, false);

@@ -1074,7 +1074,7 @@ export interface operations {
                      *       "orderId": "9b2e4f1a-6c3d-4e8b-a7f0-1d2c3b4a5e6f",
                      *       "status": "CONFIRMED",
                      *       "cartId": "3f6c2a9e-8d1b-4c7a-9e2f-5b8d7c6a1e04",
-                     *       "transactionId": "ch_3Pq8rT2eZvKYlo2C1a2b3c4d",
+                     *       "transactionId": "pi_3Pq8rT2eZvKYlo2C1a2b3c4d",
                      *       "amountCents": 2800,
                      *       "currency": "usd",
                      *       "items": [
@@ -1363,7 +1363,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "orderId": "9b2e4f1a-6c3d-4e8b-a7f0-1d2c3b4a5e6f",
-                     *       "transactionId": "ch_3Pq8rT2eZvKYlo2C1a2b3c4d",
+                     *       "transactionId": "pi_3Pq8rT2eZvKYlo2C1a2b3c4d",
                      *       "status": "CONFIRMED"
                      *     }
                      */

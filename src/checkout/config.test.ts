@@ -1,8 +1,15 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { describe, test } from 'node:test';
 import { secretSettings } from '../platform/config/configHash.ts';
 import { loadConfig } from '../platform/config/loadConfig.ts';
-import { CheckoutSettings, checkoutBudgetMs, checkoutCapacity } from './config.ts';
+import {
+  CheckoutSettings,
+  checkoutBudgetMs,
+  checkoutCapacity,
+  paymentApiBase,
+  paymentSettingsProblems,
+  STRIPE_API,
+} from './config.ts';
 
 const settings = (env: Record<string, string> = {}) => {
   const result = loadConfig(CheckoutSettings, { DATABASE_URL: 'postgres://localhost/checkout', ...env });
@@ -48,6 +55,53 @@ test('budget: each call on the checkout path at its own bound, the two writes ea
 
 test('secrets: every key and secret of the checkout is named like one, so its logs censor it', () => {
   const secrets = secretSettings(Object.keys(CheckoutSettings.properties));
-  for (const name of ['PAYMENT_API_KEY', 'JWT_SECRET']) assert.ok(secrets.includes(name), name);
-  assert.ok(!secrets.includes('PAYMENT_API_URL'));
+  for (const name of ['STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET', 'JWT_SECRET'])
+    assert.ok(secrets.includes(name), name);
+  assert.ok(!secrets.includes('STRIPE_API_BASE'));
+});
+
+describe('payment settings', () => {
+  test('the sandbox by default, at its development address; Stripe at its own', () => {
+    assert.equal(paymentApiBase(settings({})), 'http://127.0.0.1:3002');
+    const stripe = settings({
+      PAYMENT_PROVIDER: 'stripe',
+      STRIPE_SECRET_KEY: 'sk_test_4eC39HqLyjWDarjtT1zdp7dc',
+    });
+    assert.equal(paymentApiBase(stripe), STRIPE_API);
+    assert.deepEqual(paymentSettingsProblems(stripe, true), []);
+    assert.equal(paymentApiBase(settings({ STRIPE_API_BASE: 'http://127.0.0.1:9' })), 'http://127.0.0.1:9');
+  });
+
+  test('a malformed provider, key, base or webhook secret is refused, every one at once, never echoed', () => {
+    const result = loadConfig(CheckoutSettings, {
+      PAYMENT_PROVIDER: 'paypal',
+      STRIPE_SECRET_KEY: 'pk_test_publishable_not_secret',
+      STRIPE_API_BASE: 'https://api.stripe.com/v1',
+      STRIPE_WEBHOOK_SECRET: 'not-a-whsec',
+    });
+    assert.equal(result.ok, false);
+    const problems = result.ok ? [] : result.problems;
+    for (const name of ['PAYMENT_PROVIDER', 'STRIPE_SECRET_KEY', 'STRIPE_API_BASE', 'STRIPE_WEBHOOK_SECRET'])
+      assert.ok(
+        problems.some((p) => p.startsWith(`Environment variable '${name}' is not valid`)),
+        `${name}: ${problems.join('\n')}`,
+      );
+    assert.doesNotMatch(problems.join('\n'), /pk_test_publishable|not-a-whsec|paypal/);
+  });
+
+  test('Stripe gets a key of its own over TLS; production names the sandbox it uses', () => {
+    const overHttp = settings({
+      PAYMENT_PROVIDER: 'stripe',
+      STRIPE_API_BASE: 'http://api.stripe.com',
+      STRIPE_SECRET_KEY: 'sk_live_0123456789abcdef',
+    });
+    assert.match(paymentSettingsProblems(overHttp, false).join('\n'), /'STRIPE_API_BASE' .* https origin/);
+    const defaultKey = settings({ PAYMENT_PROVIDER: 'stripe' });
+    assert.match(
+      paymentSettingsProblems(defaultKey, false).join('\n'),
+      /'STRIPE_SECRET_KEY' .* your Stripe account/,
+    );
+    assert.match(paymentSettingsProblems(settings({}), true).join('\n'), /'STRIPE_API_BASE' is not set/);
+    assert.deepEqual(paymentSettingsProblems(settings({}), false), []);
+  });
 });

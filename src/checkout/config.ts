@@ -10,6 +10,13 @@ import {
 } from '../platform/config/settings.ts';
 import { dashboardSettings } from '../platform/dashboard/dashboardSettings.ts';
 
+/** Stripe's API, where PAYMENT_PROVIDER=stripe sends its calls unless STRIPE_API_BASE says otherwise. */
+export const STRIPE_API = 'https://api.stripe.com';
+/** The payment sandbox of `steadfast start`, where PAYMENT_PROVIDER=sandbox sends them in development. */
+const SANDBOX_API = 'http://127.0.0.1:3002';
+/** The payment sandbox's development key: good for nothing else. */
+const SANDBOX_KEY = 'sk_test_steadfast_sandbox';
+
 const count = (defaultCount: number) => Type.Integer({ minimum: 1, default: defaultCount });
 
 /** Every setting of the checkout service; docs/configuration.md lists them with their defaults. */
@@ -21,13 +28,25 @@ export const CheckoutSettings = Type.Object({
   ...healthSettings,
   ...loadSheddingSettings,
   ...dashboardSettings,
-  // Development defaults point at the local sandbox; production must name the real thing.
-  PAYMENT_API_URL: Type.String({
-    pattern: '^https?://',
-    default: 'http://127.0.0.1:3002',
-    description: 'an http(s) URL',
+  // Development defaults point at the local payment sandbox; production must name the real thing.
+  PAYMENT_PROVIDER: Type.Union([Type.Literal('sandbox'), Type.Literal('stripe')], { default: 'sandbox' }),
+  STRIPE_API_BASE: Type.Optional(
+    Type.String({
+      pattern: '^https?://[^/?#]+$',
+      description: `an http(s) origin with no path: the payment sandbox's, or Stripe's own (${STRIPE_API}, the default with PAYMENT_PROVIDER=stripe)`,
+    }),
+  ),
+  STRIPE_SECRET_KEY: Type.String({
+    pattern: '^(sk|rk)_(test|live)_[A-Za-z0-9_-]{8,}$',
+    default: SANDBOX_KEY,
+    description: 'a Stripe secret or restricted key: sk_test_..., sk_live_..., rk_test_... or rk_live_...',
   }),
-  PAYMENT_API_KEY: Type.String({ minLength: 8, default: 'sk_test_steadfast_sandbox' }),
+  STRIPE_WEBHOOK_SECRET: Type.Optional(
+    Type.String({
+      pattern: '^whsec_[A-Za-z0-9_-]{8,}$',
+      description: "a webhook endpoint's signing secret: whsec_...",
+    }),
+  ),
   INVENTORY_API_URL: Type.String({
     pattern: '^https?://',
     default: 'http://127.0.0.1:3001',
@@ -108,8 +127,39 @@ export function checkoutBudgetMs(config: Static<typeof CheckoutSettings>): numbe
 
 export const REQUIRED_IN_PRODUCTION = [
   'DATABASE_URL',
-  'PAYMENT_API_URL',
-  'PAYMENT_API_KEY',
+  'STRIPE_SECRET_KEY',
   'INVENTORY_API_URL',
   'JWT_SECRET',
 ] as const;
+
+/** Where the payment calls go: STRIPE_API_BASE, or the provider's own origin. */
+export function paymentApiBase(config: Static<typeof CheckoutSettings>): string {
+  return config.STRIPE_API_BASE ?? (config.PAYMENT_PROVIDER === 'stripe' ? STRIPE_API : SANDBOX_API);
+}
+
+/**
+ * What the payment settings must agree on, checked at startup beside every other setting: a Stripe key
+ * travels only over TLS and is never the development default, and in production the sandbox's address
+ * is named, never assumed.
+ */
+export function paymentSettingsProblems(
+  config: Static<typeof CheckoutSettings>,
+  production: boolean,
+): string[] {
+  const problems: string[] = [];
+  if (config.PAYMENT_PROVIDER === 'stripe') {
+    if (!paymentApiBase(config).startsWith('https://'))
+      problems.push(
+        "Environment variable 'STRIPE_API_BASE' is not valid: with PAYMENT_PROVIDER=stripe it must be an https origin.",
+      );
+    if (config.STRIPE_SECRET_KEY === SANDBOX_KEY)
+      problems.push(
+        "Environment variable 'STRIPE_SECRET_KEY' is not valid: with PAYMENT_PROVIDER=stripe it must be a key of your Stripe account.",
+      );
+  } else if (production && config.STRIPE_API_BASE === undefined) {
+    problems.push(
+      "Required environment variable 'STRIPE_API_BASE' is not set (PAYMENT_PROVIDER=sandbox in production).",
+    );
+  }
+  return problems;
+}

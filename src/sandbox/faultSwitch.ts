@@ -16,6 +16,10 @@ export const FaultSchema = Type.Object(
       Type.Literal('charge-then-hang'),
     ]),
     latencyMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 600000 })),
+    /** The status of mode `error`: a 5xx (the default, 500), or 429 as a rate limit answers. */
+    status: Type.Optional(
+      Type.Union([Type.Literal(429), Type.Literal(500), Type.Literal(502), Type.Literal(503)]),
+    ),
     rate: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
   },
   { additionalProperties: false },
@@ -34,7 +38,7 @@ declare module 'fastify' {
  * drop their connection, so tests and demos can break a dependency for real. Refused in production.
  */
 export class FaultSwitch {
-  #fault: Required<Fault> = { mode: 'none', latencyMs: 0, rate: 1 };
+  #fault: Required<Fault> = { mode: 'none', latencyMs: 0, status: 500, rate: 1 };
   /** Requests that reached the service's API (not the switch, not health): proof a breaker kept calls away. */
   #requestsSeen = 0;
   readonly #held = new Set<Socket>();
@@ -56,7 +60,14 @@ export class FaultSwitch {
     socket.once('close', () => this.#held.delete(socket));
   }
 
-  register(app: HttpServer, options: { production: boolean }): void {
+  /**
+   * `errorBody`: what mode `error` answers, in the service's own error shape (the payment sandbox's is
+   * Stripe's); a body of the switch's own when unset.
+   */
+  register(
+    app: HttpServer,
+    options: { production: boolean; errorBody?: (status: number) => Record<string, unknown> },
+  ): void {
     app.get('/__sandbox/fault', { schema: { hide: true } }, async () => this.current);
     app.put('/__sandbox/fault', { schema: { hide: true, body: FaultSchema } }, async (request, reply) => {
       if (options.production) {
@@ -64,7 +75,7 @@ export class FaultSwitch {
           .code(403)
           .send({ error: 'FAULTS_DISABLED', message: 'The fault switch is off in production.' });
       }
-      this.#fault = { latencyMs: 0, rate: 1, ...request.body };
+      this.#fault = { latencyMs: 0, status: 500, rate: 1, ...request.body };
       logEvent(request.log, 'warn', 'fault_switched', { fault: this.#fault });
       return this.current;
     });
@@ -74,7 +85,7 @@ export class FaultSwitch {
       // that hangs would fault the monitoring, not the gateway it watches.
       if (request.url.startsWith('/__sandbox') || isOperationalRoute(request.url)) return;
       this.#requestsSeen++;
-      const { mode, latencyMs, rate } = this.#fault;
+      const { mode, latencyMs, status, rate } = this.#fault;
       if (mode === 'none' || mode === 'charge-then-hang') return;
       if (Math.random() >= rate) return;
       if (mode === 'latency') {
@@ -82,7 +93,11 @@ export class FaultSwitch {
         // waiting (as a gateway that queues work does). That is how a charge lands after a timeout.
         request.faultDelayMs = latencyMs;
       } else if (mode === 'error') {
-        return reply.code(500).send({ error: 'INJECTED_FAULT', message: 'The fault switch answered 500.' });
+        const body = options.errorBody?.(status) ?? {
+          error: 'INJECTED_FAULT',
+          message: `The fault switch answered ${status}.`,
+        };
+        return reply.code(status).send(body);
       } else if (mode === 'hang') {
         this.hold(request, reply);
       } else if (mode === 'reset') {

@@ -303,8 +303,9 @@ export async function startStack(options: StackOptions): Promise<void> {
 
     const serveEnv = {
       DATABASE_URL: pgUrl(DATABASES.checkout),
-      PAYMENT_API_URL: paymentReady.url,
-      PAYMENT_API_KEY: secrets.paymentApiKey,
+      PAYMENT_PROVIDER: 'sandbox',
+      STRIPE_API_BASE: paymentReady.url,
+      STRIPE_SECRET_KEY: secrets.paymentApiKey,
       INVENTORY_API_URL: inventoryReady.url,
       JWT_SECRET: secrets.jwtSecret,
       // The dashboard's verdict reads the sandboxes' /metrics and /health beside the instance's own.
@@ -399,7 +400,7 @@ function printSummary(info: StackInfo, dataDir: string, elapsedMs: number) {
     `  -H 'Authorization: Bearer ${info.demoToken}'`,
     `  -H 'Content-Type: application/json'`,
     `  -H "Idempotency-Key: $(uuidgen 2>/dev/null || date +%s%N)"`,
-    `  -d '{"cartId":"${info.demoCartId}","paymentToken":"tok_visa"}'`,
+    `  -d '{"cartId":"${info.demoCartId}","paymentToken":"pm_card_visa"}'`,
   ].join(' \\\n');
   // Behind HAProxy each instance serves its own, on its management listener.
   const operatorUrls = info.instances.every((i) => i.managementUrl)

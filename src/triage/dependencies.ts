@@ -6,7 +6,7 @@ import type { ServiceStart } from './LogEvidence.ts';
  * stands behind each (its own log lines carry that name) and the setting that points at it.
  */
 export const DEPENDENCIES: Record<string, { service: string; setting: string; field: keyof ServiceStart }> = {
-  [Dependencies.payment]: { service: Services.payment, setting: 'PAYMENT_API_URL', field: 'paymentApiUrl' },
+  [Dependencies.payment]: { service: Services.payment, setting: 'STRIPE_API_BASE', field: 'paymentApiUrl' },
   [Dependencies.inventory]: {
     service: Services.inventory,
     setting: 'INVENTORY_API_URL',

@@ -102,13 +102,13 @@ export const NAMED_PAYLOADS = [
   'null',
   'undefined',
   'NaN',
-  'tok_visa\u0000',
-  'tok_visa ',
-  ' tok_visa',
+  'pm_card_visa\u0000',
+  'pm_card_visa ',
+  ' pm_card_visa',
   'TOK_VISA',
-  'tok_visa\u200b',
+  'pm_card_visa\u200b',
   'ｔｏｋ＿ｖｉｓａ',
-  'tok_visa\ud800',
+  'pm_card_visa\ud800',
   'usr_demo\u202e',
 ] as const;
 

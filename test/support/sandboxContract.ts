@@ -17,7 +17,50 @@ const compile = (schema: object) => ajv.compile(schema);
 const string = { type: 'string' };
 const integer = { type: 'integer' };
 
-/** A Stripe error object: what the checkout's gateway client reads (`type`, `param`, `decline_code`). */
+const paymentIntent = {
+  type: 'object',
+  required: [
+    'id',
+    'object',
+    'amount',
+    'currency',
+    'status',
+    'latest_charge',
+    'metadata',
+    'created',
+    'livemode',
+  ],
+  properties: {
+    id: { type: 'string', pattern: '^pi_' },
+    object: { const: 'payment_intent' },
+    amount: { type: 'integer', minimum: 1 },
+    currency: { type: 'string', pattern: '^[a-z]{3}$' },
+    status: { enum: ['succeeded', 'requires_payment_method', 'requires_confirmation'] },
+    latest_charge: { type: ['string', 'null'] },
+    metadata: { type: 'object', additionalProperties: string },
+    created: integer,
+    livemode: { const: false },
+  },
+};
+
+const refund = {
+  type: 'object',
+  required: ['id', 'object', 'payment_intent', 'charge', 'amount', 'status'],
+  properties: { id: { type: 'string', pattern: '^re_' }, object: { const: 'refund' }, amount: integer },
+};
+
+const list = (items: object) => ({
+  type: 'object',
+  required: ['object', 'data', 'has_more', 'url'],
+  properties: {
+    object: { const: 'list' },
+    data: { type: 'array', items },
+    has_more: { type: 'boolean' },
+    url: string,
+  },
+});
+
+/** A Stripe error object: what the SDK reads (`type`, `code`, `param`, `decline_code`). */
 const stripeError = compile({
   type: 'object',
   required: ['error'],
@@ -32,56 +75,34 @@ const stripeError = compile({
         message: string,
         decline_code: string,
         charge: string,
+        payment_intent: paymentIntent,
       },
     },
   },
 });
 
-const charge = {
-  type: 'object',
-  required: ['id', 'object', 'amount', 'currency', 'status', 'paid', 'refunded', 'metadata', 'created'],
-  properties: {
-    id: { type: 'string', pattern: '^ch_' },
-    object: { const: 'charge' },
-    amount: { type: 'integer', minimum: 1 },
-    currency: { type: 'string', pattern: '^[a-z]{3}$' },
-    status: { enum: ['succeeded', 'failed'] },
-    paid: { type: 'boolean' },
-    refunded: { type: 'boolean' },
-    failure_code: { type: ['string', 'null'] },
-    metadata: { type: 'object', additionalProperties: string },
-    created: integer,
-  },
-};
-
-/** What each payment route may answer, and the body of its successes. */
+/** What each payment route may answer, and the body of its successes (the subset of Stripe's API it speaks). */
 const PAYMENT_ROUTES: { method: string; pattern: RegExp; statuses: number[]; success?: object }[] = [
-  { method: 'POST', pattern: /^\/v1\/charges$/, statuses: [201, 400, 401, 402, 413, 415], success: charge },
   {
     method: 'POST',
-    pattern: /^\/v1\/refunds$/,
-    statuses: [201, 400, 401, 404, 413, 415],
-    success: {
-      type: 'object',
-      required: ['id', 'object', 'charge', 'amount', 'status'],
-      properties: { id: { type: 'string', pattern: '^re_' }, object: { const: 'refund' }, amount: integer },
-    },
+    pattern: /^\/v1\/payment_intents$/,
+    statuses: [200, 400, 401, 402, 413, 415],
+    success: paymentIntent,
   },
   {
     method: 'GET',
-    pattern: /^\/v1\/charges$/,
+    pattern: /^\/v1\/payment_intents$/,
     statuses: [200, 400, 401],
-    success: {
-      type: 'object',
-      required: ['object', 'data', 'has_more'],
-      properties: {
-        object: { const: 'list' },
-        data: { type: 'array', items: charge },
-        has_more: { type: 'boolean' },
-      },
-    },
+    success: list(paymentIntent),
   },
-  { method: 'GET', pattern: /^\/v1\/charges\/[^/]+$/, statuses: [200, 400, 401, 404, 414], success: charge },
+  {
+    method: 'GET',
+    pattern: /^\/v1\/payment_intents\/[^/]+$/,
+    statuses: [200, 400, 401, 404, 414],
+    success: paymentIntent,
+  },
+  { method: 'POST', pattern: /^\/v1\/refunds$/, statuses: [200, 400, 401, 404, 413, 415], success: refund },
+  { method: 'GET', pattern: /^\/v1\/refunds$/, statuses: [200, 400, 401], success: list(refund) },
 ];
 
 /** Every route answers these when the request never reached it (unreadable URL, body or headers). */
@@ -99,8 +120,8 @@ function parsed(a: Answer): unknown {
 }
 
 /**
- * The payment sandbox's contract, as Stripe's: a documented status per route, JSON always, a charge, list
- * or refund on success, and on every 4xx an error object whose `type` the gateway client knows; a refused
+ * The payment sandbox's contract, as Stripe's: a documented status per route, JSON always, a PaymentIntent,
+ * list or refund on success, and on every 4xx an error object whose `type` the gateway client knows; a refused
  * parameter (validation) names itself in `param` unless the refusal is of the whole body.
  */
 export function checkPaymentAnswer(a: Answer): void {

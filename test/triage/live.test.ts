@@ -20,7 +20,10 @@ describe('steadfast triage on a live stack', () => {
   };
   const checkout = async (userId: string) => {
     const { cartId, token } = await stack.cart(userId);
-    return stack.api('POST', '/api/checkout/complete', { token, body: { cartId, paymentToken: 'tok_visa' } });
+    return stack.api('POST', '/api/checkout/complete', {
+      token,
+      body: { cartId, paymentToken: 'pm_card_visa' },
+    });
   };
 
   before(async () => {

@@ -341,9 +341,9 @@ const SCENARIOS: Scenario[] = [
   },
   {
     name: 'wrong-payment-url',
-    description: 'An instance started with PAYMENT_API_URL pointing where nothing listens takes the traffic.',
+    description: 'An instance started with STRIPE_API_BASE pointing where nothing listens takes the traffic.',
     inject: async (run) => {
-      await deploy(run, { PAYMENT_API_URL: `http://127.0.0.1:${await freePort()}` });
+      await deploy(run, { STRIPE_API_BASE: `http://127.0.0.1:${await freePort()}` });
     },
   },
   {
@@ -497,7 +497,7 @@ async function traffic(run: Run, index: number, pauseMs: number, stop: () => boo
     await call('POST', `/api/carts/${cart.body.cartId}/items`, { sku: 'sku_mug', quantity: 1 });
     const done = await call('POST', '/api/checkout/complete', {
       cartId: cart.body.cartId,
-      paymentToken: 'tok_visa',
+      paymentToken: 'pm_card_visa',
     });
     if (done.status === 201) await call('GET', `/api/orders/${done.body.orderId}`);
     await sleep(done.status === 0 || done.status >= 500 ? Math.max(200, pauseMs) : pauseMs);

@@ -28,6 +28,8 @@ export interface Attempt {
   items: LineItem[];
   chargeId: string | null;
   stockCommitted: boolean;
+  /** When the attempt was recorded (the database's clock): a charge for it is made no earlier. */
+  startedAt: Date;
 }
 
 export type StartResult =
@@ -52,6 +54,7 @@ interface AttemptRow {
   items: LineItem[];
   charge_id: string | null;
   stock_committed: boolean;
+  created_at: Date;
 }
 
 const fromRow = (row: AttemptRow): Attempt => ({
@@ -64,6 +67,7 @@ const fromRow = (row: AttemptRow): Attempt => ({
   items: row.items,
   chargeId: row.charge_id,
   stockCommitted: row.stock_committed,
+  startedAt: row.created_at,
 });
 
 const UNFINISHED = `phase NOT IN ('completed', 'failed')`;
@@ -107,7 +111,7 @@ const START = `WITH locked AS (
     WHERE user_id = $1 AND key = $5 AND EXISTS (SELECT 1 FROM attempt)
   )
   SELECT status, changed, line_count, within_limit, amount_cents, currency, items,
-         EXISTS (SELECT 1 FROM attempt) AS started
+         EXISTS (SELECT 1 FROM attempt) AS started, now() AS started_at
   FROM summary`;
 
 /**
@@ -202,6 +206,7 @@ export class AttemptStore {
       currency: string;
       items: LineItem[];
       started: boolean;
+      started_at: Date;
     }>({ name: 'attempt_start', text: START }, [
       attempt.userId,
       attempt.cartId,
@@ -228,6 +233,8 @@ export class AttemptStore {
         items: row.items,
         chargeId: null,
         stockCommitted: false,
+        // The row's created_at: the statement's now().
+        startedAt: row.started_at,
       },
     };
   }

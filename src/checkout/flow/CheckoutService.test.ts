@@ -44,6 +44,7 @@ function attemptOf(overrides: Partial<Attempt> = {}): Attempt {
     items: [{ sku: 'sku_mug', quantity: 2 }],
     chargeId: null,
     stockCommitted: false,
+    startedAt: new Date(),
     ...overrides,
   };
 }
@@ -142,7 +143,7 @@ function fakes(script: Script) {
 const command = (key?: { key: string }) => ({
   userId: USER,
   cartId: randomUUID(),
-  paymentToken: 'tok_visa',
+  paymentToken: 'pm_card_visa',
   key: key ? { userId: USER, key: key.key, requestHash: 'hash' } : undefined,
 });
 

@@ -144,7 +144,7 @@ export class CheckoutService {
    * landed since belongs to no order, so it is refunded. Returns how many were.
    */
   async refundLateCharges(attempt: Attempt, log: Logger): Promise<number> {
-    const late = (await this.#deps.payment.chargesFor(attempt.id)).filter(
+    const late = (await this.#deps.payment.chargesFor(attempt)).filter(
       (c) => c.status === 'succeeded' && !c.refunded,
     );
     for (const charge of late) {
@@ -347,7 +347,7 @@ export class CheckoutService {
 
   /** The gateway's succeeded, unrefunded charge for this attempt, if it holds one. */
   async #paidCharge(attempt: Attempt): Promise<string | undefined> {
-    const charges = await this.#deps.payment.chargesFor(attempt.id);
+    const charges = await this.#deps.payment.chargesFor(attempt);
     return charges.find((c) => c.status === 'succeeded' && !c.refunded)?.id;
   }
 

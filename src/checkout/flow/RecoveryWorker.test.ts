@@ -18,6 +18,7 @@ const attempt = (phase: Attempt['phase'] = 'started'): Attempt => ({
   items: [],
   chargeId: null,
   stockCommitted: false,
+  startedAt: new Date(),
 });
 
 function worker(script: {

@@ -137,7 +137,7 @@ export async function registerCheckoutRoutes(
             description: 'The order is confirmed and the card charged',
             example: {
               orderId: '9b2e4f1a-6c3d-4e8b-a7f0-1d2c3b4a5e6f',
-              transactionId: 'ch_3Pq8rT2eZvKYlo2C1a2b3c4d',
+              transactionId: 'pi_3Pq8rT2eZvKYlo2C1a2b3c4d',
               status: 'CONFIRMED',
             },
             headers: { ...Headers.rateLimit, ...REPLAYED },

@@ -3,9 +3,9 @@ import type { Static } from 'typebox';
 import { Dependencies } from '../../contract/services.ts';
 import { HttpDependency } from '../../platform/dependency/HttpDependency.ts';
 import type { CallRecorder } from '../../platform/metrics/PlatformMetrics.ts';
-import type { CheckoutSettings } from '../config.ts';
+import { type CheckoutSettings, paymentApiBase } from '../config.ts';
 import { InventoryClient } from './InventoryClient.ts';
-import { PaymentGateway } from './PaymentGateway.ts';
+import { StripeGateway } from './stripe/StripeGateway.ts';
 
 /** The checkout's two dependencies, each behind its own breaker, timeout and bulkhead (section 6). */
 export function createGateways(
@@ -26,13 +26,14 @@ export function createGateways(
   });
   const paymentHttp = new HttpDependency({
     name: Dependencies.payment,
-    baseUrl: config.PAYMENT_API_URL,
+    baseUrl: paymentApiBase(config),
     timeoutMs: config.PAYMENT_TIMEOUT_MS,
     breakerThreshold: config.PAYMENT_BREAKER_THRESHOLD,
     halfOpenAfterMs: config.PAYMENT_BREAKER_HALF_OPEN_MS,
     maxConcurrent: config.PAYMENT_MAX_CONCURRENT,
     maxQueue: config.PAYMENT_MAX_QUEUE,
-    headers: { authorization: `Bearer ${config.PAYMENT_API_KEY}` },
+    // Stripe's rate limit says it is overloaded, not that the request is wrong: a failure as a 5xx is.
+    overloadStatuses: [429],
     logger,
     metrics,
   });
@@ -40,7 +41,8 @@ export function createGateways(
     inventoryHttp,
     paymentHttp,
     inventory: new InventoryClient(inventoryHttp),
-    payment: new PaymentGateway(paymentHttp),
+    // The payment sandbox speaks Stripe's API: one adapter for both providers.
+    payment: new StripeGateway(paymentHttp, config.STRIPE_SECRET_KEY),
     close: () => Promise.all([inventoryHttp.close(), paymentHttp.close()]),
   };
 }

@@ -40,7 +40,7 @@ export function registerOrderRoutes(app: HttpServer, orders: OrderStore, authent
               orderId: '9b2e4f1a-6c3d-4e8b-a7f0-1d2c3b4a5e6f',
               status: 'CONFIRMED',
               cartId: '3f6c2a9e-8d1b-4c7a-9e2f-5b8d7c6a1e04',
-              transactionId: 'ch_3Pq8rT2eZvKYlo2C1a2b3c4d',
+              transactionId: 'pi_3Pq8rT2eZvKYlo2C1a2b3c4d',
               amountCents: 2800,
               currency: 'usd',
               items: [{ sku: 'sku_mug', quantity: 2 }],

@@ -8,7 +8,7 @@ import { runInTrace, traceFrom } from '../tracing/traceContext.ts';
 import { HttpDependency } from './HttpDependency.ts';
 
 // A real HTTP server on loopback whose behaviour each test sets.
-type Behaviour = 'ok' | 'declined' | 'error' | 'hang';
+type Behaviour = 'ok' | 'declined' | 'limited' | 'error' | 'hang';
 
 describe('HttpDependency: breaker, timeout and bulkhead around one dependency', () => {
   let server: Server;
@@ -22,7 +22,7 @@ describe('HttpDependency: breaker, timeout and bulkhead around one dependency', 
       calls++;
       traceparents.push(req.headers.traceparent as string | undefined);
       if (behaviour === 'hang') return;
-      const status = { ok: 200, declined: 402, error: 500 }[behaviour];
+      const status = { ok: 200, declined: 402, limited: 429, error: 500 }[behaviour];
       res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ behaviour }));
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -66,6 +66,23 @@ describe('HttpDependency: breaker, timeout and bulkhead around one dependency', 
     for (let i = 0; i < 5; i++) assert.equal((await http.request('POST', '/charge')).status, 402);
     assert.equal(http.breakerState, 'CLOSED');
     await http.close();
+  });
+
+  test('an overload status (429) is a failure counted as a 5xx is, when named so; else an answer', async () => {
+    behaviour = 'limited';
+    const plain = dependency();
+    assert.equal((await plain.request('GET', '/')).status, 429);
+    const limited = dependency({ overloadStatuses: [429] });
+    for (let i = 0; i < 4; i++) {
+      const error = await failure(limited.request('GET', '/', { caller: 'user-1' }));
+      assert.equal(error.reason, 'server_error');
+      assert.equal(error.outcomeUnknown, true);
+    }
+    assert.equal(limited.breakerState, 'CLOSED', 'one caller alone');
+    await failure(limited.request('GET', '/', { caller: 'user-2' }));
+    await failure(limited.request('GET', '/', { caller: 'user-3' }));
+    assert.equal(limited.breakerState, 'OPEN');
+    await Promise.all([plain.close(), limited.close()]);
   });
 
   test("5xx answers to one caller alone never open the breaker; another caller's, or a timeout, does", async () => {

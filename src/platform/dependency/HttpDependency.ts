@@ -13,7 +13,7 @@ import {
   wrap,
 } from 'cockatiel';
 import type { Logger } from 'pino';
-import { Pool } from 'undici';
+import { type Dispatcher, Pool } from 'undici';
 import { logEvent } from '../../contract/logEvents.ts';
 import { DependencyUnavailableError, type UnavailableReason } from '../errors/DependencyUnavailableError.ts';
 import { type CallOutcome, type CallRecorder, callOutcome } from '../metrics/PlatformMetrics.ts';
@@ -33,6 +33,11 @@ export interface HttpDependencyOptions {
   maxConcurrent: number;
   maxQueue: number;
   headers?: Record<string, string>;
+  /**
+   * Statuses below 500 that say the dependency is overloaded, not that the request is wrong (a rate
+   * limit's 429): failures, counted as a 5xx is (each caller once), never answers.
+   */
+  overloadStatuses?: readonly number[];
   logger?: Logger;
   /** Told the outcome and duration of every call. */
   metrics?: CallRecorder;
@@ -41,6 +46,13 @@ export interface HttpDependencyOptions {
 export interface DependencyResponse<T = unknown> {
   status: number;
   body: T;
+}
+
+/** An answer below 500 as it came: its status, its headers, its body's text. */
+export interface RawResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  text: string;
 }
 
 export type BreakerState = 'CLOSED' | 'OPEN' | 'HALF_OPEN' | 'ISOLATED';
@@ -52,7 +64,10 @@ const STATE_NAMES: Record<CircuitState, BreakerState> = {
   [CircuitState.Isolated]: 'ISOLATED',
 };
 
-/** A 5xx answer. Thrown inside the policy so the breaker may count it (see `#countsAgainst`). */
+/**
+ * A 5xx answer (or an overload status). Thrown inside the policy so the breaker may count it (see
+ * `#countsAgainst`).
+ */
 class ServerErrorResponse extends Error {
   readonly status: number;
   readonly caller: string | undefined;
@@ -140,27 +155,47 @@ export class HttpDependency {
       caller?: string;
     } = {},
   ): Promise<DependencyResponse<T>> {
+    const answer = await this.send(method, path, {
+      headers: {
+        accept: 'application/json',
+        ...(options.body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...options.headers,
+      },
+      ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
+      ...(options.caller === undefined ? {} : { caller: options.caller }),
+    });
+    return { status: answer.status, body: (answer.text ? JSON.parse(answer.text) : undefined) as T };
+  }
+
+  /**
+   * One call with a body already encoded, answered as it came (status, headers, text): for a client
+   * that speaks its own encoding, such as a vendor's SDK given this as its HTTP client. The same
+   * bulkhead, breaker, timeout and metrics as `request`.
+   */
+  async send(
+    method: string,
+    path: string,
+    options: { body?: string; headers?: Record<string, string>; caller?: string } = {},
+  ): Promise<RawResponse> {
     const started = performance.now();
     const traceparent = outgoingTraceparent();
     try {
       const answer = await this.#policy.execute(async ({ signal }) => {
         const response = await this.#pool.request({
-          method,
+          method: method as Dispatcher.HttpMethod,
           path,
           signal,
           headers: {
-            accept: 'application/json',
-            ...(options.body === undefined ? {} : { 'content-type': 'application/json' }),
             ...(traceparent ? { traceparent } : {}),
             ...this.#options.headers,
             ...options.headers,
           },
-          body: options.body === undefined ? undefined : JSON.stringify(options.body),
+          body: options.body,
         });
         const text = await response.body.text();
-        if (response.statusCode >= 500)
+        if (response.statusCode >= 500 || this.#options.overloadStatuses?.includes(response.statusCode))
           throw new ServerErrorResponse(this.name, response.statusCode, options.caller);
-        return { status: response.statusCode, body: (text ? JSON.parse(text) : undefined) as T };
+        return { status: response.statusCode, headers: response.headers, text };
       });
       this.#failureCallers = [];
       this.#record('success', started);

@@ -52,6 +52,8 @@ export interface HttpServerOptions {
   /** True while the instance drains for shutdown: new requests are turned away with 503. */
   isDraining?: () => boolean;
   renderError?: ErrorRenderer;
+  /** How query strings are read (Node's `querystring` when unset), e.g. with bracket notation for nested keys. */
+  querystringParser?: (query: string) => Record<string, unknown>;
   /** Told of every 5xx answered, with its errorId (the dashboard lists the latest). */
   onServerError?: (note: ServerErrorNote) => void;
 }
@@ -137,6 +139,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
       return logger.child({ ...bindings, traceId: trace.traceId }, childOptions);
     },
     bodyLimit: options.bodyLimit,
+    ...(options.querystringParser ? { routerOptions: { querystringParser: options.querystringParser } } : {}),
     requestTimeout: options.requestTimeoutMs ?? 10_000,
     keepAliveTimeout: options.keepAliveTimeoutMs ?? 72_000,
     http: {

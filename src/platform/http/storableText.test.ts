@@ -5,7 +5,7 @@ import { isStorableText } from './storableText.ts';
 test('storable text: any script, emoji and combining marks pass', () => {
   for (const value of [
     '',
-    'tok_visa',
+    'pm_card_visa',
     'Grüße',
     '東京',
     'مرحبا',

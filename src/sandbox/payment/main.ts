@@ -6,9 +6,9 @@ import { createHttpServer } from '../../platform/http/createHttpServer.ts';
 import { databaseCheck } from '../../platform/preflight/preflight.ts';
 import { bootService, type ServiceSpec } from '../../platform/process/bootService.ts';
 import { FaultSwitch } from '../faultSwitch.ts';
-import { registerPaymentRoutes, renderStripeError } from './app.ts';
-import { ChargeStore } from './ChargeStore.ts';
+import { parseStripeParams, registerPaymentRoutes, renderStripeError } from './app.ts';
 import { PaymentSettings } from './config.ts';
+import { PaymentStore } from './PaymentStore.ts';
 
 export const PAYMENT_MIGRATIONS = [fileURLToPath(new URL('./migrations', import.meta.url))];
 
@@ -31,6 +31,7 @@ export const paymentSandbox: ServiceSpec<typeof PaymentSettings> = {
       requestTimeoutMs: config.REQUEST_TIMEOUT_MS,
       isDraining: () => state.draining,
       renderError: renderStripeError,
+      querystringParser: parseStripeParams,
     });
     registerHealthRoutes([app, management], {
       databaseUrl: config.DATABASE_URL,
@@ -38,7 +39,7 @@ export const paymentSandbox: ServiceSpec<typeof PaymentSettings> = {
       settings: config,
       isDraining: () => state.draining,
     });
-    registerPaymentRoutes(app, new ChargeStore(db), new FaultSwitch(), {
+    registerPaymentRoutes(app, new PaymentStore(db), new FaultSwitch(), {
       apiKey: config.PAYMENT_API_KEY,
       production: config.NODE_ENV === 'production',
     });
