@@ -73,8 +73,8 @@ describe('npm run build: the production build, run with no type stripping [Postg
       DATABASE_URL: databaseUrl,
       PORT: String(port),
       MANAGEMENT_PORT: String(managementPort),
-      PAYMENT_API_URL: 'http://127.0.0.1:9',
-      PAYMENT_API_KEY: 'sk_test_compiled',
+      STRIPE_API_BASE: 'http://127.0.0.1:9',
+      STRIPE_SECRET_KEY: 'sk_test_compiled0123456789',
       INVENTORY_API_URL: 'http://127.0.0.1:9',
       JWT_SECRET: 'a-compiled-build-signing-key-0123456789',
     });
@@ -85,7 +85,7 @@ describe('npm run build: the production build, run with no type stripping [Postg
         await new Promise((resolve) => setTimeout(resolve, 100));
         ready = await fetch(`http://127.0.0.1:${managementPort}/health/ready`).catch(() => undefined);
       }
-      assert.equal(ready?.status, 200, 'ready');
+      assert.equal(ready?.status, 200, `ready: ${served.exitCode ?? 'running'}`);
       const page = await fetch(`http://127.0.0.1:${managementPort}/dashboard`);
       assert.equal(page.status, 200);
       assert.match(await page.text(), /<div class="tiles" id="tiles">/);
