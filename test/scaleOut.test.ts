@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HaproxyAdmin } from '../src/stack/HaproxyAdmin.ts';
-import type { StackInfo } from '../src/stack/startStack.ts';
+import type { StackInfo } from '../src/stack/stackFile.ts';
 import { assertProblem } from './support/problems.ts';
 import { runCli } from './support/processes.ts';
 import { eventually, startTestStack, type TestStack } from './support/stack.ts';

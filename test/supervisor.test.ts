@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import type { StackInfo } from '../src/stack/startStack.ts';
+import type { StackInfo } from '../src/stack/stackFile.ts';
 import { CLI, childrenOf, portOpen } from './support/processes.ts';
 import { eventually, startTestStack, type TestStack } from './support/stack.ts';
 

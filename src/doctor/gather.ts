@@ -10,7 +10,7 @@ import { CheckoutSettings, REQUIRED_IN_PRODUCTION } from '../checkout/config.ts'
 import { loadConfig } from '../platform/config/loadConfig.ts';
 import * as platformSettings from '../platform/config/settings.ts';
 import { HaproxyAdmin } from '../stack/HaproxyAdmin.ts';
-import type { StackInfo } from '../stack/startStack.ts';
+import type { StackInfo } from '../stack/stackFile.ts';
 import { checkoutBackend, type Deployment } from './checks.ts';
 import { parseHaproxyConfig } from './haproxyConfig.ts';
 

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { StackInfo } from './startStack.ts';
+import type { StackInfo } from './stackFile.ts';
 
 const TIMEOUT_MS = 10 * 60_000;
 

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { freePort } from '../../src/stack/freePort.ts';
-import type { StackInfo } from '../../src/stack/startStack.ts';
+import type { StackInfo } from '../../src/stack/stackFile.ts';
 import { ApiContract, type ApiDocument } from './apiContract.ts';
 import { CLI, runCli } from './processes.ts';
 import { assertSanitized } from './sanitized.ts';
