@@ -29,7 +29,7 @@ describe('steadfast doctor on a running stack with HAProxy', () => {
     const run = await runCli(
       ['doctor', '--format', 'json'],
       { STEADFAST_DATA_DIR: stack.dataDir, ...CADENCE, ...env },
-      (name) => name === 'DATABASE_URL' || name.startsWith('HAPROXY_') || name.startsWith('DB_'),
+      { unset: (name) => name === 'DATABASE_URL' || name.startsWith('HAPROXY_') || name.startsWith('DB_') },
     );
     return { ...run, report: JSON.parse(run.stdout) as DoctorReport };
   };

@@ -11,7 +11,7 @@ const SECRET = 'a-very-secret-jwt-signing-key-0123456789';
 const PAYMENT_KEY = 'sk_live_do_not_print_me_42';
 
 const steadfast = (args: string[], env: Record<string, string | undefined>) =>
-  runCli(args, env, (name) => name.startsWith('DATABASE_') || name === 'NODE_ENV');
+  runCli(args, env, { unset: (name) => name.startsWith('DATABASE_') || name === 'NODE_ENV' });
 
 // Section 3: a missing or malformed setting, an unreachable database or a schema behind the build
 // stops the process before it binds a port, with every problem listed.

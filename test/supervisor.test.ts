@@ -9,7 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import type { StackInfo } from '../src/stack/stackFile.ts';
 import { CLI, childrenOf, portOpen } from './support/processes.ts';
-import { eventually, startTestStack, type TestStack } from './support/stack.ts';
+import { eventually, startTestStack, type TestStack, testStackEnv } from './support/stack.ts';
 
 // docs/architecture.md section 10: a service that dies is logged and restarted, as a process manager would; the rest stay up.
 describe('steadfast start supervises what it started', () => {
@@ -117,14 +117,7 @@ interface Supervisor {
 /** `steadfast start` as an operator runs it, in `dataDir` (a second run reuses it), on free ports. */
 async function startSupervisor(dataDir: string, env: Record<string, string> = {}): Promise<Supervisor> {
   const child = spawn(process.execPath, [CLI, 'start', '--quiet'], {
-    env: {
-      ...Object.fromEntries(Object.entries(process.env).filter(([name]) => name !== 'DATABASE_URL')),
-      STEADFAST_DATA_DIR: dataDir,
-      PORT: '0',
-      INVENTORY_PORT: '0',
-      PAYMENT_PORT: '0',
-      ...env,
-    },
+    env: testStackEnv(dataDir, env),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: Supervisor['lines'] = [];
@@ -334,13 +327,7 @@ describe('npm start, stopped the way a process manager stops it', () => {
       const dataDir = await mkdtemp(join(tmpdir(), 'steadfast-npm-'));
       const npm = spawn('npm', ['start', '--', '--quiet'], {
         cwd: fileURLToPath(new URL('..', import.meta.url)),
-        env: {
-          ...Object.fromEntries(Object.entries(process.env).filter(([name]) => name !== 'DATABASE_URL')),
-          STEADFAST_DATA_DIR: dataDir,
-          PORT: '0',
-          INVENTORY_PORT: '0',
-          PAYMENT_PORT: '0',
-        },
+        env: testStackEnv(dataDir),
         stdio: ['ignore', 'ignore', 'ignore'],
       });
       let pids: number[] = [];

@@ -1,15 +1,12 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { jwtVerify } from 'jose';
+import { runCli } from '../../test/support/processes.ts';
 
-const CLI = fileURLToPath(new URL('./main.ts', import.meta.url));
 const SECRET = 'a-test-secret-of-at-least-thirty-two-characters';
 
 describe('steadfast: bad arguments get the usage on stderr and exit 2, never a stack', () => {
@@ -21,29 +18,14 @@ describe('steadfast: bad arguments get the usage on stderr and exit 2, never a s
     await rm(dir, { recursive: true, force: true });
   });
 
-  async function steadfast(args: string[], env: Record<string, string> = {}) {
-    const child = spawn(process.execPath, [CLI, ...args], {
-      cwd: dir,
-      // A data directory that must stay absent: bad usage starts nothing and writes nothing.
-      env: {
-        PATH: process.env.PATH,
-        STEADFAST_DATA_DIR: join(dir, 'data'),
-        JWT_SECRET: SECRET,
-        ...env,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk;
-    });
-    const [code] = await once(child, 'exit');
-    return { code: code as number, stdout, stderr };
-  }
+  // Nothing of the test's environment but PATH; a data directory that must stay absent: bad usage starts
+  // nothing and writes nothing.
+  const steadfast = (args: string[], env: Record<string, string> = {}) =>
+    runCli(
+      args,
+      { PATH: process.env.PATH, STEADFAST_DATA_DIR: join(dir, 'data'), JWT_SECRET: SECRET, ...env },
+      { unset: () => true, cwd: dir },
+    );
 
   const cases: [string[], RegExp][] = [
     [['bogus'], /^steadfast: unknown command 'bogus'/],

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { portOpen } from '../../test/support/processes.ts';
 import { freePort } from './freePort.ts';
 import { HAPROXY_CONFIG, HAPROXY_ERRORS, haproxyConfigFor } from './loadBalancer.ts';
 
@@ -206,7 +207,7 @@ async function startHaproxy(serverUrl: string): Promise<RunningHaproxy> {
     });
   }
   const deadline = Date.now() + 10_000;
-  while (!(await answers(port))) {
+  while (!(await portOpen(port))) {
     assert.equal(child.exitCode, null, `HAProxy exited: ${output}`);
     assert.ok(Date.now() < deadline, `HAProxy did not start: ${output}`);
     await sleep(50);
@@ -219,15 +220,4 @@ async function startHaproxy(serverUrl: string): Promise<RunningHaproxy> {
       await rm(dir, { recursive: true, force: true });
     },
   };
-}
-
-async function answers(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
 }

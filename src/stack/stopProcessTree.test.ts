@@ -26,14 +26,9 @@ async function tree(script: string, size: number): Promise<{ root: number; entri
 
 const pidsOf = (entries: readonly ProcessEntry[]) => entries.map((e) => e.pid).sort();
 
-// A root that ignores SIGTERM, a child in its group and one in a session of its own (as PostgreSQL's
-// backends are): `trap '' TERM` is inherited, so none of them ends on SIGTERM.
-const STUBBORN = `trap '' TERM; setsid sleep 1000 & sleep 1000 & wait`;
-
-test('a tree that ignores SIGTERM is SIGKILLed after the timeout, its own-session child included', async () => {
-  const { root, entries } = await tree(STUBBORN, 3);
+/** SIGTERM to the root, SIGKILL to what is left of its tree 1 s later: the outcome, and what got SIGKILL. */
+async function stopWithin1s(root: number) {
   let killed: readonly ProcessEntry[] = [];
-  const t0 = Date.now();
   const stopped = await stopProcessTree({
     roots: [root],
     ask: () => process.kill(root, 'SIGTERM'),
@@ -42,6 +37,17 @@ test('a tree that ignores SIGTERM is SIGKILLed after the timeout, its own-sessio
       killed = left;
     },
   });
+  return { ...stopped, killed };
+}
+
+// A root that ignores SIGTERM, a child in its group and one in a session of its own (as PostgreSQL's
+// backends are): `trap '' TERM` is inherited, so none of them ends on SIGTERM.
+const STUBBORN = `trap '' TERM; setsid sleep 1000 & sleep 1000 & wait`;
+
+test('a tree that ignores SIGTERM is SIGKILLed after the timeout, its own-session child included', async () => {
+  const { root, entries } = await tree(STUBBORN, 3);
+  const t0 = Date.now();
+  const { killed, ...stopped } = await stopWithin1s(root);
   const elapsed = Date.now() - t0;
   assert.deepEqual(stopped.survivors, []);
   assert.deepEqual(pidsOf(killed), pidsOf(entries), 'SIGKILL went to every process of the tree');
@@ -54,15 +60,7 @@ test('a SIGSTOPped root gets its SIGTERM (SIGCONT); what it leaves running is fo
   // exits and leaves its server behind.
   const { root, entries } = await tree(`sleep 1000 & wait`, 2);
   for (const entry of entries) process.kill(entry.pid, 'SIGSTOP');
-  let killed: readonly ProcessEntry[] = [];
-  const stopped = await stopProcessTree({
-    roots: [root],
-    ask: () => process.kill(root, 'SIGTERM'),
-    timeoutMs: 1000,
-    onKill: (left) => {
-      killed = left;
-    },
-  });
+  const { killed, ...stopped } = await stopWithin1s(root);
   assert.deepEqual(stopped.survivors, []);
   assert.deepEqual(
     pidsOf(killed),

@@ -5,16 +5,21 @@ import { fileURLToPath } from 'node:url';
 
 export const CLI = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 
-/** Runs `steadfast <args>` to its end, with the test's environment less `unset`, plus `env`. */
+/**
+ * Runs `steadfast <args>` to its end, with the test's environment less what `unset` names, plus `env`; in
+ * `cwd` when given (where it would read a `.env`).
+ */
 export async function runCli(
   args: string[],
   env: Record<string, string | undefined>,
-  unset: (name: string) => boolean = () => false,
+  options: { unset?: (name: string) => boolean; cwd?: string } = {},
 ): Promise<{ code: number; stdout: string; stderr: string }> {
+  const { unset = () => false, cwd } = options;
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !unset(name)));
   const child = spawn(process.execPath, [CLI, ...args], {
     env: { ...inherited, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    ...(cwd ? { cwd } : {}),
   });
   let stdout = '';
   let stderr = '';

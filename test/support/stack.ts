@@ -71,6 +71,21 @@ export interface ExtraInstance {
   output: () => string;
 }
 
+/**
+ * The environment of a `steadfast start` under test, in `dataDir`, on free ports: the test's own, less
+ * DATABASE_URL (each test stack has its own embedded PostgreSQL unless the test names a server), plus `env`.
+ */
+export function testStackEnv(dataDir: string, env: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return {
+    ...Object.fromEntries(Object.entries(process.env).filter(([name]) => name !== 'DATABASE_URL')),
+    STEADFAST_DATA_DIR: dataDir,
+    PORT: '0',
+    INVENTORY_PORT: '0',
+    PAYMENT_PORT: '0',
+    ...env,
+  };
+}
+
 /** Runs `steadfast start` in a fresh data directory, on free ports, exactly as an operator would. */
 export async function startTestStack(
   env: Record<string, string> = {},
@@ -78,16 +93,7 @@ export async function startTestStack(
 ): Promise<TestStack> {
   const dataDir = await mkdtemp(join(tmpdir(), 'steadfast-test-'));
   const child = spawn(process.execPath, [CLI, 'start', '--quiet', ...args], {
-    env: {
-      // Each test stack has its own embedded PostgreSQL unless the test names a server.
-      ...Object.fromEntries(Object.entries(process.env).filter(([name]) => name !== 'DATABASE_URL')),
-      STEADFAST_DATA_DIR: dataDir,
-      PORT: '0',
-      INVENTORY_PORT: '0',
-      PAYMENT_PORT: '0',
-      LOG_LEVEL: 'info',
-      ...env,
-    },
+    env: testStackEnv(dataDir, { LOG_LEVEL: 'info', ...env }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -206,7 +212,7 @@ export async function startTestStack(
       const run = await runCli(
         ['reconcile'],
         { STEADFAST_DATA_DIR: dataDir },
-        (name) => name === 'DATABASE_URL',
+        { unset: (name) => name === 'DATABASE_URL' },
       );
       return { code: run.code, stdout: run.stdout + run.stderr };
     },

@@ -1,35 +1,21 @@
 import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import { connect } from 'node:net';
-import { Writable } from 'node:stream';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pino from 'pino';
 import Type from 'typebox';
-import type { ServerErrorNote } from '../dashboard/RecentErrors.ts';
 import { AppError } from '../errors/AppError.ts';
 import { PlatformErrors } from '../errors/codes.ts';
 import { DependencyUnavailableError } from '../errors/DependencyUnavailableError.ts';
 import { PlatformMetrics } from '../metrics/PlatformMetrics.ts';
 import { createHttpServer } from './createHttpServer.ts';
+import { serverWithLogs } from './httpServer.fixture.ts';
 
-function serverWithLogs(timeouts: { headersTimeoutMs?: number; requestTimeoutMs?: number } = {}) {
-  const lines: Record<string, unknown>[] = [];
-  const serverErrors: ServerErrorNote[] = [];
-  const sink = new Writable({
-    write(chunk, _encoding, done) {
-      lines.push(JSON.parse(String(chunk)));
-      done();
-    },
-  });
-  const metrics = new PlatformMetrics('test');
-  const app = createHttpServer({
-    logger: pino(sink),
-    metrics,
-    bodyLimit: 1024,
-    onServerError: (note) => serverErrors.push(note),
-    ...timeouts,
-  });
+/** The fixture's server with the routes these tests call: a bug, overload, a dependency down, a body. */
+function serverWithRoutes(timeouts: { headersTimeoutMs?: number; requestTimeoutMs?: number } = {}) {
+  const server = serverWithLogs(timeouts);
+  const { app } = server;
   app.get('/bug', async () => {
     const user = undefined as unknown as { balance: number };
     return user.balance;
@@ -46,11 +32,11 @@ function serverWithLogs(timeouts: { headersTimeoutMs?: number; requestTimeoutMs?
     if (request.body.n < 0) throw new AppError(PlatformErrors.RATE_LIMITED, { retryAfterSeconds: 5 });
     return request.body;
   });
-  return { app, lines, metrics, serverErrors };
+  return server;
 }
 
 test('a bug: 500 with an errorId; one error line with that id and the stack; one request line', async () => {
-  const { app, lines } = serverWithLogs();
+  const { app, lines } = serverWithRoutes();
   const response = await app.inject({ method: 'GET', url: '/bug', headers: { 'x-request-id': 'req-1' } });
   assert.equal(response.statusCode, 500);
   assert.equal(response.headers['x-request-id'], 'req-1');
@@ -72,7 +58,7 @@ test('a bug: 500 with an errorId; one error line with that id and the stack; one
 });
 
 test('a dependency down: 503 with Retry-After, retryAfterSeconds, an errorId and the dependency in the log', async () => {
-  const { app, lines } = serverWithLogs();
+  const { app, lines } = serverWithRoutes();
   const response = await app.inject({ method: 'GET', url: '/down' });
   assert.equal(response.statusCode, 503);
   assert.equal(response.headers['retry-after'], '2');
@@ -84,7 +70,7 @@ test('a dependency down: 503 with Retry-After, retryAfterSeconds, an errorId and
 });
 
 test('4xx: no errorId, no error line; the request line carries the code and the business context', async () => {
-  const { app, lines } = serverWithLogs();
+  const { app, lines } = serverWithRoutes();
   const response = await app.inject({ method: 'POST', url: '/echo', payload: { n: -1 } });
   assert.equal(response.statusCode, 429);
   assert.equal(response.headers['retry-after'], '5');
@@ -96,7 +82,7 @@ test('4xx: no errorId, no error line; the request line carries the code and the 
 });
 
 test('an unsafe X-Request-Id is replaced, never echoed', async () => {
-  const { app } = serverWithLogs();
+  const { app } = serverWithRoutes();
   const response = await app.inject({
     method: 'GET',
     url: '/missing',
@@ -109,7 +95,7 @@ test('an unsafe X-Request-Id is replaced, never echoed', async () => {
 });
 
 test('GET /metrics counts every request by route pattern, never by raw URL', async () => {
-  const { app, metrics } = serverWithLogs();
+  const { app, metrics } = serverWithRoutes();
   await app.inject({ method: 'POST', url: '/echo', payload: { n: 1 } });
   await app.inject({ method: 'GET', url: '/bug' });
   await app.inject({ method: 'GET', url: '/no/such/path/123' });
@@ -131,7 +117,7 @@ test('GET /metrics counts every request by route pattern, never by raw URL', asy
 });
 
 test("a request's log lines carry the trace id of its traceparent, or of a new trace", async () => {
-  const { app, lines } = serverWithLogs();
+  const { app, lines } = serverWithRoutes();
   const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
   await app.inject({
     method: 'GET',
@@ -151,7 +137,7 @@ test("a request's log lines carry the trace id of its traceparent, or of a new t
 });
 
 test('a body sent as text/plain is 415 UNSUPPORTED_MEDIA_TYPE, like any body not sent as JSON', async () => {
-  const { app } = serverWithLogs();
+  const { app } = serverWithRoutes();
   const response = await app.inject({
     method: 'POST',
     url: '/echo',
@@ -164,7 +150,7 @@ test('a body sent as text/plain is 415 UNSUPPORTED_MEDIA_TYPE, like any body not
 });
 
 test('requests shed for load: no stack trace, one sampled request line a second, every one counted', async () => {
-  const { app, lines, metrics } = serverWithLogs();
+  const { app, lines, metrics } = serverWithRoutes();
   for (let i = 0; i < 50; i++) {
     const response = await app.inject({ method: 'GET', url: '/full' });
     assert.equal(response.statusCode, 503);
@@ -193,7 +179,7 @@ test('requests shed for load: no stack trace, one sampled request line a second,
 });
 
 test('a URL the router cannot read: 414 or 400 in the contract, with a request id and one request line', async () => {
-  const { app, lines } = serverWithLogs();
+  const { app, lines } = serverWithRoutes();
   for (const [url, status, code] of [
     [`/items/${'a'.repeat(200)}`, 414, 'URL_TOO_LONG'],
     ['/items/%zz', 400, 'INVALID_URL'],
@@ -214,7 +200,7 @@ test('a URL the router cannot read: 414 or 400 in the contract, with a request i
 });
 
 test('a request the HTTP parser refuses is answered in the contract, then the connection closes', async () => {
-  const { app } = serverWithLogs();
+  const { app } = serverWithRoutes();
   await app.listen({ port: 0, host: '127.0.0.1' });
   const raw = (request: string) =>
     rawExchange(app, async (socket) => {
@@ -237,7 +223,7 @@ test('a request the HTTP parser refuses is answered in the contract, then the co
 test('an error answered through a slow async onSend hook is sent once, whole', async () => {
   // The error handler is async: had it not returned the reply, Fastify would send a second, empty answer
   // while the first one's onSend still ran, and whichever onSend finished first would be the response.
-  const { app } = serverWithLogs();
+  const { app } = serverWithRoutes();
   const payloads: unknown[] = [];
   app.get(
     '/declined',
@@ -291,7 +277,7 @@ const HALF_A_BODY =
   'POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"n":';
 
 test('a client that closes mid-body: one info line 499 CLIENT_CLOSED_REQUEST, counted as 499, no server error', async () => {
-  const { app, lines, metrics, serverErrors } = serverWithLogs();
+  const { app, lines, metrics, serverErrors } = serverWithRoutes();
   await app.listen({ port: 0, host: '127.0.0.1' });
   lines.length = 0; // the listening line
   try {
@@ -341,7 +327,7 @@ test('a client that closes mid-body: one info line 499 CLIENT_CLOSED_REQUEST, co
 });
 
 test('a body trickled past the request timeout keeps its 408; its line says 408 REQUEST_TIMEOUT, no server error', async () => {
-  const { app, lines, metrics, serverErrors } = serverWithLogs({
+  const { app, lines, metrics, serverErrors } = serverWithRoutes({
     headersTimeoutMs: 500,
     requestTimeoutMs: 500,
   });
@@ -367,7 +353,7 @@ test('a body trickled past the request timeout keeps its 408; its line says 408 
 });
 
 test('a client that leaves while its request runs: one 499 line when it leaves, none more when the handler ends', async () => {
-  const { app, lines, metrics, serverErrors } = serverWithLogs();
+  const { app, lines, metrics, serverErrors } = serverWithRoutes();
   let finished = false;
   app.post('/slow', async (request) => {
     request.logContext.cartId = 'cart_slow';
@@ -399,7 +385,7 @@ test('a client that leaves while its request runs: one 499 line when it leaves, 
 });
 
 test('a bug is still a bug when its client has left: the error line, its errorId and onServerError', async () => {
-  const { app, lines, serverErrors } = serverWithLogs();
+  const { app, lines, serverErrors } = serverWithRoutes();
   app.post('/slow-bug', async () => {
     await sleep(100);
     throw new TypeError('a real bug');
@@ -424,7 +410,7 @@ test('a bug is still a bug when its client has left: the error line, its errorId
 });
 
 test('a flood of probes: one line a second per route and status, a change of status at once, every one counted', async () => {
-  const { app, lines, metrics } = serverWithLogs();
+  const { app, lines, metrics } = serverWithRoutes();
   let status = 200;
   app.get('/health/ready', async (_request, reply) => reply.code(status).send({ status }));
   for (let i = 0; i < 50; i++) await app.inject({ method: 'GET', url: '/health/ready' });
@@ -463,7 +449,7 @@ async function idleLifetimeMs(port: number): Promise<number> {
 }
 
 test('idle connections live keepAliveTimeoutMs (the load balancer must give up on them first); by default longer than HAProxy keeps its own', async () => {
-  const { app } = serverWithLogs();
+  const { app } = serverWithRoutes();
   await app.listen({ port: 0, host: '127.0.0.1' });
   // Node's own default is 5 s, below HAProxy's `timeout http-keep-alive 10s`: a keep-alive race.
   assert.equal(app.server.keepAliveTimeout, 72_000);
@@ -488,7 +474,7 @@ test('idle connections live keepAliveTimeoutMs (the load balancer must give up o
 });
 
 test('a keep-alive client that sends one request whole and leaves half-way through the next: 200, then 499', async () => {
-  const { app, lines, metrics, serverErrors } = serverWithLogs();
+  const { app, lines, metrics, serverErrors } = serverWithRoutes();
   await app.listen({ port: 0, host: '127.0.0.1' });
   lines.length = 0; // the listening line
   try {
@@ -519,7 +505,7 @@ test('a keep-alive client that sends one request whole and leaves half-way throu
 });
 
 test('what Node would answer itself is answered in the contract: no Host, an unknown Expect, CONNECT', async () => {
-  const { app } = serverWithLogs();
+  const { app } = serverWithRoutes();
   await app.listen({ port: 0, host: '127.0.0.1' });
   const raw = (request: string) =>
     rawExchange(app, async (socket) => {
@@ -546,7 +532,7 @@ test('what Node would answer itself is answered in the contract: no Host, an unk
 });
 
 test('every answer carries nosniff; only the exact health and metrics paths are operational', async () => {
-  const { app } = serverWithLogs();
+  const { app } = serverWithRoutes();
   for (const url of ['/items/1', '/nowhere', '/bug']) {
     const response = await app.inject({ method: 'GET', url });
     assert.equal(response.headers['x-content-type-options'], 'nosniff', url);
@@ -560,7 +546,7 @@ test('every answer carries nosniff; only the exact health and metrics paths are 
 });
 
 test('a body the parser refuses after the request began: the line records the 400 it was answered, not a departure', async () => {
-  const { app, lines } = serverWithLogs();
+  const { app, lines } = serverWithRoutes();
   await app.listen({ port: 0, host: '127.0.0.1' });
   lines.length = 0; // the listening line
   try {

@@ -1,34 +1,18 @@
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import { test } from 'node:test';
-import pino from 'pino';
-import type { ServerErrorNote } from '../dashboard/RecentErrors.ts';
-import { PlatformMetrics } from '../metrics/PlatformMetrics.ts';
-import { createHttpServer } from './createHttpServer.ts';
+import { serverWithLogs } from './httpServer.fixture.ts';
 
 // What a client may put in a URL path: a bearer token pasted where an id belongs.
 const TOKEN = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1c3JfMSJ9.c2VjcmV0LXNpZ25hdHVyZQ';
 
+/** The fixture's server with one route, draining or not, with or without its own `GET /metrics`. */
 function server(options: { draining?: boolean; metricsRoute?: boolean } = {}) {
-  const lines: Record<string, unknown>[] = [];
-  const serverErrors: ServerErrorNote[] = [];
-  const sink = new Writable({
-    write(chunk, _encoding, done) {
-      lines.push(JSON.parse(String(chunk)));
-      done();
-    },
-  });
-  const metrics = new PlatformMetrics('test');
-  const app = createHttpServer({
-    logger: pino(sink),
-    metrics,
-    bodyLimit: 1024,
+  const fixture = serverWithLogs({
     isDraining: () => options.draining ?? false,
-    onServerError: (note) => serverErrors.push(note),
     ...(options.metricsRoute === undefined ? {} : { metricsRoute: options.metricsRoute }),
   });
-  app.get('/api/carts/:cartId', async () => ({ ok: true }));
-  return { app, lines, metrics, serverErrors };
+  fixture.app.get('/api/carts/:cartId', async () => ({ ok: true }));
+  return fixture;
 }
 
 test('an unmatched path is `<METHOD> unmatched` in the log line and the metrics, never the raw path', async () => {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { describe, test } from 'node:test';
 import pino from 'pino';
+import { percentEncode } from '../../../test/support/adversarial.ts';
 import { createHttpServer } from '../../platform/http/createHttpServer.ts';
 import { PlatformMetrics } from '../../platform/metrics/PlatformMetrics.ts';
 import { FaultSwitch } from '../faultSwitch.ts';
@@ -51,20 +52,6 @@ function inventory(options: { restockRefused?: boolean } = {}) {
   return { calls, send };
 }
 
-/**
- * Percent-encoded as a client may send it: a lone surrogate as the three bytes of its code point (which
- * `encodeURIComponent` refuses to write, and no UTF-8 decoder accepts).
- */
-function percentEncoded(text: string): string {
-  return Array.from(text, (char) => {
-    const code = char.codePointAt(0) ?? 0;
-    if (code < 0xd800 || code > 0xdfff) return encodeURIComponent(char);
-    return [0xe0 | (code >> 12), 0x80 | ((code >> 6) & 0x3f), 0x80 | (code & 0x3f)]
-      .map((byte) => `%${byte.toString(16).toUpperCase()}`)
-      .join('');
-  }).join('');
-}
-
 const UNSTORABLE = ['res\u0000', 'res\ud800', '\udfffres', 'res\u009b', 'res\u007f', 'res\r\n'];
 
 describe('inventory service: ids it cannot store are refused with 400, and reach nothing', () => {
@@ -85,7 +72,7 @@ describe('inventory service: ids it cannot store are refused with 400, and reach
       assert.equal(batch.status, 400, what);
       assert.equal(batch.body.fields?.[0]?.field, 'reservationIds.1', what);
       for (const action of ['commit', 'release']) {
-        const path = await send(`/reservations/${percentEncoded(id)}/${action}`);
+        const path = await send(`/reservations/${percentEncode(id)}/${action}`);
         assert.equal(path.status, 400, `${action} ${what}: ${JSON.stringify(path.body)}`);
       }
     }
