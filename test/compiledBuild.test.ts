@@ -2,12 +2,13 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { globSync } from 'node:fs';
-import { mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { freePort, startTestPostgres, type TestPostgres } from './support/postgres.ts';
+import { testStackEnv } from './support/stack.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -97,6 +98,30 @@ describe('npm run build: the production build, run with no type stripping [Postg
     const { code, text } = await ended;
     assert.equal(code, 0, text);
     assert.match(text, /"msg":"service_started"/);
+    assert.doesNotMatch(text, /ERR_UNKNOWN_FILE_EXTENSION|ERR_UNSUPPORTED_NODE_MODULES_TYPE_STRIPPING/);
+  });
+
+  test("steadfast start runs from it too: its children are the build's JavaScript", async () => {
+    const dataDir = join(deployed, 'stack');
+    const stack = spawn(
+      process.execPath,
+      ['--no-experimental-strip-types', join(app, 'cli/main.js'), 'start', '--quiet'],
+      { env: testStackEnv(dataDir), stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    const ended = output(stack);
+    try {
+      let info: { checkoutUrl?: string } = {};
+      for (let i = 0; i < 300 && !info.checkoutUrl; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        info = JSON.parse(await readFile(join(dataDir, 'stack.json'), 'utf8').catch(() => '{}'));
+      }
+      assert.ok(info.checkoutUrl, 'the stack came up');
+      assert.equal((await fetch(`${info.checkoutUrl}/health/ready`)).status, 200);
+    } finally {
+      stack.kill('SIGINT');
+    }
+    const { code, text } = await ended;
+    assert.equal(code, 0, text);
     assert.doesNotMatch(text, /ERR_UNKNOWN_FILE_EXTENSION|ERR_UNSUPPORTED_NODE_MODULES_TYPE_STRIPPING/);
   });
 });

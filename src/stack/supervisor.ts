@@ -1,8 +1,11 @@
-import { join } from 'node:path';
+import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Supervise } from './binaries.ts';
 import { ManagedProcess } from './ManagedProcess.ts';
 import { type EchoMode, terminalLine } from './terminalEcho.ts';
+
+/** `.ts` from the source, `.js` from the build (`npm run build`): the children run as this module does. */
+const OWN_EXTENSION = extname(fileURLToPath(import.meta.url));
 
 /** The order of a stop: what uses a process stops before it. */
 export const STAGES = ['monitoring', 'checkout', 'balancer', 'sandboxes', 'postgres'] as const;
@@ -52,7 +55,7 @@ export class Supervisor {
     const { dataDir, logsDir, logMaxSize, logRetention, echo, say, onReady } = this.#options;
     const child = new ManagedProcess({
       name,
-      entry: fileURLToPath(new URL(path, import.meta.url)),
+      entry: fileURLToPath(new URL(path.replace(/\.ts$/, OWN_EXTENSION), import.meta.url)),
       env: { METRICS_DISK_PATHS: `data=${dataDir},logs=${logsDir}`, ...inheritedEnv(), ...env },
       logFile: join(logsDir, `${name}.log`),
       logMaxSize,
