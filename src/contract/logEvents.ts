@@ -113,6 +113,14 @@ export interface LogEvents {
     fromPhase: string;
     outcome: string;
   };
+  /** A signed webhook settled (or found settled) the attempt it tells of. */
+  webhook_event_handled: {
+    eventId: string;
+    eventType: string;
+    attemptId?: string;
+    orderId?: string;
+    outcome: string;
+  };
   /** `msg` is "recovery failed: " and the error's message. */
   attempt_recovery_failed: { attemptId: string; errorClass?: string; stack?: string };
   recovery_round_failed: Failure;
@@ -123,6 +131,7 @@ export interface LogEvents {
   fault_switched: { fault: object };
   reservations_expired: { expired: number };
   reservation_sweep_failed: { errorClass: string; stack?: string };
+  webhook_delivery_failed: { eventId?: string; eventType?: string; tries?: number; reason: string };
 }
 
 export type LogEventName = keyof LogEvents;

@@ -21,6 +21,11 @@ export const FaultSchema = Type.Object(
       Type.Union([Type.Literal(429), Type.Literal(500), Type.Literal(502), Type.Literal(503)]),
     ),
     rate: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
+    /**
+     * The payment sandbox's webhooks: sent (at start), or held back. Kept until given again: a fault set
+     * without it leaves the webhooks as they were.
+     */
+    webhooks: Type.Optional(Type.Union([Type.Literal('deliver'), Type.Literal('hold')])),
   },
   { additionalProperties: false },
 );
@@ -38,7 +43,7 @@ declare module 'fastify' {
  * drop their connection, so tests and demos can break a dependency for real. Refused in production.
  */
 export class FaultSwitch {
-  #fault: Required<Fault> = { mode: 'none', latencyMs: 0, status: 500, rate: 1 };
+  #fault: Required<Fault> = { mode: 'none', latencyMs: 0, status: 500, rate: 1, webhooks: 'deliver' };
   /** Requests that reached the service's API (not the switch, not health): proof a breaker kept calls away. */
   #requestsSeen = 0;
   readonly #held = new Set<Socket>();
@@ -50,6 +55,11 @@ export class FaultSwitch {
   /** True when this request was picked to have its answer swallowed after its work is done. */
   hangsAfterWork(): boolean {
     return this.#fault.mode === 'charge-then-hang' && Math.random() < this.#fault.rate;
+  }
+
+  /** True while the payment sandbox's webhooks are held back. */
+  holdsWebhooks(): boolean {
+    return this.#fault.webhooks === 'hold';
   }
 
   /** Keeps the connection open and never answers. */
@@ -75,7 +85,7 @@ export class FaultSwitch {
           .code(403)
           .send({ error: 'FAULTS_DISABLED', message: 'The fault switch is off in production.' });
       }
-      this.#fault = { latencyMs: 0, status: 500, rate: 1, ...request.body };
+      this.#fault = { latencyMs: 0, status: 500, rate: 1, webhooks: this.#fault.webhooks, ...request.body };
       logEvent(request.log, 'warn', 'fault_switched', { fault: this.#fault });
       return this.current;
     });

@@ -12,6 +12,7 @@ import {
 } from '../../src/sandbox/payment/app.ts';
 import { PAYMENT_MIGRATIONS } from '../../src/sandbox/payment/main.ts';
 import { PaymentStore } from '../../src/sandbox/payment/PaymentStore.ts';
+import { WebhookSender } from '../../src/sandbox/payment/WebhookSender.ts';
 import { startTestPostgres, type TestPostgres } from './postgres.ts';
 
 export interface RunningPaymentSandbox {
@@ -27,9 +28,11 @@ export interface RunningPaymentSandbox {
 /**
  * The real payment sandbox (its routes, its store, its migrations, its fault switch) on a free port of
  * 127.0.0.1, over a PostgreSQL of the test file's own: what the adapter's tests speak to over real HTTP.
+ * With `webhook`, it sends its events there, signed with that secret.
  */
 export async function startPaymentSandbox(
   apiKey = 'sk_test_payment_sandbox_key',
+  webhook?: { url: string; secret: string },
 ): Promise<RunningPaymentSandbox> {
   const postgres: TestPostgres = await startTestPostgres();
   const url = await postgres.createDatabase('payment_sandbox');
@@ -43,15 +46,24 @@ export async function startPaymentSandbox(
     statementTimeoutMs: 5000,
     idleInTransactionTimeoutMs: 10000,
   });
+  const logger = pino(new Writable({ write: (_chunk, _encoding, done) => done() }));
   const app = createHttpServer({
-    logger: pino(new Writable({ write: (_chunk, _encoding, done) => done() })),
+    logger,
     metrics: new PlatformMetrics('payment-sandbox-test'),
     bodyLimit: 65536,
     renderError: renderStripeError,
     querystringParser: parseStripeParams,
   });
   const faults = new FaultSwitch();
-  registerPaymentRoutes(app, new PaymentStore(db), faults, { apiKey, production: false });
+  const webhooks = webhook
+    ? new WebhookSender({ db, ...webhook, logger, held: () => faults.holdsWebhooks(), pollMs: 100 })
+    : undefined;
+  registerPaymentRoutes(app, new PaymentStore(db, { recordsEvents: webhook !== undefined }), faults, {
+    apiKey,
+    production: false,
+    onEventsRecorded: () => webhooks?.nudge(),
+  });
+  webhooks?.start();
   const address = await app.listen({ host: '127.0.0.1', port: 0 });
   return {
     url: address,
@@ -59,6 +71,7 @@ export async function startPaymentSandbox(
     faults,
     db,
     close: async () => {
+      await webhooks?.stop();
       await app.close();
       await db.close();
       await postgres.stop();

@@ -1,6 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Database, Queryable } from '../../platform/database/Database.ts';
 import {
+  chargeObject,
+  type EventType,
   errorObject,
   type LastPaymentError,
   listObject,
@@ -76,9 +78,12 @@ export interface ListQuery {
  */
 export class PaymentStore {
   readonly #db: Database;
+  readonly #recordsEvents: boolean;
 
-  constructor(db: Database) {
+  /** `recordsEvents`: write an event of each payment and refund, for the webhook endpoint (when there is one). */
+  constructor(db: Database, options: { recordsEvents?: boolean } = {}) {
     this.#db = db;
+    this.#recordsEvents = options.recordsEvents ?? false;
   }
 
   /** `requestParams`: the request's parameters as sent, which a replay must match (`params` by default). */
@@ -135,6 +140,10 @@ export class PaymentStore {
         )
       ).rows[0] as PaymentIntentRow;
       const intent = paymentIntentObject(row);
+      if (params.confirm) {
+        const type = declined ? 'payment_intent.payment_failed' : 'payment_intent.succeeded';
+        await this.#recordEvent(tx, type, intent, idempotencyKey);
+      }
       if (!declined) return { statusCode: 200, body: intent };
       return { statusCode: 402, body: errorObject({ ...declined, payment_intent: intent }) };
     });
@@ -189,6 +198,7 @@ export class PaymentStore {
           [newId('re'), intent.id, intent.latest_charge, intent.amount, intent.currency],
         )
       ).rows[0] as RefundRow;
+      await this.#recordEvent(tx, 'charge.refunded', chargeObject(intent, true), idempotencyKey);
       return { statusCode: 200, body: refundObject(row) };
     });
   }
@@ -230,6 +240,22 @@ export class PaymentStore {
       rows.rows.slice(0, query.limit).map(refundObject),
       rows.rows.length > query.limit,
     );
+  }
+
+  /** An event of what `tx` did, sent once it commits (see the events table's migration). */
+  async #recordEvent(
+    tx: Queryable,
+    type: EventType,
+    object: Record<string, unknown>,
+    idempotencyKey: string | undefined,
+  ): Promise<void> {
+    if (!this.#recordsEvents) return;
+    await tx.query('INSERT INTO events (id, type, object, idempotency_key) VALUES ($1, $2, $3, $4)', [
+      newId('evt'),
+      type,
+      object,
+      idempotencyKey ?? null,
+    ]);
   }
 
   /**

@@ -153,8 +153,9 @@ export function registerPaymentRoutes(
   app: HttpServer,
   store: PaymentStore,
   faults: FaultSwitch,
-  options: { apiKey: string; production: boolean },
+  options: { apiKey: string; production: boolean; onEventsRecorded?: () => void },
 ) {
+  const recorded = options.onEventsRecorded ?? (() => {});
   faults.register(app, { production: options.production, errorBody: injectedStripeError });
   const expected = Buffer.from(`Bearer ${options.apiKey}`);
 
@@ -193,6 +194,7 @@ export function registerPaymentRoutes(
           request.headers['idempotency-key'],
           body,
         );
+        recorded();
         // The PaymentIntent is stored; the answer is lost on its way back (the unknown-outcome case).
         if (faults.hangsAfterWork()) return faults.hold(request, reply);
         return send(reply, answer);
@@ -249,8 +251,11 @@ export function registerPaymentRoutes(
           body: Type.Object({ payment_intent: Id }, { additionalProperties: false }),
         },
       },
-      async (request, reply) =>
-        send(reply, await store.refund(request.body.payment_intent, request.headers['idempotency-key'])),
+      async (request, reply) => {
+        const answer = await store.refund(request.body.payment_intent, request.headers['idempotency-key']);
+        recorded();
+        return send(reply, answer);
+      },
     );
 
     api.get(

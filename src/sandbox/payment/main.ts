@@ -7,8 +7,9 @@ import { databaseCheck } from '../../platform/preflight/preflight.ts';
 import { bootService, type ServiceSpec } from '../../platform/process/bootService.ts';
 import { FaultSwitch } from '../faultSwitch.ts';
 import { parseStripeParams, registerPaymentRoutes, renderStripeError } from './app.ts';
-import { PaymentSettings } from './config.ts';
+import { PaymentSettings, webhookSettingsProblems } from './config.ts';
 import { PaymentStore } from './PaymentStore.ts';
+import { WebhookSender } from './WebhookSender.ts';
 
 export const PAYMENT_MIGRATIONS = [fileURLToPath(new URL('./migrations', import.meta.url))];
 
@@ -16,6 +17,7 @@ export const paymentSandbox: ServiceSpec<typeof PaymentSettings> = {
   service: Services.payment,
   schema: PaymentSettings,
   preflight: (config) => [
+    async () => webhookSettingsProblems(config),
     databaseCheck(config.DATABASE_URL, PAYMENT_MIGRATIONS, config.DB_CONNECT_TIMEOUT_MS),
   ],
   build: async (config, { logger, state, metrics, management }) => {
@@ -39,11 +41,30 @@ export const paymentSandbox: ServiceSpec<typeof PaymentSettings> = {
       settings: config,
       isDraining: () => state.draining,
     });
-    registerPaymentRoutes(app, new PaymentStore(db), new FaultSwitch(), {
+    const faults = new FaultSwitch();
+    const webhooks =
+      config.WEBHOOK_URL && config.WEBHOOK_SECRET
+        ? new WebhookSender({
+            db,
+            url: config.WEBHOOK_URL,
+            secret: config.WEBHOOK_SECRET,
+            logger: logger.child({ component: 'webhooks' }),
+            held: () => faults.holdsWebhooks(),
+          })
+        : undefined;
+    registerPaymentRoutes(app, new PaymentStore(db, { recordsEvents: webhooks !== undefined }), faults, {
       apiKey: config.PAYMENT_API_KEY,
       production: config.NODE_ENV === 'production',
+      onEventsRecorded: () => webhooks?.nudge(),
     });
-    return { app, closeResources: () => db.close() };
+    webhooks?.start();
+    return {
+      app,
+      closeResources: async () => {
+        await webhooks?.stop();
+        await db.close();
+      },
+    };
   },
 };
 

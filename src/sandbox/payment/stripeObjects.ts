@@ -1,8 +1,10 @@
 /**
  * The sandbox's answers, in the shapes of Stripe's API objects. Every member Stripe's API reference
- * marks as always present is here, with its type: `stripeObjects.typecheck.ts` assigns each builder's
+ * marks as always present is here, with its type: `stripeObjects.test.ts` assigns each builder's
  * result to the official SDK's own type, so `tsc` fails the day they drift apart.
  */
+
+import Stripe from 'stripe';
 
 export interface PaymentIntentRow {
   id: string;
@@ -34,6 +36,9 @@ export interface LastPaymentError {
   charge: string;
   message: string;
 }
+
+/** The API version the sandbox's objects follow: the one the SDK in use was generated from. */
+export const STRIPE_API_VERSION = Stripe.API_VERSION;
 
 const seconds = (at: Date) => Math.floor(at.getTime() / 1000);
 
@@ -106,6 +111,86 @@ export function refundObject(row: RefundRow) {
     source_transfer_reversal: null,
     status: 'succeeded',
     transfer_reversal: null,
+  };
+}
+
+/**
+ * The Charge a PaymentIntent's confirmation made, as `charge.refunded` carries it (the sandbox keeps no
+ * charges of their own: a charge is its PaymentIntent's `latest_charge`).
+ */
+export function chargeObject(intent: PaymentIntentRow, refunded: boolean) {
+  const succeeded = intent.status === 'succeeded';
+  return {
+    id: intent.latest_charge ?? '',
+    object: 'charge' as const,
+    amount: intent.amount,
+    amount_captured: succeeded ? intent.amount : 0,
+    amount_refunded: refunded ? intent.amount : 0,
+    application: null,
+    application_fee: null,
+    application_fee_amount: null,
+    balance_transaction: null,
+    billing_details: { address: null, email: null, name: null, phone: null, tax_id: null },
+    calculated_statement_descriptor: null,
+    captured: succeeded,
+    created: seconds(intent.created_at),
+    currency: intent.currency,
+    customer: null,
+    description: null,
+    disputed: false,
+    failure_balance_transaction: null,
+    failure_code: intent.last_payment_error?.code ?? null,
+    failure_message: intent.last_payment_error?.message ?? null,
+    fraud_details: null,
+    livemode: false,
+    metadata: intent.metadata,
+    on_behalf_of: null,
+    outcome: null,
+    paid: succeeded,
+    payment_intent: intent.id,
+    payment_method: intent.payment_method,
+    payment_method_details: null,
+    receipt_email: null,
+    receipt_number: null,
+    receipt_url: null,
+    refunded,
+    review: null,
+    shipping: null,
+    source: null,
+    source_transfer: null,
+    statement_descriptor: null,
+    statement_descriptor_suffix: null,
+    status: succeeded ? 'succeeded' : 'failed',
+    transfer_data: null,
+    transfer_group: null,
+  };
+}
+
+/** The events the sandbox sends: what the checkout's webhook handles. */
+export type EventType = 'payment_intent.succeeded' | 'payment_intent.payment_failed' | 'charge.refunded';
+
+export interface EventRow<T extends EventType = EventType, O = Record<string, unknown>> {
+  id: string;
+  type: T;
+  /** The event's `data.object`: the PaymentIntent or the Charge as it was when the event happened. */
+  object: O;
+  /** The Idempotency-Key of the request that caused it. */
+  idempotency_key: string | null;
+  delivered_at: Date | null;
+  created_at: Date;
+}
+
+export function eventObject<T extends EventType, O>(row: EventRow<T, O>) {
+  return {
+    id: row.id,
+    object: 'event' as const,
+    api_version: STRIPE_API_VERSION,
+    created: seconds(row.created_at),
+    data: { object: row.object },
+    livemode: false,
+    pending_webhooks: row.delivered_at ? 0 : 1,
+    request: { id: null, idempotency_key: row.idempotency_key },
+    type: row.type,
   };
 }
 
