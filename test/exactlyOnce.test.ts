@@ -40,6 +40,9 @@ describe('exactly once: idempotent, crash-safe checkout', () => {
       INVENTORY_BREAKER_HALF_OPEN_MS: '2000',
     });
     db = stack.db;
+    // The gaps these tests stop a process in are those nobody else fills: the provider's webhooks, which
+    // would settle its attempts first, are held for the whole file (test/webhooks.test.ts has them).
+    await stack.fault('payment', { mode: 'none', webhooks: 'hold' });
   });
   after(() => stack?.stop());
 
@@ -140,7 +143,7 @@ describe('exactly once: idempotent, crash-safe checkout', () => {
     }
   });
 
-  test('the gateway charges but its answer never arrives: no second charge, the order completes via lookup', async () => {
+  test('the gateway charges, its answer and its webhook never arrive: no second charge, the order completes via lookup', async () => {
     const { cartId, token } = await stack.cart(`usr_lost_answer_${users++}`);
     await stack.fault('payment', { mode: 'charge-then-hang' });
     let first: Awaited<ReturnType<typeof checkout>>;

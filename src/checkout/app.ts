@@ -25,6 +25,8 @@ import { StockCommitter } from './flow/StockCommitter.ts';
 import { createGateways } from './gateways/createGateways.ts';
 import { OrderStore } from './orders/OrderStore.ts';
 import { registerOrderRoutes } from './orders/orderRoutes.ts';
+import { registerStripeWebhookRoutes } from './webhooks/stripeWebhookRoutes.ts';
+import { WebhookEventStore } from './webhooks/WebhookEventStore.ts';
 
 /** Wires the checkout service: one database pool, one guarded client per dependency, the routes. */
 export async function buildCheckoutApp(
@@ -86,6 +88,7 @@ export async function buildCheckoutApp(
       { name: 'carts', description: "A user's carts and their items" },
       { name: 'checkout', description: 'Paying for a cart, exactly once' },
       { name: 'orders', description: 'Confirmed orders' },
+      { name: 'webhooks', description: "The payment provider's signed events" },
     ],
   });
   // The operator's surfaces: on the management listener when there is one, else beside the API.
@@ -115,7 +118,18 @@ export async function buildCheckoutApp(
   });
   const authenticate = bearerAuth(config.JWT_SECRET, { maxTtlSeconds: config.JWT_MAX_TTL_SECONDS });
   registerCartRoutes(app, carts, authenticate);
-  registerOrderRoutes(app, new OrderStore(db), authenticate);
+  const orders = new OrderStore(db);
+  registerOrderRoutes(app, orders, authenticate);
+  const webhookEvents = new WebhookEventStore(db);
+  // Without a signing secret no event could be believed: no endpoint.
+  if (config.STRIPE_WEBHOOK_SECRET)
+    await registerStripeWebhookRoutes(app, {
+      secret: config.STRIPE_WEBHOOK_SECRET,
+      service,
+      events: webhookEvents,
+      orderOfCharge: (chargeId) => orders.byCharge(chargeId),
+      metrics: checkoutMetrics,
+    });
   await registerCheckoutRoutes(app, {
     service,
     db,
@@ -131,6 +145,7 @@ export async function buildCheckoutApp(
     service,
     attempts,
     keys,
+    webhookEvents,
     metrics: checkoutMetrics,
     logger: logger.child({ component: 'recovery' }),
     intervalMs: config.RECOVERY_INTERVAL_MS,

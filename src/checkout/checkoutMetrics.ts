@@ -1,6 +1,7 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { Metrics } from '../contract/metrics.ts';
 import type { RecoveryOutcome } from './flow/CheckoutService.ts';
+import { WEBHOOK_EVENT_TYPES, WEBHOOK_OUTCOMES, type WebhookOutcome } from './webhooks/webhookEvents.ts';
 
 /** How long a scrape may wait for the count of unsettled attempts before it reports the last one. */
 const UNSETTLED_READ_BUDGET_MS = 50;
@@ -15,6 +16,7 @@ export class CheckoutMetrics {
   readonly #outcomes: Counter<'outcome'>;
   readonly #recoveries: Counter<'result'>;
   readonly #lateChargesRefunded: Counter;
+  readonly #webhookEvents: Counter<'type' | 'outcome'>;
 
   constructor(registry: Registry, countUnsettled: () => Promise<number>) {
     const registers = [registry];
@@ -30,6 +32,9 @@ export class CheckoutMetrics {
       ...Metrics.lateChargesRefunded,
       registers,
     });
+    this.#webhookEvents = new Counter({ ...Metrics.webhookEvents, registers });
+    for (const type of WEBHOOK_EVENT_TYPES)
+      for (const outcome of WEBHOOK_OUTCOMES) this.#webhookEvents.inc({ type, outcome }, 0);
     let last = 0;
     let readAt = Number.NEGATIVE_INFINITY;
     let reading: Promise<void> | undefined;
@@ -71,6 +76,10 @@ export class CheckoutMetrics {
 
   recovered(result: RecoveryOutcome): void {
     this.#recoveries.inc({ result });
+  }
+
+  webhookEvent(type: string, outcome: WebhookOutcome): void {
+    this.#webhookEvents.inc({ type: WEBHOOK_EVENT_TYPES.includes(type) ? type : 'other', outcome });
   }
 
   lateChargesRefunded(count: number): void {

@@ -59,6 +59,11 @@ export const CheckoutErrors = defineErrors({
     title: 'Idempotency key reused',
     message: 'This Idempotency-Key was first used with a different request body.',
   },
+  WEBHOOK_NOT_VERIFIED: {
+    status: 400,
+    title: 'Webhook not verified',
+    message: "The body is not an event signed with this endpoint's secret within the last five minutes.",
+  },
   IDEMPOTENCY_KEY_IN_USE: {
     status: 409,
     title: 'Idempotency key in use',

@@ -92,6 +92,11 @@ export const Metrics = {
     name: 'checkout_late_charges_refunded_total',
     help: 'Charges that landed after recovery had unwound their attempt, found on the second look and refunded.',
   },
+  webhookEvents: {
+    name: 'checkout_webhook_events_total',
+    help: 'Signed webhook events of the payment provider, by type and what became of them: settled (an attempt moved), unchanged (it had), duplicate (the event was seen before), ignored (not about a checkout), deferred (answered 503, to be sent again).',
+    labelNames: ['type', 'outcome'],
+  },
   attemptsUnsettled: {
     name: 'checkout_attempts_unsettled',
     help: 'Attempts neither completed with their stock sold nor failed, untouched for longer than a lease.',

@@ -48,7 +48,10 @@ const say = (message: string) => process.stderr.write(`[steadfast] ${message}\n`
  * one machine, supervised until SIGINT, SIGTERM or SIGHUP, then stopped in order (checkout first,
  * PostgreSQL last), each process with everything it started; a second signal SIGKILLs what is left.
  */
-export async function startStack(options: StackOptions): Promise<void> {
+export async function startStack(asked: StackOptions): Promise<void> {
+  // The checkout's port is known before it starts (port 0: one picked now): the payment sandbox, started
+  // first, sends its webhooks there.
+  const options = { ...asked, checkoutPort: asked.checkoutPort || (await freePort()) };
   const { dataDir, logsDir } = await prepareDataDir(options.dataDir);
   const secrets = await loadOrCreateSecrets(dataDir);
   const started = Date.now();
@@ -214,6 +217,9 @@ async function startSandboxes(
     ...sandboxEnv,
     DATABASE_URL: database.urlOf(DATABASES.payment),
     PAYMENT_API_KEY: secrets.paymentApiKey,
+    // The checkout's port is the balancer's when there are several instances: the events go through it.
+    WEBHOOK_URL: `http://127.0.0.1:${options.checkoutPort}/webhooks/stripe`,
+    WEBHOOK_SECRET: secrets.webhookSecret,
   });
   const [inventoryReady, paymentReady] = await Promise.all([
     inventory.start({ PORT: String(options.inventoryPort) }),
@@ -233,6 +239,7 @@ function checkoutEnv(
     PAYMENT_PROVIDER: 'sandbox',
     STRIPE_API_BASE: sandboxes.paymentUrl,
     STRIPE_SECRET_KEY: secrets.paymentApiKey,
+    STRIPE_WEBHOOK_SECRET: secrets.webhookSecret,
     INVENTORY_API_URL: sandboxes.inventoryUrl,
     JWT_SECRET: secrets.jwtSecret,
     // The dashboard's verdict reads the sandboxes' /metrics and /health beside the instance's own.

@@ -294,6 +294,22 @@ export class AttemptStore {
     return Number(result.rows[0]?.count ?? 0);
   }
 
+  async find(id: string): Promise<Attempt | undefined> {
+    const result = await this.#db.query<AttemptRow>('SELECT * FROM checkout_attempts WHERE id = $1', [id]);
+    const row = result.rows[0];
+    return row ? fromRow(row) : undefined;
+  }
+
+  /** The order an attempt made, if it made one (whoever made it: its request, a retry, recovery, a webhook). */
+  async orderOf(id: string): Promise<{ orderId: string; chargeId: string } | undefined> {
+    const result = await this.#db.query<{ id: string; charge_id: string }>(
+      'SELECT id, charge_id FROM orders WHERE attempt_id = $1',
+      [id],
+    );
+    const row = result.rows[0];
+    return row ? { orderId: row.id, chargeId: row.charge_id } : undefined;
+  }
+
   async chargeRechecked(id: string): Promise<void> {
     await this.#db.query('UPDATE checkout_attempts SET recheck_charge_after = NULL WHERE id = $1', [id]);
   }

@@ -31,6 +31,10 @@ interface Script {
   completes?: boolean | Error;
   committed?: 'all' | 'none';
   startThrows?: unknown;
+  /** The order another worker (a webhook, recovery) made for the attempt. */
+  orderMade?: { orderId: string; chargeId: string };
+  /** The attempt a webhook's notice names. */
+  found?: Attempt;
 }
 
 function attemptOf(overrides: Partial<Attempt> = {}): Attempt {
@@ -94,6 +98,11 @@ function fakes(script: Script) {
       },
       chargeRechecked: async () => {
         calls.push('chargeRechecked');
+      },
+      find: async () => script.found,
+      orderOf: async () => {
+        calls.push('orderOf');
+        return script.orderMade;
       },
     },
     keys: {
@@ -274,13 +283,35 @@ describe('CheckoutService.complete: a new attempt', () => {
     const { service, calls } = fakes({ charge: 'timeout' });
     const error = await refusal(service.complete(command(), log));
     assert.ok(error instanceof DependencyUnavailableError && error.outcomeUnknown);
-    assert.deepEqual(calls, ['start', 'reserve', 'charge']);
+    assert.deepEqual(calls, ['start', 'reserve', 'charge', 'orderOf']);
+  });
+
+  test('a charge whose answer was lost but whose webhook made the order: that order is the answer', async () => {
+    const made = { orderId: randomUUID(), chargeId: 'pi_told' };
+    const { service, calls } = fakes({ charge: 'timeout', orderMade: made, completes: false });
+    const result = await service.complete(command(), log);
+    assert.equal(result.status, 201);
+    assert.deepEqual(JSON.parse(result.body), {
+      orderId: made.orderId,
+      transactionId: 'pi_told',
+      status: 'CONFIRMED',
+    });
+    assert.deepEqual(calls, ['start', 'reserve', 'charge', 'orderOf', 'complete', 'orderOf', 'stock.add']);
   });
 
   test('an attempt another worker completed meanwhile is CHECKOUT_IN_PROGRESS, and no stock is queued', async () => {
     const { service, calls } = fakes({ completes: false });
     assert.equal((await refusal(service.complete(command(), log))).code, 'CHECKOUT_IN_PROGRESS');
     assert.ok(!calls.includes('stock.add'));
+  });
+
+  test('an order another worker made of this same charge is the answer; of another charge, it is not', async () => {
+    const made = { orderId: randomUUID(), chargeId: 'ch_1' };
+    const same = await fakes({ completes: false, orderMade: made }).service.complete(command(), log);
+    assert.equal(same.status, 201);
+    assert.equal(same.order?.orderId, made.orderId);
+    const other = fakes({ completes: false, orderMade: { ...made, chargeId: 'ch_other' } });
+    assert.equal((await refusal(other.service.complete(command(), log))).code, 'CHECKOUT_IN_PROGRESS');
   });
 });
 
@@ -356,7 +387,7 @@ describe('CheckoutService.complete: with an Idempotency-Key', () => {
     });
     await refusal(service.complete(command({ key: 'k' }), log));
     // The first worker's charge call may still land: the attempt stays open for recovery to look.
-    assert.deepEqual(calls, ['claim', 'takeOver', 'chargesFor', 'reserve', 'charge']);
+    assert.deepEqual(calls, ['claim', 'takeOver', 'chargesFor', 'reserve', 'charge', 'orderOf']);
   });
 
   test('a key whose attempt failed starts a new one', async () => {
@@ -420,6 +451,46 @@ describe('CheckoutService.recover: an attempt whose worker is gone', () => {
     const attempt = attemptOf();
     const { service } = fakes({ charges: paid(attempt), completes: new TypeError('boom') });
     await assert.rejects(service.recover(attempt, log), TypeError);
+  });
+});
+
+describe("CheckoutService.settleNotified: the provider's webhook tells of a payment", () => {
+  test('an attempt not of this service is unknown; a completed one is unchanged; nothing is called', async () => {
+    const unknown = fakes({});
+    assert.equal(await unknown.service.settleNotified(randomUUID(), 'pi_1', log), 'unknown_attempt');
+    const completed = fakes({ found: attemptOf({ phase: 'completed', chargeId: 'pi_1' }) });
+    assert.equal(await completed.service.settleNotified(randomUUID(), 'pi_1', log), 'unchanged');
+    assert.deepEqual([...unknown.calls, ...completed.calls], []);
+  });
+
+  test('paid, on an open attempt: the order is made with the charge it names, the gateway not asked', async () => {
+    const { service, calls } = fakes({ found: attemptOf() });
+    assert.equal(await service.settleNotified(randomUUID(), 'pi_paid', log), 'settled');
+    assert.deepEqual(calls, ['complete', 'stock.commitNow']);
+  });
+
+  test('failed, on an open attempt: the gateway is asked, and with no charge the stock goes back', async () => {
+    const { service, calls } = fakes({ found: attemptOf() });
+    assert.equal(await service.settleNotified(randomUUID(), undefined, log), 'settled');
+    assert.deepEqual(calls, ['chargesFor', 'release', 'fail']);
+  });
+
+  test('the gateway cannot answer: deferred, for the notice to come again', async () => {
+    const { service } = fakes({ found: attemptOf(), charges: 'timeout' });
+    assert.equal(await service.settleNotified(randomUUID(), undefined, log), 'deferred');
+  });
+
+  test('paid, on a failed attempt: a late charge, refunded now; a failure on a failed attempt changes nothing', async () => {
+    const attempt = attemptOf({ phase: 'failed' });
+    const late = fakes({
+      found: attempt,
+      charges: [{ id: 'pi_late', status: 'succeeded', refunded: false, amount: 2800, attemptId: attempt.id }],
+    });
+    assert.equal(await late.service.settleNotified(attempt.id, 'pi_late', log), 'settled');
+    assert.deepEqual(late.refunded, ['pi_late']);
+    const failed = fakes({ found: attempt });
+    assert.equal(await failed.service.settleNotified(attempt.id, undefined, log), 'unchanged');
+    assert.deepEqual(failed.calls, []);
   });
 });
 

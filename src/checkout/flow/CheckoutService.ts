@@ -34,10 +34,19 @@ export type CheckoutResult = StoredOutcome & { replayed: boolean; order?: Confir
 /** How a recovery ended: the order exists (finished), or what was taken was given back (unwound), or not yet. */
 export type RecoveryOutcome = 'finished' | 'unwound' | 'deferred';
 
+/**
+ * What a notice of the provider did: moved the attempt on (settled), found it where the notice says
+ * (unchanged), could not act now (deferred: the notice must come again), or names no attempt of ours.
+ */
+export type NoticeOutcome = 'settled' | 'unchanged' | 'deferred' | 'unknown_attempt';
+
 /** What the flow uses of each collaborator (so a test can hand it fakes of just that). */
 export interface CheckoutDependencies {
   db: Pick<Database, 'query' | 'transaction'>;
-  attempts: Pick<AttemptStore, 'start' | 'takeOver' | 'complete' | 'fail' | 'chargeRechecked'>;
+  attempts: Pick<
+    AttemptStore,
+    'start' | 'takeOver' | 'complete' | 'fail' | 'chargeRechecked' | 'find' | 'orderOf'
+  >;
   keys: Pick<IdempotencyKeyStore, 'claim'>;
   inventory: Pick<InventoryClient, 'reserve' | 'release'>;
   payment: Pick<PaymentGateway, 'charge' | 'chargesFor' | 'refund'>;
@@ -157,6 +166,30 @@ export class CheckoutService {
     }
     await this.#deps.attempts.chargeRechecked(attempt.id);
     return late.length;
+  }
+
+  /**
+   * Acts on the provider's signed notice (a webhook) that an attempt's payment succeeded (`paidChargeId`)
+   * or failed, at once rather than at recovery's next round. An open attempt is settled as recovery
+   * would (paid: the order is made; not: the gateway is asked, and what was taken given back), whoever
+   * holds its lease: both ends are conditional writes, so a request still under way either finds the
+   * order made (and answers it) or makes it first. A failed attempt that was paid holds a late charge:
+   * it is refunded now. Events out of order are fine: a notice never overrides what the gateway says.
+   */
+  async settleNotified(
+    attemptId: string,
+    paidChargeId: string | undefined,
+    log: Logger,
+  ): Promise<NoticeOutcome> {
+    const attempt = await this.#deps.attempts.find(attemptId);
+    if (!attempt) return 'unknown_attempt';
+    if (attempt.phase === 'completed') return 'unchanged';
+    if (attempt.phase === 'failed') {
+      if (!paidChargeId) return 'unchanged';
+      return (await this.refundLateCharges(attempt, log)) > 0 ? 'settled' : 'unchanged';
+    }
+    const outcome = await this.recover(paidChargeId ? { ...attempt, chargeId: paidChargeId } : attempt, log);
+    return outcome === 'deferred' ? 'deferred' : 'settled';
   }
 
   /** Phase 1: claim the key (or replay, refuse, resume per section 4) and record the attempt, atomically. */
@@ -304,12 +337,16 @@ export class CheckoutService {
         await this.#unwind(attempt, UNAVAILABLE, { release: true, mayBeCharged }).catch((e) =>
           this.#logUnwindDeferred(e, attempt, log),
         );
-      } else {
-        logEvent(log, 'warn', 'charge_outcome_unknown', {
-          attemptId: attempt.id,
-          dependency: Dependencies.payment,
-        });
+        throw error;
       }
+      // The answer was lost, but the provider's webhook may have told of the charge meanwhile and made
+      // the order: then that is the answer.
+      const made = await this.#deps.attempts.orderOf(attempt.id).catch(() => undefined);
+      if (made) return made.chargeId;
+      logEvent(log, 'warn', 'charge_outcome_unknown', {
+        attemptId: attempt.id,
+        dependency: Dependencies.payment,
+      });
       throw error;
     }
     failpoint('checkout.after_charge_call');
@@ -332,17 +369,20 @@ export class CheckoutService {
     return charge.chargeId;
   }
 
-  /** Phase 4: order, cart, attempt and stored answer in one statement. */
+  /**
+   * Phase 4: order, cart, attempt and stored answer in one statement. When another worker (a webhook,
+   * recovery) made the order of this same charge first, that order is the answer.
+   */
   async #finish(attempt: Attempt, chargeId: string): Promise<Finished> {
     const orderId = randomUUID();
-    const outcome: StoredOutcome = {
-      status: 201,
-      body: JSON.stringify({ orderId, transactionId: chargeId, status: 'CONFIRMED' }),
-    };
-    if (!(await this.#deps.attempts.complete(attempt, chargeId, orderId, outcome)))
-      throw new AttemptMovedOn('attempt moved on');
-    failpoint('checkout.after_order_committed');
-    return { outcome, order: { attemptId: attempt.id, orderId, chargeId, amountCents: attempt.amountCents } };
+    const finished = confirmed(attempt, orderId, chargeId);
+    if (await this.#deps.attempts.complete(attempt, chargeId, orderId, finished.outcome)) {
+      failpoint('checkout.after_order_committed');
+      return finished;
+    }
+    const made = await this.#deps.attempts.orderOf(attempt.id);
+    if (made?.chargeId === chargeId) return confirmed(attempt, made.orderId, chargeId);
+    throw new AttemptMovedOn('attempt moved on');
   }
 
   /** The gateway's succeeded, unrefunded charge for this attempt, if it holds one. */
@@ -380,6 +420,17 @@ export class CheckoutService {
 }
 
 const UNAVAILABLE = 'SERVICE_TEMPORARILY_UNAVAILABLE';
+
+/** The answer of a confirmed order: what the client gets, and what its key replays. */
+function confirmed(attempt: Attempt, orderId: string, chargeId: string): Finished {
+  return {
+    outcome: {
+      status: 201,
+      body: JSON.stringify({ orderId, transactionId: chargeId, status: 'CONFIRMED' }),
+    },
+    order: { attemptId: attempt.id, orderId, chargeId, amountCents: attempt.amountCents },
+  };
+}
 
 /** True when a dependency call certainly did not take effect (refused by its breaker or bulkhead, or never connected). */
 function neverSent(error: unknown): boolean {

@@ -45,6 +45,7 @@ function worker(script: {
       claimChargeRechecks: async () => script.rechecks ?? [],
     },
     keys: { purge: async (hours) => (hours === 24 ? 3 : assert.fail(`retention ${hours}`)) },
+    webhookEvents: { purge: async () => 2 },
     metrics: {
       recovered: (outcome) => recorded.push(outcome),
       lateChargesRefunded: (count) => recorded.push(`refunded:${count}`),
@@ -76,6 +77,7 @@ test('a round settles every attempt it claimed, counts each outcome, and purges 
     deferred: 1,
     lateChargesRefunded: 0,
     keysPurged: 3,
+    webhookEventsPurged: 2,
   });
   assert.deepEqual(recorded, ['finished', 'unwound', 'deferred']);
   const settled = lines.filter((l) => l.msg === 'attempt_recovered');

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { logEvent } from '../../contract/logEvents.ts';
 import { runInTrace, traceFrom } from '../../platform/tracing/traceContext.ts';
 import type { CheckoutMetrics } from '../checkoutMetrics.ts';
+import type { WebhookEventStore } from '../webhooks/WebhookEventStore.ts';
 import type { AttemptStore } from './AttemptStore.ts';
 import type { CheckoutService, RecoveryOutcome } from './CheckoutService.ts';
 import type { IdempotencyKeyStore } from './IdempotencyKeyStore.ts';
@@ -12,12 +13,15 @@ export interface RecoveryCounts {
   deferred: number;
   lateChargesRefunded: number;
   keysPurged: number;
+  webhookEventsPurged: number;
 }
 
 export interface RecoveryWorkerOptions {
   service: Pick<CheckoutService, 'recover' | 'refundLateCharges'>;
   attempts: Pick<AttemptStore, 'claimAbandoned' | 'claimUncommittedStock' | 'claimChargeRechecks'>;
   keys: Pick<IdempotencyKeyStore, 'purge'>;
+  /** The webhook event ids remembered: forgotten after their retention, as keys are after theirs. */
+  webhookEvents: Pick<WebhookEventStore, 'purge'>;
   metrics: Pick<CheckoutMetrics, 'recovered' | 'lateChargesRefunded'>;
   logger: Logger;
   intervalMs: number;
@@ -71,6 +75,7 @@ export class RecoveryWorker {
       deferred: 0,
       lateChargesRefunded: 0,
       keysPurged: 0,
+      webhookEventsPurged: 0,
     };
     const work = [
       ...(await attempts.claimAbandoned(BATCH)),
@@ -117,6 +122,7 @@ export class RecoveryWorker {
       metrics.lateChargesRefunded(refunded);
     }
     counts.keysPurged = await this.#options.keys.purge(this.#options.keyRetentionHours);
+    counts.webhookEventsPurged = await this.#options.webhookEvents.purge();
     return counts;
   }
 }

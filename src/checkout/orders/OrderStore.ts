@@ -31,6 +31,16 @@ export class OrderStore {
     this.#db = db;
   }
 
+  /** The order a payment paid for (its `transactionId`), if one did. */
+  async byCharge(chargeId: string): Promise<{ orderId: string; attemptId: string } | undefined> {
+    const result = await this.#db.query<{ id: string; attempt_id: string }>(
+      'SELECT id, attempt_id FROM orders WHERE charge_id = $1',
+      [chargeId],
+    );
+    const row = result.rows[0];
+    return row ? { orderId: row.id, attemptId: row.attempt_id } : undefined;
+  }
+
   async find(orderId: string, userId: string): Promise<Order | undefined> {
     if (!isUuid(orderId)) return undefined;
     const result = await this.#db.query<OrderRow>(
