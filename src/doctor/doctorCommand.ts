@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import Value from 'typebox/value';
 import { dataDirOf } from '../stack/dataDir.ts';
 import { runChecks } from './checks.ts';
-import { type Gathered, gather } from './gather.ts';
+import { type Gathered, gather, NotHaproxyConfigError } from './gather.ts';
 import { DOCTOR_SCHEMA_VERSION, DoctorReport } from './report.ts';
 
 export const DOCTOR_USAGE = `Usage: steadfast doctor [--haproxy-config <file>] [--instances N] [--format text|json]
@@ -68,6 +68,7 @@ export async function runDoctor(
       dataDir: dataDirOf(env),
     });
   } catch (error) {
+    if (error instanceof NotHaproxyConfigError) return usage(error.message);
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'EISDIR' || code === 'EACCES' || code === 'ENOTDIR')
       return usage(`cannot read ${(error as NodeJS.ErrnoException).path ?? 'a file'}: ${code}`);
