@@ -1,5 +1,5 @@
-import { parseArgs } from 'node:util';
 import Value from 'typebox/value';
+import { parseOptions } from '../cli/parseOptions.ts';
 import { dataDirOf } from '../stack/dataDir.ts';
 import { runChecks } from './checks.ts';
 import { type Gathered, gather, NotHaproxyConfigError } from './gather.ts';
@@ -37,17 +37,12 @@ export async function runDoctor(
   };
   let values: { 'haproxy-config'?: string; instances?: string; format?: string; help?: boolean };
   try {
-    ({ values } = parseArgs({
-      args,
-      options: {
-        'haproxy-config': { type: 'string' },
-        instances: { type: 'string' },
-        format: { type: 'string', default: 'text' },
-        help: { type: 'boolean', default: false },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
+    values = parseOptions(args, {
+      'haproxy-config': { type: 'string' },
+      instances: { type: 'string' },
+      format: { type: 'string', default: 'text' },
+      help: { type: 'boolean', default: false },
+    });
   } catch (error) {
     return usage((error as Error).message);
   }
