@@ -58,6 +58,16 @@ describe('steadfast: bad arguments get the usage on stderr and exit 2, never a s
     [['token', '--user', 'usr_1', '--admin'], /Unknown option '--admin'/],
     [['triage', '--format', 'xml'], /--format is text or json/],
     [['triage', '--bogus'], /Unknown option '--bogus'/],
+    // parseArgs keeps the last of a repeated option without a word: `--ttl 1h --ttl 30d` would be 30 days.
+    [['token', '--user', 'usr_1', '--ttl', '1h', '--ttl', '30d'], /Option '--ttl' is given more than once/],
+    [['token', '--user', 'usr_1', '--user=usr_2'], /Option '--user' is given more than once/],
+    [['start', '--instances', '2', '--instances', '3'], /Option '--instances' is given more than once/],
+    [
+      ['migrate', '--service', 'checkout', '--service', 'payment'],
+      /Option '--service' is given more than once/,
+    ],
+    [['triage', '--since', '1h', '--since', '2h'], /Option '--since' is given more than once/],
+    [['doctor', '--format', 'json', '--format', 'text'], /Option '--format' is given more than once/],
   ];
   for (const [args, problem] of cases) {
     test(`steadfast ${args.join(' ')}`, async () => {

@@ -5,8 +5,9 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type ParseArgsOptionsConfig, parseArgs } from 'node:util';
+import type { ParseArgsOptionsConfig } from 'node:util';
 import { dataDirOf } from '../stack/dataDir.ts';
+import { parseOptions } from './parseOptions.ts';
 
 const USAGE = `Usage: steadfast <command> [options]
 
@@ -50,16 +51,19 @@ function usageError(problem: string, prefix = `steadfast ${command}`): never {
   process.exit(2);
 }
 
-/** The command's options, strictly: an unknown flag, a missing value or a stray argument is bad usage. */
+/**
+ * The command's options, strictly: an unknown flag, a missing value, a stray argument or an option of one
+ * value given twice is bad usage.
+ */
 function options<T extends ParseArgsOptionsConfig>(config: T) {
   if (rest.includes('--help')) {
     process.stdout.write(`${USAGE}\n`);
     process.exit(0);
   }
   try {
-    return parseArgs({ args: rest, options: config, strict: true, allowPositionals: false }).values;
+    return parseOptions(rest, config);
   } catch (error) {
-    // parseArgs's own message names the flag ("Unknown option '--x'", "Option '--ttl <value>' argument missing").
+    // The message names the flag ("Unknown option '--x'", "Option '--ttl <value>' argument missing").
     if ((error as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS_'))
       usageError((error as Error).message);
     throw error;

@@ -1,8 +1,8 @@
-import { parseArgs } from 'node:util';
 import Value from 'typebox/value';
+import { parseOptions } from '../cli/parseOptions.ts';
 import { dataDirOf } from '../stack/dataDir.ts';
 import { runChecks } from './checks.ts';
-import { type Gathered, gather } from './gather.ts';
+import { type Gathered, gather, NotHaproxyConfigError } from './gather.ts';
 import { DOCTOR_SCHEMA_VERSION, DoctorReport } from './report.ts';
 
 export const DOCTOR_USAGE = `Usage: steadfast doctor [--haproxy-config <file>] [--instances N] [--format text|json]
@@ -37,17 +37,12 @@ export async function runDoctor(
   };
   let values: { 'haproxy-config'?: string; instances?: string; format?: string; help?: boolean };
   try {
-    ({ values } = parseArgs({
-      args,
-      options: {
-        'haproxy-config': { type: 'string' },
-        instances: { type: 'string' },
-        format: { type: 'string', default: 'text' },
-        help: { type: 'boolean', default: false },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
+    values = parseOptions(args, {
+      'haproxy-config': { type: 'string' },
+      instances: { type: 'string' },
+      format: { type: 'string', default: 'text' },
+      help: { type: 'boolean', default: false },
+    });
   } catch (error) {
     return usage((error as Error).message);
   }
@@ -68,6 +63,7 @@ export async function runDoctor(
       dataDir: dataDirOf(env),
     });
   } catch (error) {
+    if (error instanceof NotHaproxyConfigError) return usage(error.message);
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'EISDIR' || code === 'EACCES' || code === 'ENOTDIR')
       return usage(`cannot read ${(error as NodeJS.ErrnoException).path ?? 'a file'}: ${code}`);

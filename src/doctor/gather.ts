@@ -34,6 +34,9 @@ export interface Gathered {
   settingProblems: string[];
 }
 
+/** The file given as HAProxy's configuration is none at all (the doctor's usage, not a finding). */
+export class NotHaproxyConfigError extends Error {}
+
 export interface GatherOptions {
   env: NodeJS.ProcessEnv;
   haproxyConfig?: string | undefined;
@@ -63,6 +66,11 @@ export async function gather(options: GatherOptions): Promise<Gathered> {
   const shownFile = relative(process.cwd(), haproxyFile).startsWith('..')
     ? haproxyFile
     : relative(process.cwd(), haproxyFile);
+  // A README or an empty file has no backend: every check would be skipped and the report say clean.
+  if (haproxy.notAConfiguration)
+    throw new NotHaproxyConfigError(
+      `${shownFile} is not a HAProxy configuration: ${haproxy.notAConfiguration}`,
+    );
   read.push({
     source: 'haproxy_config',
     state: 'read',

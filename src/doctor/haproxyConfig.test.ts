@@ -1,10 +1,11 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: HAProxy's placeholders are written as in its files
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { HAPROXY_CONFIG } from '../stack/loadBalancer.ts';
 import { haproxyTimeMs, parseHaproxyConfig, words } from './haproxyConfig.ts';
 
 test('times: milliseconds unless a unit says otherwise, anything else is not a time', () => {
@@ -97,6 +98,55 @@ test('a placeholder set empty is a problem, as HAProxy itself says [haproxy]', a
     assert.equal(accepted.status, 0, accepted.stderr);
     assert.notEqual(check({ INTER: '' }).status, 0, 'HAProxy refuses the empty value too');
     assert.equal(check({ INTER: undefined }).status, 0, 'and takes the default when unset');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+// A README's start: a heading (a comment to HAProxy), then prose outside any section.
+const PROSE = '# Steadfast\n\nA checkout service.\nglobal\n';
+// Preprocessor lines and a section other than a proxy's may come first: HAProxy takes them.
+const DIRECTIVES_FIRST = [
+  '.if defined(HAPROXY_LOCALPEER)',
+  '.notice "peer set"',
+  '.endif',
+  'ring buffered',
+  '  size 32764',
+  'global',
+  '',
+].join('\n');
+
+test('text that is no HAProxy configuration (prose, nothing) says why; a configuration says nothing', async () => {
+  assert.equal(
+    parseHaproxyConfig(PROSE, {}).notAConfiguration,
+    `line 3 ('A') is in no section, as HAProxy says ("unknown keyword out of section")`,
+  );
+  for (const empty of ['', '# a comment only\n\n']) {
+    assert.match(parseHaproxyConfig(empty, {}).notAConfiguration ?? '', /^it has no section \(global, /);
+  }
+  assert.match(
+    parseHaproxyConfig('\u001b[2J oops\n', {}).notAConfiguration ?? '',
+    /\('\?\[2J'\)/,
+    'what the file holds is shown printable',
+  );
+  const shipped = await readFile(HAPROXY_CONFIG, 'utf8');
+  assert.equal(parseHaproxyConfig(shipped, {}).notAConfiguration, undefined);
+  assert.equal(parseHaproxyConfig(`# a heading\n${CONFIG}`, {}).notAConfiguration, undefined);
+  assert.equal(parseHaproxyConfig(DIRECTIVES_FIRST, {}).notAConfiguration, undefined);
+});
+
+test('HAProxy refuses the line outside any section too, and takes directives first [haproxy]', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'steadfast-doctor-'));
+  try {
+    const file = join(dir, 'notes.md');
+    await writeFile(file, PROSE);
+    const run = spawnSync('haproxy', ['-c', '-f', file], { encoding: 'utf8' });
+    assert.equal(run.error, undefined, 'haproxy must be installed (Debian package haproxy)');
+    assert.match(run.stderr, /notes\.md:3\]: unknown keyword 'A' out of section/);
+    const directives = join(dir, 'directives.cfg');
+    await writeFile(directives, DIRECTIVES_FIRST);
+    const taken = spawnSync('haproxy', ['-c', '-f', directives], { encoding: 'utf8' });
+    assert.doesNotMatch(taken.stderr, /ALERT/);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -57,6 +57,11 @@ export interface HaproxyConfig {
   statsSocket?: string;
   /** Values that HAProxy itself would refuse (an empty placeholder, a bad time). */
   problems: { line: number; message: string }[];
+  /**
+   * Why the text is no HAProxy configuration at all (a README, an empty file): a line outside any
+   * section, which HAProxy refuses, or no section. Absent for a configuration.
+   */
+  notAConfiguration?: string;
 }
 
 const UNIT_MS: Record<string, number> = { us: 0.001, ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
@@ -129,6 +134,7 @@ function variable(text: string, env: NodeJS.ProcessEnv): [string, number] {
   return ['$', 1];
 }
 
+/** Every section HAProxy 2.6 knows: a line before the first of them is one it refuses. */
 const SECTIONS = new Set([
   'global',
   'defaults',
@@ -138,6 +144,14 @@ const SECTIONS = new Set([
   'peers',
   'resolvers',
   'userlist',
+  'mailers',
+  'cache',
+  'program',
+  'ring',
+  'http-errors',
+  'fcgi-app',
+  'log-forward',
+  'namespace_list',
 ]);
 const TIMEOUTS: Record<string, keyof ProxyTimeouts> = {
   client: 'client',
@@ -168,10 +182,16 @@ export function parseHaproxyConfig(text: string, env: NodeJS.ProcessEnv): Haprox
     }
     return { value: ms, line };
   };
+  let outsideSections: { line: number; keyword: string } | undefined;
   text.split('\n').forEach((raw, index) => {
     const line = index + 1;
     const [keyword, ...args] = words(raw, env);
     if (!keyword) return;
+    // `.if`, `.notice` and the like are HAProxy's preprocessor's, allowed before any section.
+    if (!section && !SECTIONS.has(keyword) && !keyword.startsWith('.')) {
+      outsideSections ??= { line, keyword };
+      return;
+    }
     if (SECTIONS.has(keyword)) {
       section = keyword;
       backend = undefined;
@@ -225,6 +245,13 @@ export function parseHaproxyConfig(text: string, env: NodeJS.ProcessEnv): Haprox
       });
     }
   });
+  if (outsideSections) {
+    // The keyword is the file's own text, shown on a terminal: printable ASCII only, and short.
+    const shown = outsideSections.keyword.replace(/[^\x20-\x7e]/g, '?').slice(0, 40);
+    config.notAConfiguration = `line ${outsideSections.line} ('${shown}') is in no section, as HAProxy says ("unknown keyword out of section")`;
+  } else if (!section) {
+    config.notAConfiguration = 'it has no section (global, defaults, frontend, backend, listen...)';
+  }
   return config;
 }
 

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { DOCTOR_EXIT, runDoctor } from './doctorCommand.ts';
 import { DoctorReport } from './report.ts';
@@ -52,6 +54,29 @@ test('bad usage is exit 2 with the usage, before anything is read', async () => 
   const missing = await doctor(['--haproxy-config', '/nonexistent/haproxy.cfg']);
   assert.equal(missing.code, DOCTOR_EXIT.usage);
   assert.match(missing.stderr, /cannot read \/nonexistent\/haproxy.cfg: ENOENT/);
+});
+
+test('a file that is no HAProxy configuration (a README, an empty file) is bad usage, never clean', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'steadfast-doctor-'));
+  try {
+    const empty = join(dir, 'empty.cfg');
+    await writeFile(empty, '');
+    // A README given by mistake: a heading (a comment to HAProxy), then prose outside any section.
+    const readme = join(dir, 'README.md');
+    await writeFile(readme, '# Steadfast\n\nA checkout service that tells the truth when it fails.\n');
+    for (const [file, why] of [
+      [readme, /README\.md is not a HAProxy configuration: line 3 \('A'\) is in no section/],
+      [empty, /empty\.cfg is not a HAProxy configuration: it has no section/],
+    ] as const) {
+      const { code, stdout, stderr } = await doctor(['--haproxy-config', file, '--format', 'json']);
+      assert.equal(code, DOCTOR_EXIT.usage, stderr);
+      assert.match(stderr, why);
+      assert.match(stderr, /Usage: steadfast doctor/);
+      assert.equal(stdout, '', 'no report: nothing was checked');
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });
 
 test('--format json: the shipped configuration is clean, exit 0, and says what it could not read', async () => {

@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
-import { parseArgs } from 'node:util';
 import Value from 'typebox/value';
+import { parseOptions } from '../cli/parseOptions.ts';
 import { diagnose } from './diagnose.ts';
 import { lookupError, renderLookup } from './errorLookup.ts';
 import { gather, localStackSources, type Sources } from './gather.ts';
@@ -86,20 +86,17 @@ async function triage(args: string[], env: NodeJS.ProcessEnv, io: TriageIo): Pro
     'haproxy-config'?: string;
   };
   try {
-    ({ values } = parseArgs({
-      args,
-      options: {
-        logs: { type: 'string', multiple: true },
-        metrics: { type: 'string', multiple: true },
-        health: { type: 'string', multiple: true },
-        since: { type: 'string' },
-        format: { type: 'string', default: 'text' },
-        'error-id': { type: 'string' },
-        timeout: { type: 'string', default: DEFAULT_TIMEOUT },
-        'max-decompressed': { type: 'string' },
-        'haproxy-config': { type: 'string' },
-      },
-    }));
+    values = parseOptions(args, {
+      logs: { type: 'string', multiple: true },
+      metrics: { type: 'string', multiple: true },
+      health: { type: 'string', multiple: true },
+      since: { type: 'string' },
+      format: { type: 'string', default: 'text' },
+      'error-id': { type: 'string' },
+      timeout: { type: 'string', default: DEFAULT_TIMEOUT },
+      'max-decompressed': { type: 'string' },
+      'haproxy-config': { type: 'string' },
+    });
   } catch (error) {
     return usage((error as Error).message);
   }
