@@ -1,11 +1,14 @@
 /**
- * `npm run bench`: the checkout of the local stack under a bounded load, beside two servers measured in
- * the same run on the same machine, same sandboxes, same database, same carts:
+ * `npm run bench`: the checkout of the local stack under a bounded load, beside three servers measured
+ * in the same run on the same machine, same sandboxes, same database, same carts:
  *   - naive: the seed article's flow as a user would copy it (bench/naiveCheckout.ts);
  *   - floor: Steadfast's writes and calls as a bare Fastify route, without the platform layer
- *     (bench/bareCheckout.ts).
- * For each: requests/s, p50/p99, peak RSS, and per checkout the transactions committed in each database,
- * the WAL records written, and the CPU ms of the server, PostgreSQL, inventory and payment.
+ *     (bench/bareCheckout.ts);
+ *   - DBOS: the checkout as a DBOS Transact durable workflow (bench/dbosCheckout.ts), each request with
+ *     an Idempotency-Key (its workflow id); Steadfast is measured with keys too, beside its plain run.
+ * For each: requests/s, p50/p99, peak RSS, and per checkout the transactions committed in each database
+ * (DBOS's system database among them), the WAL records written, and the CPU ms of the server,
+ * PostgreSQL, inventory and payment.
  * Then the metrics' price (an instance with METRICS_ENABLED=false beside one with them); the database
  * pool's size (an instance for each of BENCH_POOL_SIZES, default 5,10,20); overload (2x and
  * 4x the saturation offered at a fixed arrival rate: goodput and p99 of shed and served answers); last,
@@ -13,10 +16,11 @@
  * recovery worker's scans and of the key purge at that size.
  *
  * BENCH_SECONDS (default 10) and BENCH_CONNECTIONS (default 16) size the load; BENCH_ROUNDS (default 2)
- * how often the three servers are measured in turn (ratios are of the means); BENCH_ROWS (default
+ * how often the servers are measured in turn (ratios are of the means); BENCH_ROWS (default
  * 1,000,000) the large tables.
  */
 import { fork } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { type EventEmitter, once } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import autocannon from 'autocannon';
@@ -24,6 +28,7 @@ import pg from 'pg';
 import { RECOVERY_QUERIES } from '../src/checkout/flow/AttemptStore.ts';
 import { readStackEnv, startTestStack } from '../test/support/stack.ts';
 import { CostMeter, type CostSnapshot, perCheckout } from './costs.ts';
+import { DBOS_SYSTEM_DATABASE } from './dbosSystemDatabase.ts';
 import { growTables } from './growTables.ts';
 import { openLoop } from './openLoop.ts';
 import { serverQuantileMs } from './serverLatency.ts';
@@ -62,11 +67,15 @@ try {
   if (!restock.ok) throw new Error(`restock answered ${restock.status}: ${await restock.text()}`);
   const tokens = await Promise.all(Array.from({ length: USERS }, (_, i) => stack.token(`usr_bench_${i}`)));
   const { pids } = stack.info;
-  const meter = new CostMeter(stack.info.databaseUrl, {
-    inventory: { pid: pids.inventory ?? 0 },
-    payment: { pid: pids.payment ?? 0 },
-    ...(pids.postgres ? { postgres: { pid: pids.postgres, withChildren: true } } : {}),
-  });
+  const meter = new CostMeter(
+    stack.info.databaseUrl,
+    {
+      inventory: { pid: pids.inventory ?? 0 },
+      payment: { pid: pids.payment ?? 0 },
+      ...(pids.postgres ? { postgres: { pid: pids.postgres, withChildren: true } } : {}),
+    },
+    ['checkout', 'inventory', 'payment_sandbox', DBOS_SYSTEM_DATABASE],
+  );
   await meter.connect();
 
   const makeCarts = async (): Promise<{ cartId: string; user: number }[]> => {
@@ -83,21 +92,26 @@ try {
     return rows.rows.map((r) => ({ cartId: r.id, user: Number(r.user_id.slice('usr_bench_'.length)) }));
   };
 
-  const checkoutRequest = (carts: { cartId: string; user: number }[]) => {
+  /** `keyed`: each request with an Idempotency-Key of its own, as a client that retries safely sends. */
+  const checkoutRequest = (carts: { cartId: string; user: number }[], keyed = false) => {
     let next = 0;
     return () => {
       const cart = carts[next++ % carts.length] as { cartId: string; user: number };
       return {
         path: '/api/checkout/complete',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${tokens[cart.user]}` },
+        headers: {
+          'content-type': 'application/json',
+          authorization: `Bearer ${tokens[cart.user]}`,
+          ...(keyed ? { 'idempotency-key': randomUUID() } : {}),
+        },
         body: JSON.stringify({ cartId: cart.cartId, paymentToken: 'pm_card_visa' }),
       };
     };
   };
 
   /** A closed-loop run against `url`; its costs are read between 2 s in and 1 s before the end. */
-  const load = async (url: string, serverPid: number | undefined): Promise<Run> => {
-    const next = checkoutRequest(await makeCarts());
+  const load = async (url: string, serverPid: number | undefined, keyed = false): Promise<Run> => {
+    const next = checkoutRequest(await makeCarts(), keyed);
     // A server fresh from its start runs cold code: it is warmed up first, unmeasured.
     await autocannon({
       url,
@@ -145,26 +159,31 @@ try {
     return { child, url: ready.url };
   };
 
-  const loadServer = async (file: string) => {
+  const loadServer = async (file: string, keyed = false) => {
     const server = await startServer(file);
-    const run = await load(server.url, server.child.pid);
+    const run = await load(server.url, server.child.pid, keyed);
     server.child.kill('SIGTERM');
     await once(server.child, 'exit');
     return run;
   };
-  // The three in turn, more than once: on a noisy machine one run of each says little, and the order
-  // of runs (tables and WAL growing) would favour whichever ran first.
-  const rounds: { naive: Run; floor: Run; service: Run }[] = [];
+  // All in turn, more than once: on a noisy machine one run of each says little, and the order of runs
+  // (tables and WAL growing) would favour whichever ran first. DBOS's exactly-once rests on the
+  // workflow id the key gives, so it is loaded with keys, and Steadfast with them too for a like pair.
+  const rounds: { naive: Run; floor: Run; service: Run; serviceKeyed: Run; dbos: Run }[] = [];
   for (let round = 0; round < ROUNDS; round++) {
     rounds.push({
       naive: await loadServer('./naiveCheckout.ts'),
       floor: await loadServer('./bareCheckout.ts'),
       service: await load(stack.info.checkoutUrl, pids.checkout),
+      serviceKeyed: await load(stack.info.checkoutUrl, pids.checkout, true),
+      dbos: await loadServer('./dbosCheckout.ts', true),
     });
   }
   const naive = meanOf(rounds.map((r) => r.naive));
   const floor = meanOf(rounds.map((r) => r.floor));
   const service = meanOf(rounds.map((r) => r.service));
+  const serviceKeyed = meanOf(rounds.map((r) => r.serviceKeyed));
+  const dbos = meanOf(rounds.map((r) => r.dbos));
 
   const withMetrics = await stack.serve();
   const withoutMetrics = await stack.serve({ METRICS_ENABLED: 'false' });
@@ -228,7 +247,8 @@ try {
     const cpuTotal = Object.values(c.cpuMs).reduce((a, b) => a + b, 0);
     return (
       `| ${name} | ${r.rps.toFixed(0)} | ${r.p50} | ${r.p99} | ${r.peakRssMb.toFixed(0)} | ${r.non2xx} ` +
-      `| ${fmt(c.commits.checkout)} / ${fmt(c.commits.inventory)} / ${fmt(c.commits.payment_sandbox)} | ${fmt(c.walRecords)} ` +
+      `| ${fmt(c.commits.checkout)} / ${fmt(c.commits.inventory)} / ${fmt(c.commits.payment_sandbox)} / ${fmt(c.commits[DBOS_SYSTEM_DATABASE])} ` +
+      `| ${fmt(c.walRecords)} ` +
       `| ${fmt(c.cpuMs.server)} | ${fmt(c.cpuMs.postgres)} | ${fmt(c.cpuMs.inventory)} | ${fmt(c.cpuMs.payment)} | ${fmt(cpuTotal)} |`
     );
   };
@@ -238,7 +258,8 @@ try {
 
   console.log(`\ncheckout under load: ${CONNECTIONS} connections, ${SECONDS} s each, 127.0.0.1`);
   console.log(
-    '| server | req/s | p50 ms | p99 ms | peak RSS MB | non-2xx | commits per checkout (checkout / inventory / payment db) ' +
+    '| server | req/s | p50 ms | p99 ms | peak RSS MB | non-2xx ' +
+      '| commits per checkout (checkout / inventory / payment / DBOS system db) ' +
       '| WAL records | CPU ms: server | PostgreSQL | inventory | payment | total |',
   );
   console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
@@ -247,6 +268,8 @@ try {
     console.log(row(`naive article flow${round}`, r.naive));
     console.log(row(`floor (bare Fastify route)${round}`, r.floor));
     console.log(row(`steadfast checkout${round}`, r.service));
+    console.log(row(`steadfast checkout, Idempotency-Key${round}`, r.serviceKeyed));
+    console.log(row(`DBOS workflow, Idempotency-Key${round}`, r.dbos));
   });
   console.log(row('instance, metrics on', metricsOn));
   console.log(row('instance, METRICS_ENABLED=false', metricsOff));
@@ -256,6 +279,8 @@ try {
   const over = ROUNDS > 1 ? `, means of ${ROUNDS} rounds` : '';
   console.log(ratio(`steadfast / naive${over}`, service, naive));
   console.log(ratio(`steadfast / floor${over}`, service, floor));
+  console.log(ratio(`steadfast / DBOS${over}`, service, dbos));
+  console.log(ratio(`steadfast with keys / DBOS${over}`, serviceKeyed, dbos));
   console.log(ratio('cost of the metrics (on / off)', metricsOn, metricsOff));
   console.log(
     ratio(`grown tables (${grown} orders and keys) / before overload`, serviceGrown, beforeOverload),

@@ -39,9 +39,16 @@ async function cpuMs(pid: number, withChildren: boolean): Promise<number> {
 export class CostMeter {
   readonly #admin: pg.Client;
   readonly #processes: Record<string, { pid: number; withChildren: boolean }>;
+  readonly #databases: string[];
 
-  constructor(adminUrl: string, processes: Record<string, { pid: number; withChildren?: boolean }>) {
+  /** `databases`: whose commits are counted; one not yet created is left out of a snapshot. */
+  constructor(
+    adminUrl: string,
+    processes: Record<string, { pid: number; withChildren?: boolean }>,
+    databases: string[] = ['checkout', 'inventory', 'payment_sandbox'],
+  ) {
     this.#admin = new pg.Client({ connectionString: adminUrl });
+    this.#databases = databases;
     this.#processes = Object.fromEntries(
       Object.entries(processes).map(([name, p]) => [name, { pid: p.pid, withChildren: !!p.withChildren }]),
     );
@@ -54,7 +61,8 @@ export class CostMeter {
   async snapshot(extra: Record<string, number> = {}): Promise<CostSnapshot> {
     await this.#admin.query('SELECT pg_stat_clear_snapshot()');
     const dbs = await this.#admin.query<{ datname: string; xact_commit: string }>(
-      `SELECT datname, xact_commit FROM pg_stat_database WHERE datname IN ('checkout', 'inventory', 'payment_sandbox')`,
+      'SELECT datname, xact_commit FROM pg_stat_database WHERE datname = ANY($1)',
+      [this.#databases],
     );
     const wal = await this.#admin.query<{ wal_records: string }>('SELECT wal_records FROM pg_stat_wal');
     const cpu: Record<string, number> = {};
