@@ -215,7 +215,7 @@ describe('a flood of /health on a real stack', () => {
       [],
       `every check answered within the time box beyond the flood's own wait (${checkBudgetMs(result)} ms)`,
     );
-    // At most one SELECT 1 an interval beside what the stack commits anyway: not one per probe.
+    // At most one probe query an interval beside what the stack commits anyway: not one per probe.
     assert.ok(
       committed - quiet <= (FLOOD_SECONDS * 1000) / INTERVAL_MS + 20,
       `${result['2xx']} probes committed ${committed} transactions (quiet: ${quiet})`,

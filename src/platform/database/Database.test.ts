@@ -54,6 +54,36 @@ describe('Database: a pool that cannot hang and cannot crash the process [Postgr
     }
   });
 
+  test('a node that takes no writes (a standby, a demoted primary) is a 503, and its connections are not kept', async () => {
+    const admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+    await admin.query('CREATE TABLE IF NOT EXISTS written (n integer)');
+    // What a failover does to the connections of the old primary: the node they reach refuses writes.
+    await admin.query('ALTER DATABASE database_test SET default_transaction_read_only = on');
+    const db = database();
+    try {
+      const readOnly = (error: unknown) =>
+        error instanceof DependencyUnavailableError &&
+        error.dependency === 'database' &&
+        !error.outcomeUnknown &&
+        (error.cause as { code?: string }).code === '25006';
+      await assert.rejects(db.query('INSERT INTO written VALUES (1)'), readOnly);
+      await assert.rejects(
+        db.transaction((tx) => tx.query('INSERT INTO written VALUES (2)')),
+        readOnly,
+      );
+      assert.equal(db.stats().total, 0, 'no connection to the read-only node kept');
+      // The address now leads to a node that takes writes: the pool finds it without a restart.
+      await admin.query('ALTER DATABASE database_test SET default_transaction_read_only = off');
+      await db.query('INSERT INTO written VALUES (3)');
+      assert.deepEqual((await admin.query('SELECT n FROM written')).rows, [{ n: 3 }]);
+    } finally {
+      await admin.query('ALTER DATABASE database_test RESET default_transaction_read_only');
+      await admin.end();
+      await db.close();
+    }
+  });
+
   test('a statement past its timeout is a 503 (database timeout)', async () => {
     const db = database();
     try {

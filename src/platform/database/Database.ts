@@ -175,8 +175,14 @@ export class Database {
   }
 }
 
-/** SQLSTATE classes and client errors that mean "the database is not available", not "the SQL is wrong". */
-const UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300', '53400', '57014']);
+/**
+ * SQLSTATE classes and client errors that mean "the database is not available", not "the SQL is wrong".
+ * 25006 (read_only_sql_transaction): the connection is to a node that no longer takes writes, a standby
+ * or a primary demoted by a failover. Nothing was written; the connection is discarded (pg's pool drops
+ * a client whose query failed, and a transaction's broken connection is never reused) and the next one
+ * is made to the address given, which a failover has moved to the new primary.
+ */
+const UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300', '53400', '57014', '25006']);
 const CONNECTION_ERROR_CODES = new Set([
   'ECONNREFUSED',
   'ECONNRESET',

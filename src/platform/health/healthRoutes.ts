@@ -11,7 +11,7 @@ const HealthSettings = Type.Object(healthSettings);
 type HealthSettings = Static<typeof HealthSettings>;
 
 export interface HealthOptions {
-  /** Database to probe with `SELECT 1`, on a connection of its own so a busy pool cannot starve it. */
+  /** Database to probe (it answers, and takes writes), on a connection of its own so a busy pool cannot starve it. */
   databaseUrl?: string;
   dependencies: readonly HttpDependency[];
   /**
@@ -89,6 +89,9 @@ function probeSettleMs(timeoutMs: number): number {
   return timeoutMs * 5;
 }
 
+/** The database check's problem when the node answers but takes no writes. */
+export const READ_ONLY = 'Database is read-only (a standby, or a primary a failover demoted)';
+
 function databaseCheck(probePool: pg.Pool, settings: HealthSettings): CachedCheck<DatabaseStatus> {
   const timeoutMs = settings.HEALTH_CHECK_TIMEOUT_MS;
   const timedOut = `Connection timeout after ${timeoutMs}ms`;
@@ -99,7 +102,21 @@ function databaseCheck(probePool: pg.Pool, settings: HealthSettings): CachedChec
       const started = performance.now();
       const latencyMs = () => Math.round(performance.now() - started);
       try {
-        await probePool.query('SELECT 1');
+        const client = await probePool.connect();
+        let writable = false;
+        try {
+          // As cheap as SELECT 1, and it tells a node that takes writes from a standby (or a primary a
+          // failover demoted): an instance whose writes would all fail is not ready.
+          const { rows } = await client.query<{ writable: boolean }>(
+            "SELECT NOT pg_is_in_recovery() AND current_setting('transaction_read_only') = 'off' AS writable",
+          );
+          writable = rows[0]?.writable === true;
+        } finally {
+          // Its connection is not kept on a read-only node: the next check connects again, to wherever
+          // the address leads after the failover.
+          client.release(!writable);
+        }
+        if (!writable) return { ok: false, latencyMs: latencyMs(), problem: READ_ONLY };
         return { ok: true, latencyMs: latencyMs() };
       } catch (error) {
         const { code, message } = error as { code?: string; message?: string };
@@ -126,7 +143,7 @@ async function readiness(database: CachedCheck<DatabaseStatus> | undefined, opti
 
   if (database) {
     const { value, ageMs } = await database.read();
-    body.db = value.ok ? 'connected' : 'unreachable';
+    body.db = value.ok ? 'connected' : value.problem === READ_ONLY ? 'read_only' : 'unreachable';
     body.dbLatencyMs = value.latencyMs;
     // The result may be up to HEALTH_CHECK_INTERVAL_MS old: the body says how old.
     body.dbCheckedMsAgo = Math.round(ageMs);

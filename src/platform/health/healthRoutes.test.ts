@@ -1,0 +1,69 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
+import { startTestPostgres, type TestPostgres } from '../../../test/support/postgres.ts';
+import { serverWithLogs } from '../http/httpServer.fixture.ts';
+import { READ_ONLY, registerHealthRoutes } from './healthRoutes.ts';
+
+const INTERVAL_MS = 200;
+
+describe('readiness: a database that answers but takes no writes is not ready [PostgreSQL]', () => {
+  let postgres: TestPostgres;
+  let url: string;
+  before(async () => {
+    postgres = await startTestPostgres();
+    url = await postgres.createDatabase('health_test');
+  });
+  after(() => postgres?.stop());
+
+  test('unready while the node is read-only, ready again by itself once the address leads to a writable one', async () => {
+    const { app } = serverWithLogs();
+    registerHealthRoutes([app], {
+      databaseUrl: url,
+      dependencies: [],
+      settings: {
+        HEALTH_CHECK_TIMEOUT_MS: 400,
+        HEALTH_CHECK_INTERVAL_MS: INTERVAL_MS,
+        HEALTH_MEMORY_MAX_PCT: 100,
+        HEALTH_BREAKER_STUCK_MS: 300_000,
+      },
+      isDraining: () => false,
+    });
+    const admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+    const health = async () => {
+      const answer = await app.inject({ method: 'GET', url: '/health' });
+      return { status: answer.statusCode, body: answer.json() as Record<string, unknown> };
+    };
+    /** The answer once it is `status`: the check runs at most once an interval, its result reused between. */
+    const healthOnceIt = async (status: number) => {
+      const deadline = Date.now() + 20 * INTERVAL_MS;
+      for (;;) {
+        const answer = await health();
+        if (answer.status === status || Date.now() > deadline) return answer;
+        await sleep(INTERVAL_MS / 4);
+      }
+    };
+    try {
+      assert.equal((await health()).status, 200);
+      await admin.query('ALTER DATABASE health_test SET default_transaction_read_only = on');
+      // The probe's kept connection predates the change: a failover's demotion ends it.
+      await admin.query(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'health-check'",
+      );
+      const readOnly = await healthOnceIt(503);
+      assert.equal(readOnly.status, 503);
+      assert.equal(readOnly.body.db, 'read_only');
+      assert.match(String(readOnly.body.error), new RegExp(READ_ONLY.replace(/[()]/g, '\\$&')));
+      await admin.query('ALTER DATABASE health_test SET default_transaction_read_only = off');
+      const writable = await healthOnceIt(200);
+      assert.equal(writable.status, 200, JSON.stringify(writable.body));
+      assert.equal(writable.body.db, 'connected');
+    } finally {
+      await admin.query('ALTER DATABASE health_test RESET default_transaction_read_only');
+      await admin.end();
+      await app.close();
+    }
+  });
+});
