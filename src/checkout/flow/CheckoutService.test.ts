@@ -433,6 +433,14 @@ describe('CheckoutService.recover: an attempt whose worker is gone', () => {
     }
   });
 
+  test("a payment of another amount under the attempt's id pays for nothing: the attempt is unwound", async () => {
+    const attempt = attemptOf();
+    const [charge] = paid(attempt);
+    const { service, calls } = fakes({ charges: [{ ...(charge as GatewayCharge), amount: 1 }] });
+    assert.equal(await service.recover(attempt, log), 'unwound');
+    assert.deepEqual(calls, ['chargesFor', 'release', 'fail']);
+  });
+
   test('the gateway cannot answer: deferred to the next round, nothing changed', async () => {
     const { service, calls } = fakes({ charges: 'timeout' });
     assert.equal(await service.recover(attemptOf(), log), 'deferred');
@@ -455,18 +463,31 @@ describe('CheckoutService.recover: an attempt whose worker is gone', () => {
 });
 
 describe("CheckoutService.settleNotified: the provider's webhook tells of a payment", () => {
+  const paidNotice = (chargeId: string) => ({ chargeId, amountCents: 2800, currency: 'usd' });
+
   test('an attempt not of this service is unknown; a completed one is unchanged; nothing is called', async () => {
     const unknown = fakes({});
-    assert.equal(await unknown.service.settleNotified(randomUUID(), 'pi_1', log), 'unknown_attempt');
+    assert.equal(
+      await unknown.service.settleNotified(randomUUID(), paidNotice('pi_1'), log),
+      'unknown_attempt',
+    );
     const completed = fakes({ found: attemptOf({ phase: 'completed', chargeId: 'pi_1' }) });
-    assert.equal(await completed.service.settleNotified(randomUUID(), 'pi_1', log), 'unchanged');
+    assert.equal(await completed.service.settleNotified(randomUUID(), paidNotice('pi_1'), log), 'unchanged');
     assert.deepEqual([...unknown.calls, ...completed.calls], []);
   });
 
   test('paid, on an open attempt: the order is made with the charge it names, the gateway not asked', async () => {
     const { service, calls } = fakes({ found: attemptOf() });
-    assert.equal(await service.settleNotified(randomUUID(), 'pi_paid', log), 'settled');
+    assert.equal(await service.settleNotified(randomUUID(), paidNotice('pi_paid'), log), 'settled');
     assert.deepEqual(calls, ['complete', 'stock.commitNow']);
+  });
+
+  test('paid, but another amount than the attempt: no payment of it; the gateway is asked', async () => {
+    const attempt = attemptOf();
+    const other = { ...paidNotice('pi_other'), amountCents: attempt.amountCents + 1 };
+    const { service, calls } = fakes({ found: attempt });
+    assert.equal(await service.settleNotified(attempt.id, other, log), 'settled');
+    assert.deepEqual(calls, ['chargesFor', 'release', 'fail']);
   });
 
   test('failed, on an open attempt: the gateway is asked, and with no charge the stock goes back', async () => {
@@ -486,7 +507,7 @@ describe("CheckoutService.settleNotified: the provider's webhook tells of a paym
       found: attempt,
       charges: [{ id: 'pi_late', status: 'succeeded', refunded: false, amount: 2800, attemptId: attempt.id }],
     });
-    assert.equal(await late.service.settleNotified(attempt.id, 'pi_late', log), 'settled');
+    assert.equal(await late.service.settleNotified(attempt.id, paidNotice('pi_late'), log), 'settled');
     assert.deepEqual(late.refunded, ['pi_late']);
     const failed = fakes({ found: attempt });
     assert.equal(await failed.service.settleNotified(attempt.id, undefined, log), 'unchanged');

@@ -40,6 +40,13 @@ export type RecoveryOutcome = 'finished' | 'unwound' | 'deferred';
  */
 export type NoticeOutcome = 'settled' | 'unchanged' | 'deferred' | 'unknown_attempt';
 
+/** A payment the provider says succeeded: its id, and what it took. */
+export interface PaidNotice {
+  chargeId: string;
+  amountCents: number;
+  currency: string;
+}
+
 /** What the flow uses of each collaborator (so a test can hand it fakes of just that). */
 export interface CheckoutDependencies {
   db: Pick<Database, 'query' | 'transaction'>;
@@ -174,21 +181,19 @@ export class CheckoutService {
    * would (paid: the order is made; not: the gateway is asked, and what was taken given back), whoever
    * holds its lease: both ends are conditional writes, so a request still under way either finds the
    * order made (and answers it) or makes it first. A failed attempt that was paid holds a late charge:
-   * it is refunded now. Events out of order are fine: a notice never overrides what the gateway says.
+   * it is refunded now. Events out of order are fine: a notice never overrides what the gateway says,
+   * and a payment of another amount than the attempt's is no payment of it (the gateway is asked).
    */
-  async settleNotified(
-    attemptId: string,
-    paidChargeId: string | undefined,
-    log: Logger,
-  ): Promise<NoticeOutcome> {
+  async settleNotified(attemptId: string, paid: PaidNotice | undefined, log: Logger): Promise<NoticeOutcome> {
     const attempt = await this.#deps.attempts.find(attemptId);
     if (!attempt) return 'unknown_attempt';
     if (attempt.phase === 'completed') return 'unchanged';
     if (attempt.phase === 'failed') {
-      if (!paidChargeId) return 'unchanged';
+      if (!paid) return 'unchanged';
       return (await this.refundLateCharges(attempt, log)) > 0 ? 'settled' : 'unchanged';
     }
-    const outcome = await this.recover(paidChargeId ? { ...attempt, chargeId: paidChargeId } : attempt, log);
+    const pays = paid && paid.amountCents === attempt.amountCents && paid.currency === attempt.currency;
+    const outcome = await this.recover(pays ? { ...attempt, chargeId: paid.chargeId } : attempt, log);
     return outcome === 'deferred' ? 'deferred' : 'settled';
   }
 
@@ -385,10 +390,15 @@ export class CheckoutService {
     throw new AttemptMovedOn('attempt moved on');
   }
 
-  /** The gateway's succeeded, unrefunded charge for this attempt, if it holds one. */
+  /**
+   * The gateway's succeeded, unrefunded charge of this attempt's amount, if it holds one. A payment of
+   * another amount under its id (made by hand at the provider) pays for nothing: it is refunded as a
+   * late charge once the attempt is unwound.
+   */
   async #paidCharge(attempt: Attempt): Promise<string | undefined> {
     const charges = await this.#deps.payment.chargesFor(attempt);
-    return charges.find((c) => c.status === 'succeeded' && !c.refunded)?.id;
+    return charges.find((c) => c.status === 'succeeded' && !c.refunded && c.amount === attempt.amountCents)
+      ?.id;
   }
 
   /** Sells the reserved stock of one attempt; false when that must wait (the order stands either way). */

@@ -126,6 +126,9 @@ async function handle(event: Stripe.Event, options: StripeWebhookOptions, log: L
   // Payments not made by a checkout (other code on the same account) are none of ours.
   if (!attemptId || !isUuid(attemptId)) return { outcome: 'ignored' };
   const paid = event.type === 'payment_intent.succeeded' && intent.status === 'succeeded';
-  const outcome = await options.service.settleNotified(attemptId, paid ? intent.id : undefined, log);
+  const notice = paid
+    ? { chargeId: intent.id, amountCents: intent.amount, currency: intent.currency }
+    : undefined;
+  const outcome = await options.service.settleNotified(attemptId, notice, log);
   return { outcome: outcome === 'unknown_attempt' ? 'ignored' : outcome, attemptId };
 }
