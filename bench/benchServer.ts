@@ -7,7 +7,7 @@ import type pg from 'pg';
  */
 export async function runBenchServer(
   app: FastifyInstance,
-  pool: pg.Pool,
+  pool?: pg.Pool,
   beforeClose: () => Promise<void> = async () => {},
 ): Promise<void> {
   const address = await app.listen({ host: '127.0.0.1', port: 0 });
@@ -15,7 +15,7 @@ export async function runBenchServer(
   process.on('SIGTERM', async () => {
     await app.close();
     await beforeClose();
-    await pool.end();
+    await pool?.end();
     process.exit(0);
   });
 }

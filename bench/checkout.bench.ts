@@ -9,7 +9,8 @@
  * For each: requests/s, p50/p99, peak RSS, and per checkout the transactions committed in each database
  * (DBOS's system database among them), the WAL records written, and the CPU ms of the server,
  * PostgreSQL, inventory and payment.
- * Then the metrics' price (an instance with METRICS_ENABLED=false beside one with them); the database
+ * Then resident memory: each service's idle after start and peak under the bench, beside a bare Fastify
+ * server's (bench/bareFastify.ts), idle and under a GET load. Then the metrics' price (an instance with METRICS_ENABLED=false beside one with them); the database
  * pool's size (an instance for each of BENCH_POOL_SIZES, default 5,10,20); overload (2x and
  * 4x the saturation offered at a fixed arrival rate: goodput and p99 of shed and served answers); last,
  * the checkout again with 1,000,000 orders and idempotency keys in the tables, and the plans of the
@@ -77,6 +78,11 @@ try {
     ['checkout', 'inventory', 'payment_sandbox', DBOS_SYSTEM_DATABASE],
   );
   await meter.connect();
+  // Memory idle after start, before any load: the services', and a bare Fastify server's (the floor).
+  const services = { checkout: pids.checkout, inventory: pids.inventory, payment: pids.payment };
+  const idleRssMb = Object.fromEntries(
+    await Promise.all(Object.entries(services).map(async ([name, pid]) => [name, await rssMb(pid)])),
+  ) as Record<keyof typeof services, number>;
 
   const makeCarts = async (): Promise<{ cartId: string; user: number }[]> => {
     const rows = await db.query<{ id: string; user_id: string }>(
@@ -179,6 +185,16 @@ try {
       dbos: await loadServer('./dbosCheckout.ts', true),
     });
   }
+  const bare = await startServer('./bareFastify.ts');
+  const bareIdleRssMb = await rssMb(bare.child.pid);
+  await autocannon({ url: `${bare.url}/hello`, connections: CONNECTIONS, duration: SECONDS });
+  const barePeakRssMb = await peakRssMb(bare.child.pid);
+  bare.child.kill('SIGTERM');
+  await once(bare.child, 'exit');
+  // Each service's peak over every run so far: the rounds' load and its own.
+  const servicePeakRssMb = Object.fromEntries(
+    await Promise.all(Object.entries(services).map(async ([name, pid]) => [name, await peakRssMb(pid)])),
+  ) as Record<keyof typeof services, number>;
   const naive = meanOf(rounds.map((r) => r.naive));
   const floor = meanOf(rounds.map((r) => r.floor));
   const service = meanOf(rounds.map((r) => r.service));
@@ -285,6 +301,16 @@ try {
   console.log(
     ratio(`grown tables (${grown} orders and keys) / before overload`, serviceGrown, beforeOverload),
   );
+  console.log(`\nresident memory (MB), against a bare Fastify server on the same Node:`);
+  console.log('| process | idle after start | peak under the bench | idle × floor | peak × floor |');
+  console.log('|---|---|---|---|---|');
+  const memoryRow = (name: string, idle: number, peak: number) =>
+    console.log(
+      `| ${name} | ${idle.toFixed(0)} | ${peak.toFixed(0)} | ${(idle / bareIdleRssMb).toFixed(2)} | ${(peak / barePeakRssMb).toFixed(2)} |`,
+    );
+  memoryRow('bare Fastify (the floor)', bareIdleRssMb, barePeakRssMb);
+  for (const name of Object.keys(services) as (keyof typeof services)[])
+    memoryRow(name, idleRssMb[name], servicePeakRssMb[name]);
   console.log(
     `\noverload, open loop (fixed arrival rate), saturation ${saturation.toFixed(0)} checkouts/s, budget 1 s:`,
   );
@@ -318,6 +344,12 @@ function meanOf(runs: Run[]): Run {
 
 function fmt(value: number | undefined): string {
   return value === undefined || Number.isNaN(value) ? '-' : value.toFixed(1);
+}
+
+/** The process's resident memory now (Linux: VmRSS), in MB. */
+async function rssMb(pid: number | undefined): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
+  return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? Number.NaN) / 1024;
 }
 
 /** The process's peak resident memory so far (Linux: VmHWM), in MB. */

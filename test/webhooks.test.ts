@@ -57,7 +57,10 @@ describe("the payment provider's webhooks: signed, idempotent, settling at once"
     (JSON.parse(await readFile(join(stack.dataDir, 'secrets.json'), 'utf8')) as { paymentApiKey: string })
       .paymentApiKey;
   /** POSTs an event to the checkout's endpoint, signed as given (the stack's secret, now, by default). */
-  const deliver = (event: object, signing: { secret?: string; timestamp?: number; header?: string } = {}) => {
+  const deliver = (
+    event: unknown,
+    signing: { secret?: string; timestamp?: number; header?: string } = {},
+  ) => {
     const payload = JSON.stringify(event);
     const header =
       signing.header ??
@@ -117,7 +120,10 @@ describe("the payment provider's webhooks: signed, idempotent, settling at once"
     }
     const attempt = await attemptOf(cartId);
     assert.equal(attempt?.phase, 'started');
-    const event = eventOf('payment_intent.succeeded', await intentOf(String(attempt?.id)));
+    const intent = await intentOf(String(attempt?.id));
+    // The event names a payment the gateway never made, of another amount: only a trigger. The gateway
+    // is asked, and the order is made with the payment it holds.
+    const event = eventOf('payment_intent.succeeded', { ...intent, id: 'pi_never_issued', amount: 1 });
 
     for (const signing of [
       { secret: 'whsec_not_the_endpoint_secret' },
@@ -144,6 +150,7 @@ describe("the payment provider's webhooks: signed, idempotent, settling at once"
     assert.deepEqual(accepted.body, { received: true });
     const orders = await ordersOf(cartId);
     assert.equal(orders.length, 1, 'settled at once, recovery a minute away');
+    assert.equal(orders[0]?.charge_id, intent.id, "the gateway's payment, not the event's word");
     assert.equal((await attemptOf(cartId))?.phase, 'completed');
     const again = await deliver(event);
     assert.equal(again.status, 200);
@@ -181,6 +188,34 @@ describe("the payment provider's webhooks: signed, idempotent, settling at once"
     assert.equal((await ordersOf(cartId)).length, 0);
   });
 
+  test('a notice for an attempt whose request is still charging is left to that request', async () => {
+    const { cartId, token } = await stack.cart(`usr_webhook_inflight_${users++}`);
+    await stack.fault('payment', { mode: 'latency', latencyMs: 600, webhooks: 'hold' });
+    try {
+      const answer = checkout(cartId, token, 'webhook-inflight');
+      await eventually(async () => (await attemptOf(cartId)) !== undefined, 5000, 'the attempt');
+      const attempt = await attemptOf(cartId);
+      // Told it failed while its charge is still on its way: nothing is given back under the request.
+      const told = await deliver(
+        eventOf('payment_intent.payment_failed', {
+          id: 'pi_made_up',
+          object: 'payment_intent',
+          status: 'requires_payment_method',
+          metadata: { attemptId: attempt?.id },
+        }),
+      );
+      assert.equal(told.status, 200);
+      assert.equal((await attemptOf(cartId))?.phase, 'started', 'left to the request');
+      assert.equal((await answer).status, 201);
+    } finally {
+      await stack.fault('payment', { mode: 'none', webhooks: 'deliver' });
+    }
+    assert.equal((await ordersOf(cartId)).length, 1);
+    await eventually(() => stack.settled({ cartId }), 20_000, 'stock sold');
+    const reconciled = await stack.reconcile();
+    assert.equal(reconciled.code, 0, reconciled.stdout);
+  });
+
   test('events of no checkout, of types not handled, or of a completed attempt: 200, nothing changed', async () => {
     const stranger = eventOf('payment_intent.succeeded', {
       id: 'pi_elsewhere',
@@ -191,14 +226,31 @@ describe("the payment provider's webhooks: signed, idempotent, settling at once"
     const untagged = eventOf('payment_intent.payment_failed', { id: 'pi_untagged', metadata: {} });
     const other = eventOf('customer.created', { id: 'cus_1', object: 'customer' });
     const refund = eventOf('charge.refunded', { id: 'ch_1', object: 'charge', payment_intent: 'pi_none' });
-    for (const event of [stranger, untagged, other, refund]) {
+    const shapeless = { ...eventOf('payment_intent.succeeded', {}), data: null };
+    const numbered = eventOf('payment_intent.succeeded', {
+      id: 'pi_n',
+      status: 'succeeded',
+      metadata: { attemptId: 7 },
+    });
+    const oddIds = [
+      { ...stranger, id: `evt_${'x'.repeat(12_000)}` },
+      { ...stranger, id: 'evt_nul\u0000' },
+      { ...stranger, id: 42 },
+      null,
+      [],
+    ];
+    for (const event of [stranger, untagged, other, refund, shapeless, numbered, ...oddIds]) {
       const answer = await deliver(event);
-      assert.equal(answer.status, 200, `${event.type}: ${answer.text}`);
+      assert.equal(answer.status, 200, `${JSON.stringify(event)?.slice(0, 80)}: ${answer.text}`);
     }
     const outcomes = await Promise.all(
-      [stranger, untagged, other].map(async (e) => (await handledLines(e.id))[0]?.outcome),
+      [stranger, untagged, other, shapeless, numbered].map(
+        async (e) => (await handledLines(e.id))[0]?.outcome,
+      ),
     );
-    assert.deepEqual(outcomes, ['ignored', 'ignored', 'ignored']);
+    assert.deepEqual(outcomes, ['ignored', 'ignored', 'ignored', 'ignored', 'ignored']);
+    const errors = (await stack.log('checkout')).filter((l) => Number(l.statusCode) === 500);
+    assert.deepEqual(errors, [], 'no event, however odd, makes a 500');
     const metrics = await (
       await fetch(`${stack.info.instances[0]?.managementUrl ?? stack.info.checkoutUrl}/metrics`)
     ).text();

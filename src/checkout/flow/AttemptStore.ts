@@ -139,6 +139,26 @@ const FAIL = `UPDATE checkout_attempts SET phase = 'failed', error_code = $2,
     recheck_charge_after = now() + make_interval(secs => $3::double precision / 1000), updated_at = now()
   WHERE id = $1 AND phase IN ${UNPAID_PHASES}`;
 
+/**
+ * A webhook's notice of an open attempt's payment, in one statement so that it and the request's
+ * `ANSWERED_UNKNOWN` are ordered by the row's lock: the attempt is taken over (its lease renewed for the
+ * caller) when no worker holds it (its lease ran out, or its request answered without an outcome), and
+ * otherwise marked as notified, for the worker holding it to settle it.
+ */
+const NOTICE = `WITH current AS (
+    SELECT id, (locked_until < now() OR answered_unknown_at IS NOT NULL) AS free
+    FROM checkout_attempts WHERE id = $1 AND ${UNFINISHED} FOR UPDATE
+  )
+  UPDATE checkout_attempts a SET payment_notified_at = now(), answered_unknown_at = NULL,
+    locked_until = CASE WHEN current.free
+      THEN now() + make_interval(secs => $2::double precision / 1000) ELSE a.locked_until END
+  FROM current WHERE a.id = current.id
+  RETURNING a.*, current.free AS claimed`;
+
+/** The request gives an attempt up without an outcome, unless a webhook told of its payment meanwhile. */
+const ANSWERED_UNKNOWN = `UPDATE checkout_attempts SET answered_unknown_at = now()
+  WHERE id = $1 AND ${UNFINISHED} AND payment_notified_at IS NULL`;
+
 const STOCK_COMMITTED = `UPDATE checkout_attempts SET stock_committed = true, updated_at = now()
   WHERE id = ANY($1::uuid[]) AND NOT stock_committed`;
 
@@ -151,7 +171,8 @@ export const CHECKOUT_STATEMENTS = { start: START, complete: COMPLETE, stockComm
  * on, or doubling, each other; a worker that dies leaves its claims to expire.
  */
 const claim = (due: 'locked_until' | 'recheck_charge_after', condition: string) =>
-  `UPDATE checkout_attempts SET ${due} = now() + make_interval(secs => $2::double precision / 1000)
+  `UPDATE checkout_attempts SET ${due} = now() + make_interval(secs => $2::double precision / 1000),
+     answered_unknown_at = NULL
    WHERE id IN (SELECT id FROM checkout_attempts WHERE ${condition} AND ${due} < now()
                 ORDER BY ${due} LIMIT $1 FOR UPDATE SKIP LOCKED)
    RETURNING *`;
@@ -260,7 +281,8 @@ export class AttemptStore {
   /** Takes over an unfinished attempt whose lease has run out (its worker died); undefined if someone holds it. */
   async takeOver(tx: Queryable, id: string): Promise<Attempt | undefined> {
     const result = await tx.query<AttemptRow>(
-      `UPDATE checkout_attempts SET locked_until = now() + make_interval(secs => $2::double precision / 1000)
+      `UPDATE checkout_attempts SET locked_until = now() + make_interval(secs => $2::double precision / 1000),
+         answered_unknown_at = NULL
        WHERE id = $1 AND ${UNFINISHED} AND locked_until < now() RETURNING *`,
       [id, this.#leaseMs],
     );
@@ -292,6 +314,24 @@ export class AttemptStore {
   async countUnsettled(): Promise<number> {
     const result = await this.#db.query<{ count: string }>(COUNT_UNSETTLED, [this.#leaseMs]);
     return Number(result.rows[0]?.count ?? 0);
+  }
+
+  /**
+   * A webhook's notice of an open attempt's payment (see NOTICE): the attempt, and whether the caller
+   * now holds it; undefined when it is not open.
+   */
+  async notice(id: string): Promise<{ attempt: Attempt; claimed: boolean } | undefined> {
+    const result = await this.#db.query<AttemptRow & { claimed: boolean }>(NOTICE, [id, this.#leaseMs]);
+    const row = result.rows[0];
+    return row ? { attempt: fromRow(row), claimed: row.claimed } : undefined;
+  }
+
+  /**
+   * The request answers without an outcome: true when it gave the attempt up for a later notice to take
+   * over; false when a notice came first (or the attempt moved on), for the request to settle it now.
+   */
+  async answeredUnknown(id: string): Promise<boolean> {
+    return (await this.#db.query(ANSWERED_UNKNOWN, [id])).rowCount === 1;
   }
 
   async find(id: string): Promise<Attempt | undefined> {

@@ -33,8 +33,14 @@ interface Script {
   startThrows?: unknown;
   /** The order another worker (a webhook, recovery) made for the attempt. */
   orderMade?: { orderId: string; chargeId: string };
-  /** The attempt a webhook's notice names. */
+  /** The attempt a webhook's notice names, when it is no longer open. */
   found?: Attempt;
+  /** What a webhook's notice finds of an open attempt: it, and whether the notice took it over. */
+  noticed?: { attempt: Attempt; claimed: boolean };
+  /** A webhook told of the payment while the request held the attempt. */
+  notifiedMeanwhile?: boolean;
+  /** The fail statement finds the attempt moved on (completed by another worker). */
+  failMovedOn?: boolean;
 }
 
 function attemptOf(overrides: Partial<Attempt> = {}): Attempt {
@@ -93,6 +99,7 @@ function fakes(script: Script) {
       },
       fail: async (_id, code, recheck) => {
         calls.push('fail');
+        if (script.failMovedOn) return false;
         failed.push({ code, recheck });
         return true;
       },
@@ -100,6 +107,14 @@ function fakes(script: Script) {
         calls.push('chargeRechecked');
       },
       find: async () => script.found,
+      notice: async () => {
+        calls.push('notice');
+        return script.noticed;
+      },
+      answeredUnknown: async () => {
+        calls.push('answeredUnknown');
+        return !script.notifiedMeanwhile;
+      },
       orderOf: async () => {
         calls.push('orderOf');
         return script.orderMade;
@@ -261,21 +276,21 @@ describe('CheckoutService.complete: a new attempt', () => {
     const error = await refusal(service.complete(command(), log));
     assert.equal(error.code, 'PAYMENT_DECLINED');
     assert.deepEqual(error.extensions, { declineCode: 'insufficient_funds' });
-    assert.deepEqual(calls, ['start', 'reserve', 'charge', 'release', 'fail']);
+    assert.deepEqual(calls, ['start', 'reserve', 'charge', 'fail', 'release']);
     assert.deepEqual(failed, [{ code: 'PAYMENT_DECLINED', recheck: undefined }]);
   });
 
   test('a payment token the gateway refuses gives the stock back: 400 PAYMENT_METHOD_INVALID', async () => {
     const { service, calls } = fakes({ charge: { outcome: 'invalid_payment_method' } });
     assert.equal((await refusal(service.complete(command(), log))).code, 'PAYMENT_METHOD_INVALID');
-    assert.deepEqual(calls, ['start', 'reserve', 'charge', 'release', 'fail']);
+    assert.deepEqual(calls, ['start', 'reserve', 'charge', 'fail', 'release']);
   });
 
   test('a charge never sent gives the stock back and fails the attempt, with no second look for a charge', async () => {
     const { service, calls, failed } = fakes({ charge: 'circuit_open' });
     const error = await refusal(service.complete(command(), log));
     assert.ok(error instanceof DependencyUnavailableError);
-    assert.deepEqual(calls, ['start', 'reserve', 'charge', 'release', 'fail']);
+    assert.deepEqual(calls, ['start', 'reserve', 'charge', 'fail', 'release']);
     assert.deepEqual(failed, [{ code: 'SERVICE_TEMPORARILY_UNAVAILABLE', recheck: undefined }]);
   });
 
@@ -283,20 +298,36 @@ describe('CheckoutService.complete: a new attempt', () => {
     const { service, calls } = fakes({ charge: 'timeout' });
     const error = await refusal(service.complete(command(), log));
     assert.ok(error instanceof DependencyUnavailableError && error.outcomeUnknown);
-    assert.deepEqual(calls, ['start', 'reserve', 'charge', 'orderOf']);
+    assert.deepEqual(calls, ['start', 'reserve', 'charge', 'answeredUnknown']);
   });
 
-  test('a charge whose answer was lost but whose webhook made the order: that order is the answer', async () => {
-    const made = { orderId: randomUUID(), chargeId: 'pi_told' };
-    const { service, calls } = fakes({ charge: 'timeout', orderMade: made, completes: false });
+  test('an answer lost, but a webhook told of the payment meanwhile: the gateway is asked, the order made', async () => {
+    const attempt = attemptOf();
+    const { service, calls } = fakes({
+      charge: 'timeout',
+      notifiedMeanwhile: true,
+      charges: [{ id: 'pi_told', status: 'succeeded', refunded: false, amount: 2800, attemptId: attempt.id }],
+    });
     const result = await service.complete(command(), log);
     assert.equal(result.status, 201);
-    assert.deepEqual(JSON.parse(result.body), {
-      orderId: made.orderId,
-      transactionId: 'pi_told',
-      status: 'CONFIRMED',
-    });
-    assert.deepEqual(calls, ['start', 'reserve', 'charge', 'orderOf', 'complete', 'orderOf', 'stock.add']);
+    assert.equal(JSON.parse(result.body).transactionId, 'pi_told');
+    assert.deepEqual(calls, [
+      'start',
+      'reserve',
+      'charge',
+      'answeredUnknown',
+      'chargesFor',
+      'complete',
+      'stock.add',
+    ]);
+  });
+
+  test('an answer lost, a webhook told of a failed payment: no charge at the gateway, the stock given back', async () => {
+    const { service, calls, failed } = fakes({ charge: 'timeout', notifiedMeanwhile: true, charges: [] });
+    const error = await refusal(service.complete(command(), log));
+    assert.ok(error instanceof DependencyUnavailableError);
+    assert.deepEqual(calls.slice(3), ['answeredUnknown', 'chargesFor', 'fail', 'release']);
+    assert.deepEqual(failed, [{ code: 'ABANDONED', recheck: 60_000 }]);
   });
 
   test('an attempt another worker completed meanwhile is CHECKOUT_IN_PROGRESS, and no stock is queued', async () => {
@@ -387,7 +418,7 @@ describe('CheckoutService.complete: with an Idempotency-Key', () => {
     });
     await refusal(service.complete(command({ key: 'k' }), log));
     // The first worker's charge call may still land: the attempt stays open for recovery to look.
-    assert.deepEqual(calls, ['claim', 'takeOver', 'chargesFor', 'reserve', 'charge', 'orderOf']);
+    assert.deepEqual(calls, ['claim', 'takeOver', 'chargesFor', 'reserve', 'charge', 'answeredUnknown']);
   });
 
   test('a key whose attempt failed starts a new one', async () => {
@@ -428,7 +459,7 @@ describe('CheckoutService.recover: an attempt whose worker is gone', () => {
     for (const charges of [[], paid(attemptOf(), true)]) {
       const { service, calls, failed } = fakes({ charges });
       assert.equal(await service.recover(attemptOf(), log), 'unwound');
-      assert.deepEqual(calls, ['chargesFor', 'release', 'fail']);
+      assert.deepEqual(calls, ['chargesFor', 'fail', 'release']);
       assert.deepEqual(failed, [{ code: 'ABANDONED', recheck: 60_000 }]);
     }
   });
@@ -438,7 +469,13 @@ describe('CheckoutService.recover: an attempt whose worker is gone', () => {
     const [charge] = paid(attempt);
     const { service, calls } = fakes({ charges: [{ ...(charge as GatewayCharge), amount: 1 }] });
     assert.equal(await service.recover(attempt, log), 'unwound');
-    assert.deepEqual(calls, ['chargesFor', 'release', 'fail']);
+    assert.deepEqual(calls, ['chargesFor', 'fail', 'release']);
+  });
+
+  test('an attempt completed by another worker while it was being unwound keeps its stock', async () => {
+    const { service, calls } = fakes({ charges: [], failMovedOn: true });
+    assert.equal(await service.recover(attemptOf(), log), 'deferred');
+    assert.deepEqual(calls, ['chargesFor', 'fail'], 'no release of a paid order');
   });
 
   test('the gateway cannot answer: deferred to the next round, nothing changed', async () => {
@@ -463,42 +500,39 @@ describe('CheckoutService.recover: an attempt whose worker is gone', () => {
 });
 
 describe("CheckoutService.settleNotified: the provider's webhook tells of a payment", () => {
-  const paidNotice = (chargeId: string) => ({ chargeId, amountCents: 2800, currency: 'usd' });
-
-  test('an attempt not of this service is unknown; a completed one is unchanged; nothing is called', async () => {
-    const unknown = fakes({});
-    assert.equal(
-      await unknown.service.settleNotified(randomUUID(), paidNotice('pi_1'), log),
-      'unknown_attempt',
-    );
-    const completed = fakes({ found: attemptOf({ phase: 'completed', chargeId: 'pi_1' }) });
-    assert.equal(await completed.service.settleNotified(randomUUID(), paidNotice('pi_1'), log), 'unchanged');
-    assert.deepEqual([...unknown.calls, ...completed.calls], []);
+  test('an open attempt a worker holds is only marked: that worker settles it', async () => {
+    const { service, calls } = fakes({ noticed: { attempt: attemptOf(), claimed: false } });
+    assert.equal(await service.settleNotified(randomUUID(), true, log), 'unchanged');
+    assert.deepEqual(calls, ['notice']);
   });
 
-  test('paid, on an open attempt: the order is made with the charge it names, the gateway not asked', async () => {
-    const { service, calls } = fakes({ found: attemptOf() });
-    assert.equal(await service.settleNotified(randomUUID(), paidNotice('pi_paid'), log), 'settled');
-    assert.deepEqual(calls, ['complete', 'stock.commitNow']);
-  });
-
-  test('paid, but another amount than the attempt: no payment of it; the gateway is asked', async () => {
+  test('an open attempt no worker holds is taken over and settled by asking the gateway, never the notice', async () => {
     const attempt = attemptOf();
-    const other = { ...paidNotice('pi_other'), amountCents: attempt.amountCents + 1 };
-    const { service, calls } = fakes({ found: attempt });
-    assert.equal(await service.settleNotified(attempt.id, other, log), 'settled');
-    assert.deepEqual(calls, ['chargesFor', 'release', 'fail']);
-  });
-
-  test('failed, on an open attempt: the gateway is asked, and with no charge the stock goes back', async () => {
-    const { service, calls } = fakes({ found: attemptOf() });
-    assert.equal(await service.settleNotified(randomUUID(), undefined, log), 'settled');
-    assert.deepEqual(calls, ['chargesFor', 'release', 'fail']);
+    const paid = fakes({
+      noticed: { attempt, claimed: true },
+      charges: [{ id: 'pi_real', status: 'succeeded', refunded: false, amount: 2800, attemptId: attempt.id }],
+    });
+    assert.equal(await paid.service.settleNotified(attempt.id, true, log), 'settled');
+    assert.deepEqual(paid.calls, ['notice', 'chargesFor', 'complete', 'stock.commitNow']);
+    // A "succeeded" the gateway does not confirm (another amount, or none at all) pays for nothing.
+    const unconfirmed = fakes({
+      noticed: { attempt, claimed: true },
+      charges: [{ id: 'pi_other', status: 'succeeded', refunded: false, amount: 1, attemptId: attempt.id }],
+    });
+    assert.equal(await unconfirmed.service.settleNotified(attempt.id, true, log), 'settled');
+    assert.deepEqual(unconfirmed.calls, ['notice', 'chargesFor', 'fail', 'release']);
   });
 
   test('the gateway cannot answer: deferred, for the notice to come again', async () => {
-    const { service } = fakes({ found: attemptOf(), charges: 'timeout' });
-    assert.equal(await service.settleNotified(randomUUID(), undefined, log), 'deferred');
+    const { service } = fakes({ noticed: { attempt: attemptOf(), claimed: true }, charges: 'timeout' });
+    assert.equal(await service.settleNotified(randomUUID(), false, log), 'deferred');
+  });
+
+  test('an attempt not of this service is unknown; a completed one is unchanged', async () => {
+    assert.equal(await fakes({}).service.settleNotified(randomUUID(), true, log), 'unknown_attempt');
+    const completed = fakes({ found: attemptOf({ phase: 'completed', chargeId: 'pi_1' }) });
+    assert.equal(await completed.service.settleNotified(randomUUID(), true, log), 'unchanged');
+    assert.deepEqual(completed.calls, ['notice']);
   });
 
   test('paid, on a failed attempt: a late charge, refunded now; a failure on a failed attempt changes nothing', async () => {
@@ -507,11 +541,11 @@ describe("CheckoutService.settleNotified: the provider's webhook tells of a paym
       found: attempt,
       charges: [{ id: 'pi_late', status: 'succeeded', refunded: false, amount: 2800, attemptId: attempt.id }],
     });
-    assert.equal(await late.service.settleNotified(attempt.id, paidNotice('pi_late'), log), 'settled');
+    assert.equal(await late.service.settleNotified(attempt.id, true, log), 'settled');
     assert.deepEqual(late.refunded, ['pi_late']);
     const failed = fakes({ found: attempt });
-    assert.equal(await failed.service.settleNotified(attempt.id, undefined, log), 'unchanged');
-    assert.deepEqual(failed.calls, []);
+    assert.equal(await failed.service.settleNotified(attempt.id, false, log), 'unchanged');
+    assert.deepEqual(failed.calls, ['notice']);
   });
 });
 

@@ -40,19 +40,20 @@ export type RecoveryOutcome = 'finished' | 'unwound' | 'deferred';
  */
 export type NoticeOutcome = 'settled' | 'unchanged' | 'deferred' | 'unknown_attempt';
 
-/** A payment the provider says succeeded: its id, and what it took. */
-export interface PaidNotice {
-  chargeId: string;
-  amountCents: number;
-  currency: string;
-}
-
 /** What the flow uses of each collaborator (so a test can hand it fakes of just that). */
 export interface CheckoutDependencies {
   db: Pick<Database, 'query' | 'transaction'>;
   attempts: Pick<
     AttemptStore,
-    'start' | 'takeOver' | 'complete' | 'fail' | 'chargeRechecked' | 'find' | 'orderOf'
+    | 'start'
+    | 'takeOver'
+    | 'complete'
+    | 'fail'
+    | 'chargeRechecked'
+    | 'find'
+    | 'orderOf'
+    | 'notice'
+    | 'answeredUnknown'
   >;
   keys: Pick<IdempotencyKeyStore, 'claim'>;
   inventory: Pick<InventoryClient, 'reserve' | 'release'>;
@@ -176,25 +177,25 @@ export class CheckoutService {
   }
 
   /**
-   * Acts on the provider's signed notice (a webhook) that an attempt's payment succeeded (`paidChargeId`)
-   * or failed, at once rather than at recovery's next round. An open attempt is settled as recovery
-   * would (paid: the order is made; not: the gateway is asked, and what was taken given back), whoever
-   * holds its lease: both ends are conditional writes, so a request still under way either finds the
-   * order made (and answers it) or makes it first. A failed attempt that was paid holds a late charge:
-   * it is refunded now. Events out of order are fine: a notice never overrides what the gateway says,
-   * and a payment of another amount than the attempt's is no payment of it (the gateway is asked).
+   * Acts on the provider's signed notice (a webhook) that an attempt's payment succeeded (`paid`) or
+   * failed, rather than at recovery's next round. An open attempt no worker holds (its lease ran out, or
+   * its request answered without an outcome) is taken over and settled as recovery settles it: the
+   * gateway is asked, never the notice believed. One a worker still holds is marked, for that worker to
+   * settle when its own answer is lost. A failed attempt that was paid holds a late charge: it is
+   * refunded now. Events out of order are fine: each only has the gateway asked again.
    */
-  async settleNotified(attemptId: string, paid: PaidNotice | undefined, log: Logger): Promise<NoticeOutcome> {
+  async settleNotified(attemptId: string, paid: boolean, log: Logger): Promise<NoticeOutcome> {
+    const noticed = await this.#deps.attempts.notice(attemptId);
+    if (noticed) {
+      if (!noticed.claimed) return 'unchanged';
+      const outcome = await this.recover(noticed.attempt, log);
+      return outcome === 'deferred' ? 'deferred' : 'settled';
+    }
     const attempt = await this.#deps.attempts.find(attemptId);
     if (!attempt) return 'unknown_attempt';
-    if (attempt.phase === 'completed') return 'unchanged';
-    if (attempt.phase === 'failed') {
-      if (!paid) return 'unchanged';
+    if (attempt.phase === 'failed' && paid)
       return (await this.refundLateCharges(attempt, log)) > 0 ? 'settled' : 'unchanged';
-    }
-    const pays = paid && paid.amountCents === attempt.amountCents && paid.currency === attempt.currency;
-    const outcome = await this.recover(pays ? { ...attempt, chargeId: paid.chargeId } : attempt, log);
-    return outcome === 'deferred' ? 'deferred' : 'settled';
+    return 'unchanged';
   }
 
   /** Phase 1: claim the key (or replay, refuse, resume per section 4) and record the attempt, atomically. */
@@ -344,14 +345,25 @@ export class CheckoutService {
         );
         throw error;
       }
-      // The answer was lost, but the provider's webhook may have told of the charge meanwhile and made
-      // the order: then that is the answer.
-      const made = await this.#deps.attempts.orderOf(attempt.id).catch(() => undefined);
-      if (made) return made.chargeId;
-      logEvent(log, 'warn', 'charge_outcome_unknown', {
-        attemptId: attempt.id,
-        dependency: Dependencies.payment,
-      });
+      // The answer was lost. The attempt is given up, for the provider's webhook (or recovery) to settle,
+      // unless a webhook told of its payment meanwhile: then the gateway is asked here and now.
+      if (await this.#deps.attempts.answeredUnknown(attempt.id).catch(() => true)) {
+        logEvent(log, 'warn', 'charge_outcome_unknown', {
+          attemptId: attempt.id,
+          dependency: Dependencies.payment,
+        });
+        throw error;
+      }
+      const paid = await this.#paidCharge(attempt).then(
+        (chargeId) => ({ chargeId }),
+        () => undefined,
+      );
+      if (paid?.chargeId) return paid.chargeId;
+      // Not paid, by the gateway's own list: given back now, with a second look for a late charge.
+      if (paid)
+        await this.#unwind(attempt, 'ABANDONED', { release: true, mayBeCharged: true }).catch((e) =>
+          this.#logUnwindDeferred(e, attempt, log),
+        );
       throw error;
     }
     failpoint('checkout.after_charge_call');
@@ -407,17 +419,21 @@ export class CheckoutService {
   }
 
   /**
-   * Gives the stock back (when some may have been taken) and fails the attempt, freeing the cart. When
-   * a charge call for it may have gone out unanswered, recovery looks again later for a late charge.
+   * Fails the attempt, freeing the cart, then gives the stock back (when some may have been taken). In
+   * that order: once a release may have reached the inventory the attempt can no longer be completed,
+   * so a charge that lands after it is a late one, refunded, never an order whose stock was given back.
+   * A release that fails leaves the reservation to expire at its TTL. When a charge call for the attempt
+   * may have gone out unanswered, recovery looks again later for a late charge.
    */
   async #unwind(
     attempt: Attempt,
     errorCode: string,
     options: { release: boolean; mayBeCharged: boolean },
   ): Promise<void> {
-    if (options.release) await this.#deps.inventory.release(attempt.id);
     const recheck = options.mayBeCharged ? this.#deps.lateChargeRecheckMs : undefined;
-    await this.#deps.attempts.fail(attempt.id, errorCode, recheck);
+    if (!(await this.#deps.attempts.fail(attempt.id, errorCode, recheck)))
+      throw new AttemptMovedOn(`attempt ${attempt.id} moved on before it was unwound`);
+    if (options.release) await this.#deps.inventory.release(attempt.id);
   }
 
   #logUnwindDeferred(error: unknown, attempt: Attempt, log: Logger): void {

@@ -73,6 +73,12 @@ export async function registerStripeWebhookRoutes(app: HttpServer, options: Stri
       async (request) => {
         const signature = request.headers['stripe-signature'];
         const event = verified(request.body as Buffer, String(signature ?? ''), options.secret);
+        // Signed, but no event as Stripe makes them (its ids are short and plain): nothing to act on, and
+        // nothing of it stored.
+        if (!isEvent(event)) {
+          options.metrics.webhookEvent('other', 'ignored');
+          return { received: true as const };
+        }
         const type = event.type;
         if (await options.events.seen(event.id)) {
           options.metrics.webhookEvent(type, 'duplicate');
@@ -110,8 +116,18 @@ function verified(body: Buffer, signature: string, secret: string): Stripe.Event
   }
 }
 
+/** Stripe's event ids: `evt_` and letters and digits. */
+const EVENT_ID = /^evt_[A-Za-z0-9_]{1,250}$/;
+
+function isEvent(event: unknown): event is Stripe.Event {
+  const { id, type } = (event ?? {}) as { id?: unknown; type?: unknown };
+  return typeof id === 'string' && EVENT_ID.test(id) && typeof type === 'string';
+}
+
 async function handle(event: Stripe.Event, options: StripeWebhookOptions, log: Logger): Promise<Handled> {
   if (!(HANDLED_EVENT_TYPES as readonly string[]).includes(event.type)) return { outcome: 'ignored' };
+  // Signed, but not the shape of the events handled: nothing to act on.
+  if (typeof event.data?.object !== 'object' || event.data.object === null) return { outcome: 'ignored' };
   if (event.type === 'charge.refunded') {
     // Refunds are made by recovery (late charges) or by hand at the provider; either way the money is
     // back and nothing here is to change. An order's refund is named, for reconcile will flag it.
@@ -125,10 +141,7 @@ async function handle(event: Stripe.Event, options: StripeWebhookOptions, log: L
   const attemptId = intent.metadata?.attemptId;
   // Payments not made by a checkout (other code on the same account) are none of ours.
   if (!attemptId || !isUuid(attemptId)) return { outcome: 'ignored' };
-  const paid = event.type === 'payment_intent.succeeded' && intent.status === 'succeeded';
-  const notice = paid
-    ? { chargeId: intent.id, amountCents: intent.amount, currency: intent.currency }
-    : undefined;
-  const outcome = await options.service.settleNotified(attemptId, notice, log);
+  const paid = event.type === 'payment_intent.succeeded';
+  const outcome = await options.service.settleNotified(attemptId, paid, log);
   return { outcome: outcome === 'unknown_attempt' ? 'ignored' : outcome, attemptId };
 }
