@@ -46,7 +46,11 @@ describe('steadfast reconcile --repair: what lost commits leave, settled once', 
   };
 
   before(async () => {
-    stack = await startTestStack({ CHECKOUT_RATE_LIMIT_PER_MINUTE: '100000' });
+    stack = await startTestStack({
+      CHECKOUT_RATE_LIMIT_PER_MINUTE: '100000',
+      // No recovery round in the test's time: the attempt left open stays open until the client's retry.
+      RECOVERY_INTERVAL_MS: '3600000',
+    });
     paymentKey = (
       JSON.parse(await readFile(`${stack.dataDir}/secrets.json`, 'utf8')) as { paymentApiKey: string }
     ).paymentApiKey;
@@ -57,7 +61,7 @@ describe('steadfast reconcile --repair: what lost commits leave, settled once', 
 
   test('listed, planned, repaired, then clean; a second repair does nothing', async () => {
     const done: { cartId: string; chargeId: string; attemptId: string; amountCents: number }[] = [];
-    for (let i = 0; i < 4; i++) {
+    for (let i = 0; i < 5; i++) {
       const { cartId, token } = await stack.cart(`usr_lost_${i}`);
       const answer = await stack.api('POST', '/api/checkout/complete', {
         token,
@@ -89,6 +93,22 @@ describe('steadfast reconcile --repair: what lost commits leave, settled once', 
       await stack.db.query('DELETE FROM checkout_attempts WHERE id = $1', [attemptId]);
       await stack.db.query(`UPDATE carts SET status = 'open', checked_out_at = NULL WHERE id = $1`, [cartId]);
     }
+    // A third lost only its last commit: its attempt stands, open again, past its lease. Its order is
+    // the attempt's to make (recovery's, or the client's retry with its key), never the repair's refund.
+    const reopened = done[2] as (typeof done)[number];
+    await stack.db.query('DELETE FROM orders WHERE attempt_id = $1', [reopened.attemptId]);
+    await stack.db.query(
+      'UPDATE idempotency_keys SET response_status = NULL, response_body = NULL WHERE attempt_id = $1',
+      [reopened.attemptId],
+    );
+    await stack.db.query(
+      `UPDATE checkout_attempts SET phase = 'started', charge_id = NULL, stock_committed = false,
+         locked_until = now() - interval '1 second' WHERE id = $1`,
+      [reopened.attemptId],
+    );
+    await stack.db.query(`UPDATE carts SET status = 'open', checked_out_at = NULL WHERE id = $1`, [
+      reopened.cartId,
+    ]);
     // Separately, reservations made for attempts whose rows were lost before any charge.
     const stray = [randomUUID(), randomUUID()];
     const mugsBefore = await stack.stock('sku_mug');
@@ -112,9 +132,10 @@ describe('steadfast reconcile --repair: what lost commits leave, settled once', 
 
     const report = await reconcile();
     assert.equal(report.code, 1, report.stdout);
-    for (const { chargeId } of lost) {
+    for (const { chargeId } of [...lost, reopened]) {
       assert.match(report.stdout, new RegExp(`BREACH charge_without_order: charge ${chargeId}`));
     }
+    assert.match(report.stdout, new RegExp(`BREACH attempt_unsettled: attempt ${reopened.attemptId}`));
 
     // Dry run: the plan, one line per action, and nothing changed.
     const plan = await reconcile('--repair');
@@ -131,18 +152,27 @@ describe('steadfast reconcile --repair: what lost commits leave, settled once', 
     }
     for (const id of stray)
       assert.ok(planned.includes(`PLAN release reservation ${id}: no attempt holds it`));
+    assert.ok(
+      plan.lines.includes(
+        `LEFT charge_without_order: charge ${reopened.chargeId} (attempt ${reopened.attemptId}, ${reopened.amountCents}) has no order and is not refunded (its attempt is open: the recovery worker makes its order)`,
+      ),
+      plan.stdout,
+    );
     assert.match(plan.stdout, /repair: 4 action\(s\) planned, nothing changed; --apply to act/);
     for (const { chargeId } of lost) assert.deepEqual(await refundsOf(chargeId), []);
     assert.deepEqual(await stack.stock('sku_mug'), held);
 
     // Acted on: each action printed and logged, one line each; the books balance.
     const applied = await reconcile('--repair', '--apply');
-    assert.equal(applied.code, 0, `${applied.stdout}\n${applied.stderr}`);
+    // What it leaves (the open attempt and its charge) keeps the exit at 1.
+    assert.equal(applied.code, 1, `${applied.stdout}\n${applied.stderr}`);
     assert.deepEqual(
       applied.lines.filter((l) => l.startsWith('DONE ')).sort(),
       planned.map((l) => l.replace(/^PLAN /, 'DONE ')).sort(),
     );
-    assert.match(applied.stdout, /repair: 4 done, 0 failed; clean/);
+    assert.match(applied.stdout, /repair: 4 done, 0 failed; 2 breach\(es\) left/);
+    assert.match(applied.stdout, new RegExp(`LEFT attempt_unsettled: attempt ${reopened.attemptId}`));
+    assert.deepEqual(await refundsOf(reopened.chargeId), [], 'the open attempt keeps its charge');
     const logged = applied.stderr
       .split('\n')
       .filter((l) => l.startsWith('{'))
@@ -160,6 +190,18 @@ describe('steadfast reconcile --repair: what lost commits leave, settled once', 
     assert.deepEqual((await reservations('status=reserved')).reservations, []);
     const tombstones = (await reservations('status=released')).reservations.map((r) => r.reservationId);
     for (const id of stray) assert.ok(tombstones.includes(id));
+
+    // The client's retry with its key takes the open attempt over and makes its order of the same charge;
+    // its stock, sold before the commit was lost, is committed again at the inventory: a no-op.
+    const resumed = await stack.api('POST', '/api/checkout/complete', {
+      token: await stack.token('usr_lost_2'),
+      body: { cartId: reopened.cartId, paymentToken: 'pm_card_visa' },
+      headers: { 'idempotency-key': 'lost-2' },
+    });
+    assert.equal(resumed.status, 201, resumed.text);
+    assert.equal(resumed.body.transactionId, reopened.chargeId);
+    await eventually(() => stack.settled({ cartId: reopened.cartId }), 20_000, 'its stock committed');
+    assert.equal((await stack.stock('sku_mug')).sold, held.sold, 'no stock committed twice');
 
     // The orders that were not lost stand, their charges untouched.
     for (const { chargeId } of done.slice(2)) assert.deepEqual(await refundsOf(chargeId), []);
