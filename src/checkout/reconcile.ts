@@ -5,6 +5,8 @@ import type { GatewayCharge, PaymentGateway } from './gateways/PaymentGateway.ts
 export interface Breach {
   kind: string;
   detail: string;
+  /** The charge a charge's breach is about: what a repair that settles it names. */
+  chargeId?: string;
 }
 
 export interface ReconcileReport {
@@ -33,7 +35,8 @@ export async function reconcile(deps: {
   payment: PaymentGateway;
 }): Promise<ReconcileReport> {
   const breaches: Breach[] = [];
-  const breach = (kind: string, detail: string) => breaches.push({ kind, detail });
+  const breach = (kind: string, detail: string, chargeId?: string) =>
+    breaches.push(chargeId ? { kind, detail, chargeId } : { kind, detail });
 
   const charges: GatewayCharge[] = [];
   for await (const charge of deps.payment.allCharges()) charges.push(charge);
@@ -68,6 +71,7 @@ export async function reconcile(deps: {
       breach(
         'charge_without_order',
         `charge ${charge.id} (attempt ${charge.attemptId ?? '?'}, ${charge.amount}) has no order and is not refunded`,
+        charge.id,
       );
     }
     if (owners.length > 1)

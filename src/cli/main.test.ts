@@ -44,6 +44,8 @@ describe('steadfast: bad arguments get the usage on stderr and exit 2, never a s
     [['migrate', '--service', '__proto__'], /--service is one of/],
     [['migrate', '--status=yes'], /Option '--status' does not take an argument/],
     [['reconcile', '--fix'], /Unknown option '--fix'/],
+    [['reconcile', '--apply'], /--apply acts on the plan of --repair: give both/],
+    [['reconcile', '--repair', 'now'], /Unexpected argument 'now'/],
     [['restart'], /only --rolling is supported/],
     [['restart', '--hard'], /Unknown option '--hard'/],
     [['token'], /--user <id> is required/],

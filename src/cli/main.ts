@@ -21,8 +21,11 @@ Commands:
   preflight                    the startup validation alone: exit 0, or 1 with every problem listed
   migrate [--status] [--service checkout|inventory|payment]
                                runs pending migrations on DATABASE_URL, or lists them
-  reconcile                    checks the checkout invariants across database, inventory and gateway;
-                               exit 1 listing every breach
+  reconcile [--repair [--apply]]
+                               checks the checkout invariants across database, inventory and gateway;
+                               exit 1 listing every breach. --repair prints what would settle what a
+                               lost commit left (refunds, releases); --apply does it. Exit 0 clean,
+                               1 a breach (or, dry, an action) remains, 2 bad usage
   restart --rolling            restarts the checkout instances of a running "steadfast start" one by one,
                                each drained at HAProxy first: no request fails
   token --user <id> [--ttl 1h] prints a development bearer token
@@ -142,9 +145,13 @@ switch (command) {
     break;
   }
   case 'reconcile': {
-    options({});
+    const values = options({
+      repair: { type: 'boolean', default: false },
+      apply: { type: 'boolean', default: false },
+    });
+    if (values.apply && !values.repair) usageError('--apply acts on the plan of --repair: give both');
     useLocalStack();
-    await runReconcile();
+    await runReconcile(values.repair ? { apply: values.apply } : undefined);
     break;
   }
   case 'restart': {
@@ -203,7 +210,8 @@ async function runMigrate(service: keyof typeof MIGRATIONS, statusOnly: boolean)
   process.stdout.write(`schema version ${status.version}, this build expects ${status.expected}\n`);
 }
 
-async function runReconcile() {
+/** `repair` absent: report only. Present: plan what settles a lost commit's leftovers, and with `apply` do it. */
+async function runReconcile(repair?: { apply: boolean }) {
   const { loadConfig } = await import('../platform/config/loadConfig.ts');
   const { CheckoutSettings } = await import('../checkout/config.ts');
   const loaded = loadConfig(CheckoutSettings, process.env);
@@ -217,19 +225,55 @@ async function runReconcile() {
   const { createGateways } = await import('../checkout/gateways/createGateways.ts');
   const { reconcile } = await import('../checkout/reconcile.ts');
   const db = databaseFromSettings(loaded.config, 'reconcile');
-  const gateways = createGateways(loaded.config, createBootLogger('reconcile', 'cli'));
+  // A repair's log goes to stderr, so that stdout holds its report alone, one line per action.
+  const logger = createBootLogger('reconcile', 'cli', repair ? 2 : 1);
+  const gateways = createGateways(loaded.config, logger);
+  const deps = { db, inventory: gateways.inventory, payment: gateways.payment };
+  const out = (line: string) => process.stdout.write(`${line}\n`);
   try {
-    const report = await reconcile({ db, inventory: gateways.inventory, payment: gateways.payment });
+    const report = await reconcile(deps);
     const { charges, orders, skus } = report.checked;
-    process.stdout.write(`reconcile: ${charges} charges, ${orders} orders, ${skus} SKUs checked\n`);
-    for (const breach of report.breaches) process.stdout.write(`BREACH ${breach.kind}: ${breach.detail}\n`);
+    out(`reconcile: ${charges} charges, ${orders} orders, ${skus} SKUs checked`);
+    for (const breach of report.breaches) out(`BREACH ${breach.kind}: ${breach.detail}`);
     if (report.awaitingRecheck > 0) {
-      process.stdout.write(
-        `pending: ${report.awaitingRecheck} unwound attempt(s) await a second look for a late charge\n`,
+      out(`pending: ${report.awaitingRecheck} unwound attempt(s) await a second look for a late charge`);
+    }
+    out(report.breaches.length ? `${report.breaches.length} breach(es)` : 'clean');
+    if (!repair) {
+      process.exitCode = report.breaches.length ? 1 : 0;
+      return;
+    }
+    const { applyRepair, describeAction, gatherRepairFacts, planRepair } = await import(
+      '../checkout/repair.ts'
+    );
+    const plan = planRepair(await gatherRepairFacts({ ...deps, breaches: report.breaches }));
+    if (!repair.apply) {
+      for (const action of plan.actions) out(`PLAN ${describeAction(action)}`);
+      for (const left of plan.left) out(`LEFT ${left.kind}: ${left.detail} (${left.why})`);
+      out(
+        plan.actions.length
+          ? `repair: ${plan.actions.length} action(s) planned, nothing changed; --apply to act`
+          : 'repair: nothing to repair',
+      );
+      process.exitCode = plan.actions.length || plan.left.length ? 1 : 0;
+      return;
+    }
+    const outcomes = await applyRepair(plan.actions, { ...deps, log: logger });
+    for (const outcome of outcomes) {
+      out(
+        outcome.done
+          ? `DONE ${describeAction(outcome.action)}`
+          : `FAILED ${describeAction(outcome.action)} (${outcome.error.message}; run again)`,
       );
     }
-    process.stdout.write(report.breaches.length ? `${report.breaches.length} breach(es)\n` : 'clean\n');
-    process.exitCode = report.breaches.length ? 1 : 0;
+    const failed = outcomes.filter((o) => !o.done).length;
+    // What stands now, judged afresh: the breaches the actions settled are gone, the others remain.
+    const after = await reconcile(deps);
+    for (const breach of after.breaches) out(`LEFT ${breach.kind}: ${breach.detail}`);
+    out(
+      `repair: ${outcomes.length - failed} done, ${failed} failed; ${after.breaches.length ? `${after.breaches.length} breach(es) left` : 'clean'}`,
+    );
+    process.exitCode = failed || after.breaches.length ? 1 : 0;
   } finally {
     await gateways.close();
     await db.close();

@@ -85,6 +85,16 @@ interface AttemptFailure {
   reason: string;
 }
 
+/** An action of `steadfast reconcile --repair`: what it did (or tried), to what, and why. */
+interface RepairActionFields {
+  action: 'refund_charge' | 'release_reservation';
+  chargeId?: string;
+  reservationId?: string;
+  attemptId?: string;
+  amountCents?: number;
+  reason: string;
+}
+
 /** Every event, by name, with its fields. */
 export interface LogEvents {
   // The platform's, in every service.
@@ -125,6 +135,10 @@ export interface LogEvents {
   attempt_recovery_failed: { attemptId: string; errorClass?: string; stack?: string };
   recovery_round_failed: Failure;
   late_charge_recheck_deferred: AttemptFailure;
+  /** `steadfast reconcile --repair --apply` settled what a lost commit left: one line per action. */
+  reconcile_repaired: RepairActionFields;
+  /** An action of the repair that failed; the next run tries it again. */
+  reconcile_repair_failed: RepairActionFields & { errorClass: string; failure: string };
   stock_commit_deferred: { attemptIds: string[]; dependency: string; reason: string };
   idempotent_outcome_not_stored: Failure;
   // The sandboxes'.

@@ -59,6 +59,22 @@ export class InventoryClient {
     return response.body;
   }
 
+  /** Every reservation the inventory holds in `status`, page by page (for reconciliation). */
+  async *reservations(status: 'reserved' | 'committed'): AsyncGenerator<HeldReservation> {
+    let after: string | null = null;
+    do {
+      const query = new URLSearchParams({ status, limit: String(RESERVATION_PAGE) });
+      if (after) query.set('after', after);
+      const response = await this.#http.request<{ reservations: HeldReservation[]; next: string | null }>(
+        'GET',
+        `/reservations?${query}`,
+      );
+      if (response.status !== 200) throw unexpected('reservations', response.status);
+      yield* response.body.reservations;
+      after = response.body.next;
+    } while (after);
+  }
+
   /** Gives the stock back. Releasing twice, or an id never reserved, is fine. */
   async release(reservationId: string): Promise<void> {
     const response = await this.#http.request(
@@ -67,6 +83,17 @@ export class InventoryClient {
     );
     if (response.status !== 200) throw unexpected('release', response.status);
   }
+}
+
+/** How many reservations one page of `GET /reservations` brings. */
+const RESERVATION_PAGE = 500;
+
+/** A reservation as the inventory lists it; its id is the checkout attempt's that made it. */
+export interface HeldReservation {
+  reservationId: string;
+  status: string;
+  expiresAt: string;
+  items: LineItem[];
 }
 
 export interface StockLevel {

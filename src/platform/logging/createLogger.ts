@@ -89,7 +89,7 @@ export async function createLogger(options: LoggerOptions): Promise<Logger> {
 }
 
 /** A logger for code paths that run before configuration is known (preflight, CLI). */
-export function createBootLogger(service: string, version: string): Logger {
+export function createBootLogger(service: string, version: string, fd: 1 | 2 = 1): Logger {
   return pino(
     {
       level: 'info',
@@ -98,7 +98,7 @@ export function createBootLogger(service: string, version: string): Logger {
       formatters: { level: (label) => ({ level: label }) },
       redact: redaction(),
     },
-    pino.destination({ dest: 1, sync: true }),
+    pino.destination({ dest: fd, sync: true }),
   );
 }
 

@@ -14,7 +14,16 @@ export interface ReservationItem {
   quantity: number;
 }
 
-export type ReservationStatus = 'reserved' | 'committed' | 'released' | 'expired';
+export const RESERVATION_STATUSES = ['reserved', 'committed', 'released', 'expired'] as const;
+export type ReservationStatus = (typeof RESERVATION_STATUSES)[number];
+
+/** A reservation as `GET /reservations` lists it: what it holds, and until when. */
+export interface ReservationView {
+  reservationId: string;
+  status: ReservationStatus;
+  expiresAt: string;
+  items: ReservationItem[];
+}
 
 export type ReserveOutcome =
   | { ok: true; status: ReservationStatus; expiresAt: string }
@@ -62,6 +71,35 @@ export class StockStore {
       [sku, quantity, MAX_UNITS_PER_SKU],
     );
     return result.rows[0];
+  }
+
+  /**
+   * Up to `limit` reservations of one status in id order, after the id `after`: a page, so that a
+   * reconciliation can walk them all without one answer growing with the history.
+   */
+  async listReservations(
+    status: ReservationStatus,
+    after: string,
+    limit: number,
+  ): Promise<ReservationView[]> {
+    const result = await this.#db.query<{
+      id: string;
+      status: ReservationStatus;
+      expires_at: Date;
+      items: ReservationItem[] | null;
+    }>(
+      `SELECT r.id, r.status, r.expires_at,
+              (SELECT jsonb_agg(jsonb_build_object('sku', i.sku, 'quantity', i.quantity) ORDER BY i.sku)
+               FROM reservation_items i WHERE i.reservation_id = r.id) AS items
+       FROM reservations r WHERE r.status = $1 AND r.id > $2 ORDER BY r.id LIMIT $3`,
+      [status, after, limit],
+    );
+    return result.rows.map((row) => ({
+      reservationId: row.id,
+      status: row.status,
+      expiresAt: row.expires_at.toISOString(),
+      items: row.items ?? [],
+    }));
   }
 
   /**

@@ -27,6 +27,10 @@ function inventory(options: { restockRefused?: boolean } = {}) {
     commit: record('commit', { ok: true, status: 'committed' }),
     release: record('release', { ok: true, status: 'released' }),
     restock: record('restock', restocked),
+    listReservations: async (status: string, after: string, limit: number) => {
+      calls.push(`listReservations ${status} ${JSON.stringify(after)} ${limit}`);
+      return HELD.slice(0, limit);
+    },
   } as unknown as StockStore;
   const sink = new Writable({ write: (_chunk, _encoding, done) => done() });
   const app = createHttpServer({
@@ -49,8 +53,19 @@ function inventory(options: { restockRefused?: boolean } = {}) {
       body: response.json() as { error?: string; fields?: { field: string }[] },
     };
   };
-  return { calls, send };
+  const get = async (url: string) => {
+    const response = await app.inject({ method: 'GET', url });
+    return { status: response.statusCode, body: response.json() as Record<string, unknown> };
+  };
+  return { calls, send, get };
 }
+
+const HELD = ['res-a', 'res-b'].map((reservationId) => ({
+  reservationId,
+  status: 'reserved',
+  expiresAt: '2026-12-02T00:00:00.000Z',
+  items: [{ sku: 'sku_mug', quantity: 1 }],
+}));
 
 const UNSTORABLE = ['res\u0000', 'res\ud800', '\udfffres', 'res\u009b', 'res\u007f', 'res\r\n'];
 
@@ -99,5 +114,28 @@ describe('inventory service: ids it cannot store are refused with 400, and reach
       sku: 'sku_mug',
       maxUnits: MAX_UNITS_PER_SKU,
     });
+  });
+
+  test('a list of reservations takes a status, a page size of 1 to 1000 and an id to start after', async () => {
+    const { calls, get } = inventory();
+    for (const query of [
+      '',
+      'status=lost',
+      'status=reserved&limit=0',
+      'status=reserved&limit=1001',
+      'status=reserved&limit=1e3',
+      `status=reserved&after=${percentEncode('res\u0000')}`,
+    ]) {
+      const answer = await get(`/reservations?${query}`);
+      assert.equal(answer.status, 400, `${query}: ${JSON.stringify(answer.body)}`);
+      assert.equal(answer.body.error, query ? 'VALIDATION_FAILED' : 'MISSING_REQUIRED_FIELDS', query);
+    }
+    assert.deepEqual(calls, []);
+    // A full page names where the next starts; a short one ends the list.
+    const full = await get('/reservations?status=reserved&limit=2');
+    assert.deepEqual(full, { status: 200, body: { reservations: HELD, next: 'res-b' } });
+    const last = await get('/reservations?status=reserved&after=res-a');
+    assert.deepEqual(last, { status: 200, body: { reservations: HELD, next: null } });
+    assert.deepEqual(calls, ['listReservations reserved "" 2', 'listReservations reserved "res-a" 100']);
   });
 });

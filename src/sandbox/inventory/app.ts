@@ -2,7 +2,7 @@ import Type from 'typebox';
 import type { HttpServer } from '../../platform/http/createHttpServer.ts';
 import { StorableString } from '../../platform/http/storableText.ts';
 import type { FaultSwitch } from '../faultSwitch.ts';
-import { MAX_UNITS_PER_SKU, type StockStore } from './StockStore.ts';
+import { MAX_UNITS_PER_SKU, RESERVATION_STATUSES, type StockStore } from './StockStore.ts';
 
 const Sku = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.-]+$' });
 const StockLevel = Type.Object({
@@ -46,6 +46,31 @@ export function registerInventoryRoutes(
       return reply
         .code(409)
         .send({ error: 'STOCK_LIMIT_EXCEEDED', sku: request.params.sku, maxUnits: MAX_UNITS_PER_SKU });
+    },
+  );
+
+  // One page of the reservations of a status, in id order: `after` is the last id of the page before.
+  app.get(
+    '/reservations',
+    {
+      schema: {
+        querystring: Type.Object({
+          status: Type.Union(RESERVATION_STATUSES.map((s) => Type.Literal(s))),
+          after: Type.Optional(Id),
+          // Digits, as a query string carries them: 1 to 1000, 100 when not given.
+          limit: Type.Optional(Type.String({ pattern: '^(1000|[1-9][0-9]{0,2})$' })),
+        }),
+      },
+    },
+    async (request) => {
+      const { status, after } = request.query;
+      const limit = Number(request.query.limit ?? 100);
+      const reservations = await store.listReservations(status, after ?? '', limit);
+      const last = reservations.at(-1);
+      return {
+        reservations,
+        next: reservations.length === limit && last ? last.reservationId : null,
+      };
     },
   );
 
