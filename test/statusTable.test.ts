@@ -545,6 +545,7 @@ describe('checkout: every status it returns is true', () => {
       'createCart',
       'getCart',
       'getOrder',
+      'receiveStripeEvent',
     ]);
     const checkoutOp = paths['/api/checkout/complete']?.post;
     assert.ok(checkoutOp);
@@ -565,9 +566,9 @@ describe('checkout: every status it returns is true', () => {
     try {
       const document = await stack.api('GET', '/openapi.json', { token: null, baseUrl: instance.url });
       assert.deepEqual(document.body.servers, [{ url: 'https://shop.example.com/checkout' }]);
-      // The port picked at start is no address for a client: the document is relative to where it was read.
+      // Without PUBLIC_URL, the address the instance listens on (the stack's own checkout port).
       const local = await stack.api('GET', '/openapi.json', { token: null });
-      assert.deepEqual(local.body.servers, [{ url: '/' }]);
+      assert.deepEqual(local.body.servers, [{ url: stack.info.checkoutUrl }]);
     } finally {
       instance.child.kill('SIGTERM');
       await instance.exited;

@@ -80,6 +80,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/webhooks/stripe": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Receive the payment provider's events
+         * @description Stripe sends its events here (`payment_intent.succeeded`, `payment_intent.payment_failed`, `charge.refunded`), signed in `Stripe-Signature` with the endpoint secret (STRIPE_WEBHOOK_SECRET). A checkout whose answer was lost is settled at once. An event sent twice changes nothing.
+         */
+        post: operations["receiveStripeEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/checkout/complete": {
         parameters: {
             query?: never;
@@ -1174,6 +1194,202 @@ export interface operations {
                          * @enum {unknown}
                          */
                         error: "ORDER_NOT_FOUND";
+                        message: string;
+                        errorId?: string;
+                        retryAfterSeconds?: number;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description `REQUEST_TIMEOUT`: Request timeout */
+            408: {
+                headers: {
+                    /** @description The request id: the one sent, or one made up. Quote it (and any errorId) to support. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        /** @enum {number} */
+                        status: 408;
+                        detail: string;
+                        /**
+                         * @description Stable error code
+                         * @enum {unknown}
+                         */
+                        error: "REQUEST_TIMEOUT";
+                        message: string;
+                        errorId?: string;
+                        retryAfterSeconds?: number;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description `URL_TOO_LONG`: URL too long */
+            414: {
+                headers: {
+                    /** @description The request id: the one sent, or one made up. Quote it (and any errorId) to support. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        /** @enum {number} */
+                        status: 414;
+                        detail: string;
+                        /**
+                         * @description Stable error code
+                         * @enum {unknown}
+                         */
+                        error: "URL_TOO_LONG";
+                        message: string;
+                        errorId?: string;
+                        retryAfterSeconds?: number;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description `HEADERS_TOO_LARGE`: Request headers too large */
+            431: {
+                headers: {
+                    /** @description The request id: the one sent, or one made up. Quote it (and any errorId) to support. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        /** @enum {number} */
+                        status: 431;
+                        detail: string;
+                        /**
+                         * @description Stable error code
+                         * @enum {unknown}
+                         */
+                        error: "HEADERS_TOO_LARGE";
+                        message: string;
+                        errorId?: string;
+                        retryAfterSeconds?: number;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description `INTERNAL_SERVER_ERROR`: Internal server error */
+            500: {
+                headers: {
+                    /** @description The request id: the one sent, or one made up. Quote it (and any errorId) to support. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        /** @enum {number} */
+                        status: 500;
+                        detail: string;
+                        /**
+                         * @description Stable error code
+                         * @enum {unknown}
+                         */
+                        error: "INTERNAL_SERVER_ERROR";
+                        message: string;
+                        errorId?: string;
+                        retryAfterSeconds?: number;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description `SERVER_OVERLOADED`: Server overloaded; `SHUTTING_DOWN`: Shutting down; `SERVICE_TEMPORARILY_UNAVAILABLE`: Service temporarily unavailable */
+            503: {
+                headers: {
+                    /** @description The request id: the one sent, or one made up. Quote it (and any errorId) to support. */
+                    "x-request-id"?: string;
+                    /** @description Seconds to wait before trying again. */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        /** @enum {number} */
+                        status: 503;
+                        detail: string;
+                        /**
+                         * @description Stable error code
+                         * @enum {unknown}
+                         */
+                        error: "SERVER_OVERLOADED" | "SHUTTING_DOWN" | "SERVICE_TEMPORARILY_UNAVAILABLE";
+                        message: string;
+                        errorId?: string;
+                        retryAfterSeconds?: number;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    receiveStripeEvent: {
+        parameters: {
+            query?: never;
+            header?: {
+                "stripe-signature"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The event is handled (or was before, or is not about a checkout) */
+            200: {
+                headers: {
+                    /** @description The request id: the one sent, or one made up. Quote it (and any errorId) to support. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "received": true
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {boolean} */
+                        received: true;
+                    };
+                };
+            };
+            /** @description `MALFORMED_REQUEST`: Malformed request; `INVALID_URL`: Invalid URL; `WEBHOOK_NOT_VERIFIED`: Webhook not verified */
+            400: {
+                headers: {
+                    /** @description The request id: the one sent, or one made up. Quote it (and any errorId) to support. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        /** @enum {number} */
+                        status: 400;
+                        detail: string;
+                        /**
+                         * @description Stable error code
+                         * @enum {unknown}
+                         */
+                        error: "MALFORMED_REQUEST" | "INVALID_URL" | "WEBHOOK_NOT_VERIFIED";
                         message: string;
                         errorId?: string;
                         retryAfterSeconds?: number;

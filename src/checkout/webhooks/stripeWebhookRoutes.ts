@@ -56,6 +56,8 @@ export async function registerStripeWebhookRoutes(app: HttpServer, options: Stri
             '`charge.refunded`), signed in `Stripe-Signature` with the endpoint secret (STRIPE_WEBHOOK_SECRET). ' +
             'A checkout whose answer was lost is settled at once. An event sent twice changes nothing.',
           tags: ['webhooks'],
+          // No bearer token: the provider signs each event, and the signature is checked instead.
+          security: [],
           headers: Type.Object({ 'stripe-signature': Type.Optional(Type.String()) }),
           response: {
             200: successResponse(Type.Object({ received: Type.Literal(true) }), {
