@@ -187,6 +187,42 @@ describe('exactly once: idempotent, crash-safe checkout', () => {
     await assertReconciled();
   });
 
+  test('a decline whose stock release fails: 402, the release stays owed, and recovery gives the stock back', async () => {
+    const { cartId, token } = await stack.cart(`usr_release_owed_${users++}`, [
+      { sku: 'sku_mug', quantity: 1 },
+    ]);
+    const before = await stack.stock('sku_mug');
+    await stack.fault('payment', { mode: 'latency', latencyMs: 500 });
+    let declined: Awaited<ReturnType<typeof checkout>>;
+    try {
+      const answer = stack.api('POST', '/api/checkout/complete', {
+        token,
+        body: { cartId, paymentToken: 'pm_card_chargeDeclined' },
+        headers: { 'idempotency-key': 'release-owed' },
+      });
+      // The reservation is made; the inventory goes away before the decline's release.
+      await eventually(
+        async () => (await stack.stock('sku_mug')).reserved > before.reserved,
+        5000,
+        'reserved',
+      );
+      await stack.fault('inventory', { mode: 'error' });
+      declined = await answer;
+    } finally {
+      await stack.fault('payment', { mode: 'none' });
+    }
+    assert.equal(declined.status, 402, declined.text);
+    const owed = await db.query(
+      'SELECT phase, stock_release_pending FROM checkout_attempts WHERE cart_id = $1',
+      [cartId],
+    );
+    assert.deepEqual(owed.rows, [{ phase: 'failed', stock_release_pending: true }]);
+    await stack.fault('inventory', { mode: 'none' });
+    await eventually(() => settled(cartId), 20_000, 'the release retried by recovery');
+    assert.deepEqual(await stack.stock('sku_mug'), before, 'the stock is back');
+    await assertReconciled();
+  });
+
   test('PostgreSQL restarted in the middle of a load: no paid order lost, reconcile clean', async () => {
     const carts: { cartId: string; token: string; key: string }[] = [];
     for (let i = 0; i < 20; i++)

@@ -311,6 +311,17 @@ describe('checkout: every status it returns is true', () => {
     }
   });
 
+  test('503 SERVICE_TEMPORARILY_UNAVAILABLE when the inventory sheds load with 429, never a 500', async () => {
+    const { cartId, token } = await stack.cart('usr_inventory_busy');
+    await stack.fault('inventory', { mode: 'error', status: 429 });
+    try {
+      const response = await checkout(cartId, token);
+      assertProblem(response, 503, 'SERVICE_TEMPORARILY_UNAVAILABLE');
+    } finally {
+      await stack.fault('inventory', { mode: 'none' });
+    }
+  });
+
   test('429 RATE_LIMITED: too many checkouts from one user', async () => {
     const token = await stack.token('usr_eager');
     const statuses: number[] = [];

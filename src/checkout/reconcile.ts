@@ -46,7 +46,8 @@ export async function reconcile(deps: {
   const unsettled = (
     await deps.db.query<{ id: string; phase: string; in_lease: boolean; stock_committed: boolean }>(
       `SELECT id, phase, locked_until > now() AS in_lease, stock_committed FROM checkout_attempts
-       WHERE phase NOT IN ('completed', 'failed') OR (phase = 'completed' AND NOT stock_committed)`,
+       WHERE phase NOT IN ('completed', 'failed') OR (phase = 'completed' AND NOT stock_committed)
+          OR (phase = 'failed' AND stock_release_pending)`,
     )
   ).rows;
   const awaitingRecheck = (
@@ -102,11 +103,13 @@ export async function reconcile(deps: {
     }
   }
 
+  const unsettledKinds: Record<string, [kind: string, detail: string]> = {
+    completed: ['stock_not_committed', ' but its stock is not committed'],
+    failed: ['stock_not_released', ' but its stock is not released'],
+  };
   for (const attempt of unsettled.filter((a) => !a.in_lease)) {
-    breach(
-      attempt.phase === 'completed' ? 'stock_not_committed' : 'attempt_unsettled',
-      `attempt ${attempt.id} is ${attempt.phase}${attempt.phase === 'completed' ? ' but its stock is not committed' : ''} past its lease`,
-    );
+    const [kind, detail] = unsettledKinds[attempt.phase] ?? ['attempt_unsettled', ''];
+    breach(kind, `attempt ${attempt.id} is ${attempt.phase}${detail} past its lease`);
   }
 
   const stock = await deps.inventory.stockLevels();

@@ -13,11 +13,11 @@ const ATTEMPT = {
 };
 
 const states: Record<string, AttemptState> = {
-  [ATTEMPT.failed]: { phase: 'failed', inLease: false, recheckPending: false },
-  [ATTEMPT.rechecking]: { phase: 'failed', inLease: false, recheckPending: true },
-  [ATTEMPT.open]: { phase: 'started', inLease: false, recheckPending: false },
-  [ATTEMPT.working]: { phase: 'started', inLease: true, recheckPending: false },
-  [ATTEMPT.completed]: { phase: 'completed', inLease: false, recheckPending: false },
+  [ATTEMPT.failed]: { phase: 'failed', inLease: false, recheckPending: false, chargeId: null },
+  [ATTEMPT.rechecking]: { phase: 'failed', inLease: false, recheckPending: true, chargeId: null },
+  [ATTEMPT.open]: { phase: 'started', inLease: false, recheckPending: false, chargeId: null },
+  [ATTEMPT.working]: { phase: 'started', inLease: true, recheckPending: false, chargeId: null },
+  [ATTEMPT.completed]: { phase: 'completed', inLease: false, recheckPending: false, chargeId: 'pi_first' },
 };
 
 const charge = (id: string, attemptId: string | undefined, extra: Partial<GatewayCharge> = {}) => ({
@@ -68,6 +68,12 @@ describe('repair plan: what a lost commit left, settled as recovery would', () =
         ['pi_second', 'its attempt completed with another charge'],
       ],
     );
+  });
+
+  test('a charge its attempt completed with after the orders were read is kept: its order stands', () => {
+    // The orders were read before the attempt finished; the attempt, read after, names this charge.
+    const plan = planRepair(facts({ charges: [charge('pi_first', ATTEMPT.completed)] }));
+    assert.deepEqual(plan.actions, []);
   });
 
   test('a charge is kept when its attempt is open, awaits its second look, or is not paid and settled', () => {

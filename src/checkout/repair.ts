@@ -36,6 +36,8 @@ export interface AttemptState {
   inLease: boolean;
   /** Failed with recovery's second look for a late charge still to come (that look refunds it). */
   recheckPending: boolean;
+  /** The charge it completed with (or recorded), if any. */
+  chargeId: string | null;
 }
 
 /** What the repair decides on, read in this order: gateway and inventory first, then the database. */
@@ -68,7 +70,7 @@ export function planRepair(facts: RepairFacts): RepairPlan {
   for (const charge of facts.charges) {
     if (charge.status !== 'succeeded' || charge.refunded || facts.orderCharges.has(charge.id)) continue;
     const attempt = charge.attemptId ? facts.attempts.get(charge.attemptId) : undefined;
-    const reason = refundReason(attempt);
+    const reason = refundReason(attempt, charge.id);
     if (!reason) continue;
     actions.push({
       kind: 'refund_charge',
@@ -96,10 +98,12 @@ export function planRepair(facts: RepairFacts): RepairPlan {
 }
 
 /** Why a paid charge with no order is refunded; undefined when it is not the repair's to refund. */
-function refundReason(attempt: AttemptState | undefined): string | undefined {
+function refundReason(attempt: AttemptState | undefined, chargeId: string): string | undefined {
   if (!attempt) return 'its attempt is gone: no order can be made of it';
   if (attempt.phase === 'failed') return attempt.recheckPending ? undefined : 'its attempt failed';
-  if (attempt.phase === 'completed') return 'its attempt completed with another charge';
+  // Completed with this very charge after the orders were read: its order stands (it is not lost).
+  if (attempt.phase === 'completed')
+    return attempt.chargeId === chargeId ? undefined : 'its attempt completed with another charge';
   // Open: in its lease someone works on it; past it, recovery makes the order.
   return OPEN_PHASES.has(attempt.phase) ? undefined : `its attempt is in an unknown phase ${attempt.phase}`;
 }
@@ -109,6 +113,7 @@ const LEFT_BECAUSE: Record<string, string> = {
   charge_without_order: 'its attempt is open: the recovery worker makes its order',
   attempt_unsettled: 'the recovery worker of a running instance settles it',
   stock_not_committed: 'the recovery worker of a running instance commits it',
+  stock_not_released: 'the recovery worker of a running instance releases it',
   stock_not_conserved: 'the inventory needs its own recount',
   negative_stock: 'the inventory needs its own recount',
   order_without_charge: 'an order stands whose charge is not: a person decides',
@@ -143,14 +148,24 @@ export async function gatherRepairFacts(deps: {
     ].filter(isUuid),
   );
   const rows = (
-    await deps.db.query<{ id: string; phase: string; in_lease: boolean; recheck_pending: boolean }>(
-      `SELECT id, phase, locked_until > now() AS in_lease, recheck_charge_after IS NOT NULL AS recheck_pending
+    await deps.db.query<{
+      id: string;
+      phase: string;
+      in_lease: boolean;
+      recheck_pending: boolean;
+      charge_id: string | null;
+    }>(
+      `SELECT id, phase, locked_until > now() AS in_lease, recheck_charge_after IS NOT NULL AS recheck_pending,
+              charge_id
        FROM checkout_attempts WHERE id = ANY($1::uuid[])`,
       [[...named]],
     )
   ).rows;
   const attempts = new Map(
-    rows.map((r) => [r.id, { phase: r.phase, inLease: r.in_lease, recheckPending: r.recheck_pending }]),
+    rows.map((r) => [
+      r.id,
+      { phase: r.phase, inLease: r.in_lease, recheckPending: r.recheck_pending, chargeId: r.charge_id },
+    ]),
   );
   return { charges, orderCharges, reservations, attempts, breaches: deps.breaches };
 }

@@ -112,6 +112,8 @@ export interface LogEvents {
   // The checkout's.
   order_confirmed: { attemptId: string; orderId: string; chargeId: string; amountCents: number };
   late_charge_refunded: { attemptId: string; chargeId: string; amountCents: number };
+  /** Recovery could not release the stock a failed attempt holds: it tries again next round. */
+  stock_release_deferred: { attemptId: string; reason: string };
   reservation_outcome_unknown: { attemptId: string; dependency: string };
   charge_outcome_unknown: { attemptId: string; dependency: string };
   attempt_settled_meanwhile: { attemptId: string; reservation: string };

@@ -99,7 +99,7 @@ export const Metrics = {
   },
   attemptsUnsettled: {
     name: 'checkout_attempts_unsettled',
-    help: 'Attempts neither completed with their stock sold nor failed, untouched for longer than a lease.',
+    help: 'Attempts neither completed with their stock sold nor failed with their stock given back, untouched for longer than a lease.',
   },
 } as const;
 

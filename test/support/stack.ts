@@ -53,7 +53,7 @@ export interface TestStack {
   db: pg.Pool;
   /**
    * True when every checkout attempt matching `where` is settled: completed with its stock sold, or
-   * failed with no second look for a late charge still to come.
+   * failed with no second look for a late charge still to come and its stock given back.
    */
   settled: (where: { cartId: string } | { userId: string } | { userIds: string[] }) => Promise<boolean>;
   /** Runs `steadfast reconcile` against this stack. */
@@ -123,7 +123,8 @@ export async function startTestStack(
             : ['user_id = ANY($1)', where.userIds];
       const open = await db.query(
         `SELECT 1 FROM checkout_attempts WHERE ${condition} AND NOT (
-           (phase = 'failed' AND recheck_charge_after IS NULL) OR (phase = 'completed' AND stock_committed))`,
+           (phase = 'failed' AND recheck_charge_after IS NULL AND NOT stock_release_pending)
+           OR (phase = 'completed' AND stock_committed))`,
         [value],
       );
       return open.rowCount === 0;

@@ -136,7 +136,8 @@ const COMPLETE = `WITH moved AS (
   SELECT count(*)::int AS moved FROM moved`;
 
 const FAIL = `UPDATE checkout_attempts SET phase = 'failed', error_code = $2,
-    recheck_charge_after = now() + make_interval(secs => $3::double precision / 1000), updated_at = now()
+    recheck_charge_after = now() + make_interval(secs => $3::double precision / 1000),
+    stock_release_pending = $4, updated_at = now()
   WHERE id = $1 AND phase IN ${UNPAID_PHASES}`;
 
 /**
@@ -149,7 +150,8 @@ const NOTICE = `WITH current AS (
     SELECT id, (locked_until < now() OR answered_unknown_at IS NOT NULL) AS free
     FROM checkout_attempts WHERE id = $1 AND ${UNFINISHED} FOR UPDATE
   )
-  UPDATE checkout_attempts a SET payment_notified_at = now(), answered_unknown_at = NULL,
+  UPDATE checkout_attempts a SET answered_unknown_at = NULL,
+    payment_notified_at = CASE WHEN current.free THEN NULL ELSE now() END,
     locked_until = CASE WHEN current.free
       THEN now() + make_interval(secs => $2::double precision / 1000) ELSE a.locked_until END
   FROM current WHERE a.id = current.id
@@ -172,15 +174,16 @@ export const CHECKOUT_STATEMENTS = { start: START, complete: COMPLETE, stockComm
  */
 const claim = (due: 'locked_until' | 'recheck_charge_after', condition: string) =>
   `UPDATE checkout_attempts SET ${due} = now() + make_interval(secs => $2::double precision / 1000),
-     answered_unknown_at = NULL
+     answered_unknown_at = NULL, payment_notified_at = NULL
    WHERE id IN (SELECT id FROM checkout_attempts WHERE ${condition} AND ${due} < now()
                 ORDER BY ${due} LIMIT $1 FOR UPDATE SKIP LOCKED)
    RETURNING *`;
 const CLAIM_ABANDONED = claim('locked_until', UNFINISHED);
 const CLAIM_UNCOMMITTED_STOCK = claim('locked_until', `phase = 'completed' AND NOT stock_committed`);
 const CLAIM_CHARGE_RECHECKS = claim('recheck_charge_after', 'TRUE');
+const CLAIM_UNRELEASED_STOCK = claim('locked_until', 'stock_release_pending');
 const COUNT_UNSETTLED = `SELECT count(*) FROM checkout_attempts
-  WHERE (${UNFINISHED} OR (phase = 'completed' AND NOT stock_committed))
+  WHERE (${UNFINISHED} OR (phase = 'completed' AND NOT stock_committed) OR (phase = 'failed' AND stock_release_pending))
     AND updated_at < now() - make_interval(secs => $1::double precision / 1000)`;
 
 /**
@@ -192,6 +195,7 @@ export const RECOVERY_QUERIES: Record<string, { text: string; values: unknown[] 
   claimAbandoned: { text: CLAIM_ABANDONED, values: [20, 30000] },
   claimUncommittedStock: { text: CLAIM_UNCOMMITTED_STOCK, values: [20, 30000] },
   claimChargeRechecks: { text: CLAIM_CHARGE_RECHECKS, values: [20, 30000] },
+  claimUnreleasedStock: { text: CLAIM_UNRELEASED_STOCK, values: [20, 30000] },
   countUnsettled: { text: COUNT_UNSETTLED, values: [30000] },
   purgeKeys: { text: PURGE_KEYS, values: [24] },
 };
@@ -262,15 +266,32 @@ export class AttemptStore {
 
   /**
    * Fails an attempt that is not paid for; false when it had moved on (completed, failed, or charged).
-   * With `recheckChargeAfterMs`, recovery looks once more at that time for a charge that landed late.
+   * With `recheckChargeAfterMs`, recovery looks once more at that time for a charge that landed late;
+   * with `releasePending`, its stock is still to be released (until `stockReleased`).
    */
-  async fail(id: string, errorCode: string, recheckChargeAfterMs?: number): Promise<boolean> {
+  async fail(
+    id: string,
+    errorCode: string,
+    recheckChargeAfterMs?: number,
+    releasePending = false,
+  ): Promise<boolean> {
     const result = await this.#db.query({ name: 'attempt_fail', text: FAIL }, [
       id,
       errorCode,
       recheckChargeAfterMs ?? null,
+      releasePending,
     ]);
     return result.rowCount === 1;
+  }
+
+  /** The stock of a failed attempt is back at the inventory. */
+  async stockReleased(id: string): Promise<void> {
+    await this.#db.query('UPDATE checkout_attempts SET stock_release_pending = false WHERE id = $1', [id]);
+  }
+
+  /** Failed attempts whose stock release failed, their lease over: recovery releases it. */
+  async claimUnreleasedStock(limit: number): Promise<Attempt[]> {
+    return this.#claim(CLAIM_UNRELEASED_STOCK, limit);
   }
 
   /** Attempts whose reserved stock inventory has sold. */
@@ -282,7 +303,7 @@ export class AttemptStore {
   async takeOver(tx: Queryable, id: string): Promise<Attempt | undefined> {
     const result = await tx.query<AttemptRow>(
       `UPDATE checkout_attempts SET locked_until = now() + make_interval(secs => $2::double precision / 1000),
-         answered_unknown_at = NULL
+         answered_unknown_at = NULL, payment_notified_at = NULL
        WHERE id = $1 AND ${UNFINISHED} AND locked_until < now() RETURNING *`,
       [id, this.#leaseMs],
     );
@@ -310,7 +331,10 @@ export class AttemptStore {
     return result.rows.map(fromRow);
   }
 
-  /** Attempts not settled (completed with their stock sold, or failed) whose phase has not moved for a lease. */
+  /**
+   * Attempts not settled (completed with their stock sold, or failed with their stock given back) whose
+   * phase has not moved for a lease.
+   */
   async countUnsettled(): Promise<number> {
     const result = await this.#db.query<{ count: string }>(COUNT_UNSETTLED, [this.#leaseMs]);
     return Number(result.rows[0]?.count ?? 0);

@@ -41,6 +41,8 @@ interface Script {
   notifiedMeanwhile?: boolean;
   /** The fail statement finds the attempt moved on (completed by another worker). */
   failMovedOn?: boolean;
+  /** The inventory cannot release (it is away). */
+  releaseThrows?: boolean;
 }
 
 function attemptOf(overrides: Partial<Attempt> = {}): Attempt {
@@ -64,7 +66,7 @@ const unavailable = (reason: UnavailableReason) =>
 
 function fakes(script: Script) {
   const calls: string[] = [];
-  const failed: { code: string; recheck: number | undefined }[] = [];
+  const failed: { code: string; recheck: number | undefined; releasePending?: boolean }[] = [];
   const refunded: string[] = [];
   /** The scripted answer: an object to return, or the reason of a DependencyUnavailableError to throw. */
   const answer = <T extends object>(value: T | UnavailableReason | undefined, fallback: T): T => {
@@ -97,10 +99,10 @@ function fakes(script: Script) {
         if (script.completes instanceof Error) throw script.completes;
         return script.completes ?? true;
       },
-      fail: async (_id, code, recheck) => {
+      fail: async (_id, code, recheck, releasePending) => {
         calls.push('fail');
         if (script.failMovedOn) return false;
-        failed.push({ code, recheck });
+        failed.push({ code, recheck, ...(releasePending ? { releasePending } : {}) });
         return true;
       },
       chargeRechecked: async () => {
@@ -114,6 +116,9 @@ function fakes(script: Script) {
       answeredUnknown: async () => {
         calls.push('answeredUnknown');
         return !script.notifiedMeanwhile;
+      },
+      stockReleased: async () => {
+        calls.push('stockReleased');
       },
       orderOf: async () => {
         calls.push('orderOf');
@@ -133,6 +138,8 @@ function fakes(script: Script) {
       },
       release: async () => {
         calls.push('release');
+        if (script.releaseThrows)
+          throw new DependencyUnavailableError('inventory', 'unreachable', { retryAfterSeconds: 1 });
       },
     },
     payment: {
@@ -276,22 +283,24 @@ describe('CheckoutService.complete: a new attempt', () => {
     const error = await refusal(service.complete(command(), log));
     assert.equal(error.code, 'PAYMENT_DECLINED');
     assert.deepEqual(error.extensions, { declineCode: 'insufficient_funds' });
-    assert.deepEqual(calls, ['start', 'reserve', 'charge', 'fail', 'release']);
-    assert.deepEqual(failed, [{ code: 'PAYMENT_DECLINED', recheck: undefined }]);
+    assert.deepEqual(calls, ['start', 'reserve', 'charge', 'fail', 'release', 'stockReleased']);
+    assert.deepEqual(failed, [{ code: 'PAYMENT_DECLINED', recheck: undefined, releasePending: true }]);
   });
 
   test('a payment token the gateway refuses gives the stock back: 400 PAYMENT_METHOD_INVALID', async () => {
     const { service, calls } = fakes({ charge: { outcome: 'invalid_payment_method' } });
     assert.equal((await refusal(service.complete(command(), log))).code, 'PAYMENT_METHOD_INVALID');
-    assert.deepEqual(calls, ['start', 'reserve', 'charge', 'fail', 'release']);
+    assert.deepEqual(calls, ['start', 'reserve', 'charge', 'fail', 'release', 'stockReleased']);
   });
 
   test('a charge never sent gives the stock back and fails the attempt, with no second look for a charge', async () => {
     const { service, calls, failed } = fakes({ charge: 'circuit_open' });
     const error = await refusal(service.complete(command(), log));
     assert.ok(error instanceof DependencyUnavailableError);
-    assert.deepEqual(calls, ['start', 'reserve', 'charge', 'fail', 'release']);
-    assert.deepEqual(failed, [{ code: 'SERVICE_TEMPORARILY_UNAVAILABLE', recheck: undefined }]);
+    assert.deepEqual(calls, ['start', 'reserve', 'charge', 'fail', 'release', 'stockReleased']);
+    assert.deepEqual(failed, [
+      { code: 'SERVICE_TEMPORARILY_UNAVAILABLE', recheck: undefined, releasePending: true },
+    ]);
   });
 
   test('a charge whose outcome is unknown is never guessed at: nothing released, nothing failed', async () => {
@@ -326,8 +335,8 @@ describe('CheckoutService.complete: a new attempt', () => {
     const { service, calls, failed } = fakes({ charge: 'timeout', notifiedMeanwhile: true, charges: [] });
     const error = await refusal(service.complete(command(), log));
     assert.ok(error instanceof DependencyUnavailableError);
-    assert.deepEqual(calls.slice(3), ['answeredUnknown', 'chargesFor', 'fail', 'release']);
-    assert.deepEqual(failed, [{ code: 'ABANDONED', recheck: 60_000 }]);
+    assert.deepEqual(calls.slice(3), ['answeredUnknown', 'chargesFor', 'fail', 'release', 'stockReleased']);
+    assert.deepEqual(failed, [{ code: 'ABANDONED', recheck: 60_000, releasePending: true }]);
   });
 
   test('an attempt another worker completed meanwhile is CHECKOUT_IN_PROGRESS, and no stock is queued', async () => {
@@ -459,8 +468,8 @@ describe('CheckoutService.recover: an attempt whose worker is gone', () => {
     for (const charges of [[], paid(attemptOf(), true)]) {
       const { service, calls, failed } = fakes({ charges });
       assert.equal(await service.recover(attemptOf(), log), 'unwound');
-      assert.deepEqual(calls, ['chargesFor', 'fail', 'release']);
-      assert.deepEqual(failed, [{ code: 'ABANDONED', recheck: 60_000 }]);
+      assert.deepEqual(calls, ['chargesFor', 'fail', 'release', 'stockReleased']);
+      assert.deepEqual(failed, [{ code: 'ABANDONED', recheck: 60_000, releasePending: true }]);
     }
   });
 
@@ -469,7 +478,14 @@ describe('CheckoutService.recover: an attempt whose worker is gone', () => {
     const [charge] = paid(attempt);
     const { service, calls } = fakes({ charges: [{ ...(charge as GatewayCharge), amount: 1 }] });
     assert.equal(await service.recover(attempt, log), 'unwound');
-    assert.deepEqual(calls, ['chargesFor', 'fail', 'release']);
+    assert.deepEqual(calls, ['chargesFor', 'fail', 'release', 'stockReleased']);
+  });
+
+  test('a release that fails after the attempt failed stays owed, for recovery to retry', async () => {
+    const { service, calls, failed } = fakes({ charges: [], releaseThrows: true });
+    assert.equal(await service.recover(attemptOf(), log), 'deferred');
+    assert.deepEqual(calls, ['chargesFor', 'fail', 'release'], 'not marked released');
+    assert.equal(failed[0]?.releasePending, true);
   });
 
   test('an attempt completed by another worker while it was being unwound keeps its stock', async () => {
@@ -520,7 +536,7 @@ describe("CheckoutService.settleNotified: the provider's webhook tells of a paym
       charges: [{ id: 'pi_other', status: 'succeeded', refunded: false, amount: 1, attemptId: attempt.id }],
     });
     assert.equal(await unconfirmed.service.settleNotified(attempt.id, true, log), 'settled');
-    assert.deepEqual(unconfirmed.calls, ['notice', 'chargesFor', 'fail', 'release']);
+    assert.deepEqual(unconfirmed.calls, ['notice', 'chargesFor', 'fail', 'release', 'stockReleased']);
   });
 
   test('the gateway cannot answer: deferred, for the notice to come again', async () => {

@@ -54,6 +54,7 @@ export interface CheckoutDependencies {
     | 'orderOf'
     | 'notice'
     | 'answeredUnknown'
+    | 'stockReleased'
   >;
   keys: Pick<IdempotencyKeyStore, 'claim'>;
   inventory: Pick<InventoryClient, 'reserve' | 'release'>;
@@ -422,7 +423,7 @@ export class CheckoutService {
    * Fails the attempt, freeing the cart, then gives the stock back (when some may have been taken). In
    * that order: once a release may have reached the inventory the attempt can no longer be completed,
    * so a charge that lands after it is a late one, refunded, never an order whose stock was given back.
-   * A release that fails leaves the reservation to expire at its TTL. When a charge call for the attempt
+   * A release that fails stays owed, and recovery retries it. When a charge call for the attempt
    * may have gone out unanswered, recovery looks again later for a late charge.
    */
   async #unwind(
@@ -431,9 +432,15 @@ export class CheckoutService {
     options: { release: boolean; mayBeCharged: boolean },
   ): Promise<void> {
     const recheck = options.mayBeCharged ? this.#deps.lateChargeRecheckMs : undefined;
-    if (!(await this.#deps.attempts.fail(attempt.id, errorCode, recheck)))
+    if (!(await this.#deps.attempts.fail(attempt.id, errorCode, recheck, options.release)))
       throw new AttemptMovedOn(`attempt ${attempt.id} moved on before it was unwound`);
-    if (options.release) await this.#deps.inventory.release(attempt.id);
+    if (options.release) await this.releaseStock(attempt);
+  }
+
+  /** Gives a failed attempt's stock back; one that fails is retried by recovery (`claimUnreleasedStock`). */
+  async releaseStock(attempt: Attempt): Promise<void> {
+    await this.#deps.inventory.release(attempt.id);
+    await this.#deps.attempts.stockReleased(attempt.id);
   }
 
   #logUnwindDeferred(error: unknown, attempt: Attempt, log: Logger): void {

@@ -25,8 +25,11 @@ function worker(script: {
   abandoned?: Attempt[];
   uncommitted?: Attempt[];
   rechecks?: Attempt[];
+  unreleased?: Attempt[];
   outcome?: (a: Attempt) => RecoveryOutcome | Promise<RecoveryOutcome>;
   refunds?: (a: Attempt) => number;
+  /** Releases that fail (the inventory away). */
+  releaseFails?: (a: Attempt) => boolean;
 }) {
   const recorded: string[] = [];
   const lines: { msg: string; outcome?: string; level: number }[] = [];
@@ -38,11 +41,16 @@ function worker(script: {
     service: {
       recover: async (a) => (script.outcome ?? (() => 'finished'))(a),
       refundLateCharges: async (a) => (script.refunds ?? (() => 0))(a),
+      releaseStock: async (a) => {
+        if (script.releaseFails?.(a)) throw new Error('inventory away');
+        recorded.push(`released:${a.id}`);
+      },
     },
     attempts: {
       claimAbandoned: async () => script.abandoned ?? [],
       claimUncommittedStock: async () => script.uncommitted ?? [],
       claimChargeRechecks: async () => script.rechecks ?? [],
+      claimUnreleasedStock: async () => script.unreleased ?? [],
     },
     keys: { purge: async (hours) => (hours === 24 ? 3 : assert.fail(`retention ${hours}`)) },
     webhookEvents: { purge: async () => 2 },
@@ -76,6 +84,7 @@ test('a round settles every attempt it claimed, counts each outcome, and purges 
     unwound: 1,
     deferred: 1,
     lateChargesRefunded: 0,
+    stockReleased: 0,
     keysPurged: 3,
     webhookEventsPurged: 2,
   });
@@ -88,6 +97,23 @@ test('a round settles every attempt it claimed, counts each outcome, and purges 
       ['unwound', 30],
       ['deferred', 40],
     ],
+  );
+});
+
+test('stock a failed attempt still holds is released; a release that fails waits for the next round', async () => {
+  const owed = attempt('failed');
+  const stuck = attempt('failed');
+  const { recovery, recorded, lines } = worker({
+    unreleased: [owed, stuck],
+    releaseFails: (a) => a.id === stuck.id,
+  });
+  assert.equal((await recovery.runOnce()).stockReleased, 1);
+  assert.deepEqual(recorded, [`released:${owed.id}`]);
+  assert.deepEqual(
+    lines
+      .filter((l) => l.msg === 'stock_release_deferred')
+      .map((l) => (l as { attemptId?: string }).attemptId),
+    [stuck.id],
   );
 });
 

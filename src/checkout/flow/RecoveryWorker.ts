@@ -12,13 +12,17 @@ export interface RecoveryCounts {
   unwound: number;
   deferred: number;
   lateChargesRefunded: number;
+  stockReleased: number;
   keysPurged: number;
   webhookEventsPurged: number;
 }
 
 export interface RecoveryWorkerOptions {
-  service: Pick<CheckoutService, 'recover' | 'refundLateCharges'>;
-  attempts: Pick<AttemptStore, 'claimAbandoned' | 'claimUncommittedStock' | 'claimChargeRechecks'>;
+  service: Pick<CheckoutService, 'recover' | 'refundLateCharges' | 'releaseStock'>;
+  attempts: Pick<
+    AttemptStore,
+    'claimAbandoned' | 'claimUncommittedStock' | 'claimChargeRechecks' | 'claimUnreleasedStock'
+  >;
   keys: Pick<IdempotencyKeyStore, 'purge'>;
   /** The webhook event ids remembered: forgotten after their retention, as keys are after theirs. */
   webhookEvents: Pick<WebhookEventStore, 'purge'>;
@@ -74,6 +78,7 @@ export class RecoveryWorker {
       unwound: 0,
       deferred: 0,
       lateChargesRefunded: 0,
+      stockReleased: 0,
       keysPurged: 0,
       webhookEventsPurged: 0,
     };
@@ -120,6 +125,20 @@ export class RecoveryWorker {
       });
       counts.lateChargesRefunded += refunded;
       metrics.lateChargesRefunded(refunded);
+    }
+    // Stock a failed attempt still holds: its release failed (the inventory was away).
+    for (const attempt of await attempts.claimUnreleasedStock(BATCH)) {
+      const released = await service.releaseStock(attempt).then(
+        () => true,
+        (error: Error) => {
+          logEvent(logger, 'warn', 'stock_release_deferred', {
+            attemptId: attempt.id,
+            reason: error.message,
+          });
+          return false;
+        },
+      );
+      if (released) counts.stockReleased++;
     }
     counts.keysPurged = await this.#options.keys.purge(this.#options.keyRetentionHours);
     counts.webhookEventsPurged = await this.#options.webhookEvents.purge();

@@ -21,6 +21,8 @@ export function createGateways(
     halfOpenAfterMs: config.INVENTORY_BREAKER_HALF_OPEN_MS,
     maxConcurrent: config.INVENTORY_MAX_CONCURRENT,
     maxQueue: config.INVENTORY_MAX_QUEUE,
+    // A 429 is the service shedding load: unavailable for now, as a 5xx is, not a request of ours it refused.
+    overloadStatuses: [429],
     logger,
     metrics,
   });

@@ -118,8 +118,9 @@ function verified(body: Buffer, signature: string, secret: string): Stripe.Event
   }
 }
 
-/** Stripe's event ids: `evt_` and letters and digits. */
+/** Stripe's event and PaymentIntent ids: a prefix, and letters and digits. */
 const EVENT_ID = /^evt_[A-Za-z0-9_]{1,250}$/;
+const PAYMENT_INTENT_ID = /^pi_[A-Za-z0-9_]{1,250}$/;
 
 function isEvent(event: unknown): event is Stripe.Event {
   const { id, type } = (event ?? {}) as { id?: unknown; type?: unknown };
@@ -134,9 +135,11 @@ async function handle(event: Stripe.Event, options: StripeWebhookOptions, log: L
     // Refunds are made by recovery (late charges) or by hand at the provider; either way the money is
     // back and nothing here is to change. An order's refund is named, for reconcile will flag it.
     const intent = event.data.object.payment_intent;
-    const order = intent
-      ? await options.orderOfCharge(typeof intent === 'string' ? intent : intent.id)
-      : undefined;
+    const intentId = typeof intent === 'string' ? intent : intent?.id;
+    const order =
+      typeof intentId === 'string' && PAYMENT_INTENT_ID.test(intentId)
+        ? await options.orderOfCharge(intentId)
+        : undefined;
     return order ? { outcome: 'unchanged', ...order } : { outcome: 'unchanged' };
   }
   const intent = event.data.object as Stripe.PaymentIntent;
