@@ -227,6 +227,11 @@ describe("the payment provider's webhooks: signed, idempotent, settling at once"
     const other = eventOf('customer.created', { id: 'cus_1', object: 'customer' });
     const refund = eventOf('charge.refunded', { id: 'ch_1', object: 'charge', payment_intent: 'pi_none' });
     const shapeless = { ...eventOf('payment_intent.succeeded', {}), data: null };
+    const nulRefund = eventOf('charge.refunded', {
+      id: 'ch_2',
+      object: 'charge',
+      payment_intent: 'pi_\u0000',
+    });
     const numbered = eventOf('payment_intent.succeeded', {
       id: 'pi_n',
       status: 'succeeded',
@@ -239,7 +244,7 @@ describe("the payment provider's webhooks: signed, idempotent, settling at once"
       null,
       [],
     ];
-    for (const event of [stranger, untagged, other, refund, shapeless, numbered, ...oddIds]) {
+    for (const event of [stranger, untagged, other, refund, nulRefund, shapeless, numbered, ...oddIds]) {
       const answer = await deliver(event);
       assert.equal(answer.status, 200, `${JSON.stringify(event)?.slice(0, 80)}: ${answer.text}`);
     }
