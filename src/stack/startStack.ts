@@ -8,7 +8,7 @@ import { INVENTORY_MIGRATIONS } from '../sandbox/inventory/main.ts';
 import { PAYMENT_MIGRATIONS } from '../sandbox/payment/main.ts';
 import { ensureDatabases } from './databases.ts';
 import { DEMO_USER_ID, seedDemoData } from './demoData.ts';
-import { freePort } from './freePort.ts';
+import { freePort, freePortBelowEphemeral } from './freePort.ts';
 import { startLoadBalancer } from './loadBalancer.ts';
 import type { ManagedProcess } from './ManagedProcess.ts';
 import { type RunningMonitoring, startMonitoring } from './monitoring.ts';
@@ -51,7 +51,7 @@ const say = (message: string) => process.stderr.write(`[steadfast] ${message}\n`
 export async function startStack(asked: StackOptions): Promise<void> {
   // The checkout's port is known before it starts (port 0: one picked now): the payment sandbox, started
   // first, sends its webhooks there.
-  const options = { ...asked, checkoutPort: asked.checkoutPort || (await freePort()) };
+  const options = { ...asked, checkoutPort: asked.checkoutPort || (await freePortBelowEphemeral()) };
   const { dataDir, logsDir } = await prepareDataDir(options.dataDir);
   const secrets = await loadOrCreateSecrets(dataDir);
   const started = Date.now();
