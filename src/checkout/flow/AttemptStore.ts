@@ -1,6 +1,7 @@
 import type { Database, Queryable } from '../../platform/database/Database.ts';
 import { CART_LIMITS } from '../carts/cartLimits.ts';
 import type { LineItem } from '../gateways/InventoryClient.ts';
+import { PURGE_WEBHOOK_EVENTS } from '../webhooks/WebhookEventStore.ts';
 import { PURGE_KEYS } from './IdempotencyKeyStore.ts';
 
 /**
@@ -198,6 +199,7 @@ export const RECOVERY_QUERIES: Record<string, { text: string; values: unknown[] 
   claimUnreleasedStock: { text: CLAIM_UNRELEASED_STOCK, values: [20, 30000] },
   countUnsettled: { text: COUNT_UNSETTLED, values: [30000] },
   purgeKeys: { text: PURGE_KEYS, values: [24] },
+  purgeWebhookEvents: { text: PURGE_WEBHOOK_EVENTS, values: [30] },
 };
 
 /**
