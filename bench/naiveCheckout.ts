@@ -8,19 +8,13 @@ import { randomUUID } from 'node:crypto';
 import Fastify from 'fastify';
 import { jwtVerify } from 'jose';
 import pg from 'pg';
-import Stripe from 'stripe';
 import { request } from 'undici';
 import { runBenchServer } from './benchServer.ts';
+import { sandboxStripe } from './sandboxStripe.ts';
 
 const { DATABASE_URL, STRIPE_API_BASE, STRIPE_SECRET_KEY, INVENTORY_API_URL, JWT_SECRET } =
   process.env as Record<string, string>;
-// Stripe's SDK with its defaults, pointed at the payment sandbox, as its README shows.
-const base = new URL(String(STRIPE_API_BASE));
-const stripe = new Stripe(String(STRIPE_SECRET_KEY), {
-  host: base.hostname,
-  port: base.port,
-  protocol: base.protocol === 'https:' ? 'https' : 'http',
-});
+const stripe = sandboxStripe(String(STRIPE_API_BASE), String(STRIPE_SECRET_KEY));
 const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 10 });
 const key = new TextEncoder().encode(JWT_SECRET);
 

@@ -8,21 +8,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import qs from 'qs';
 import Stripe from 'stripe';
 import { type RunningPaymentSandbox, startPaymentSandbox } from '../../../test/support/paymentSandbox.ts';
-import { chargeObject, eventObject, type PaymentIntentRow, paymentIntentObject } from './stripeObjects.ts';
+import { paidIntentRow } from './stripeObjects.fixture.ts';
+import { chargeObject, eventObject, paymentIntentObject } from './stripeObjects.ts';
 
 const SECRET = 'whsec_sandbox_webhook_test_secret';
 
-const intentRow: PaymentIntentRow = {
-  id: 'pi_0',
-  amount: 2800,
-  currency: 'usd',
-  status: 'succeeded',
-  payment_method: 'pm_card_visa',
-  latest_charge: 'ch_0',
-  last_payment_error: null,
-  metadata: { attemptId: 'a' },
-  created_at: new Date(),
-};
+const intentRow = paidIntentRow;
 // The conformance, checked by `tsc --noEmit`: a Charge and each event the sandbox sends as the official
 // SDK types them.
 const asCharge: Stripe.Charge = chargeObject(intentRow, true);

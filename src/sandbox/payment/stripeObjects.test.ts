@@ -5,26 +5,16 @@ import qs from 'qs';
 import type Stripe from 'stripe';
 import { type RunningPaymentSandbox, startPaymentSandbox } from '../../../test/support/paymentSandbox.ts';
 import { injectedStripeError } from './app.ts';
+import { paidIntentRow } from './stripeObjects.fixture.ts';
 import {
   errorObject,
   listObject,
-  type PaymentIntentRow,
   paymentIntentObject,
   type RefundRow,
   refundObject,
 } from './stripeObjects.ts';
 
-const intentRow: PaymentIntentRow = {
-  id: 'pi_0',
-  amount: 2800,
-  currency: 'usd',
-  status: 'succeeded',
-  payment_method: 'pm_card_visa',
-  latest_charge: 'ch_0',
-  last_payment_error: null,
-  metadata: { attemptId: 'a' },
-  created_at: new Date(),
-};
+const intentRow = paidIntentRow;
 const refundRow: RefundRow = {
   id: 're_0',
   payment_intent_id: 'pi_0',
