@@ -12,11 +12,14 @@ import { parseOptions } from './parseOptions.ts';
 const USAGE = `Usage: steadfast <command> [options]
 
 Commands:
-  start [--instances N] [--monitoring] [--quiet|--verbose]
+  start [--instances N] [--monitoring] [--ha [--replication sync|async]] [--quiet|--verbose]
                                the whole stack on this machine (embedded PostgreSQL, or the server of
                                DATABASE_URL when set; sandboxes; checkout, N instances behind HAProxy
                                with --instances); --monitoring adds Prometheus
-                               and Alertmanager; the terminal shows warnings and errors (--verbose: all)
+                               and Alertmanager; --ha puts the services' databases on two PostgreSQL
+                               nodes under Patroni and etcd, behind HAProxy (synchronous replication
+                               unless --replication async); the terminal shows warnings and errors
+                               (--verbose: all)
   serve                        the checkout service alone, every setting from the environment
   preflight                    the startup validation alone: exit 0, or 1 with every problem listed
   migrate [--status] [--service checkout|inventory|payment]
@@ -87,14 +90,20 @@ switch (command) {
       verbose: { type: 'boolean', default: false },
       monitoring: { type: 'boolean', default: false },
       instances: { type: 'string', default: '1' },
+      ha: { type: 'boolean', default: false },
+      replication: { type: 'string' },
     });
     const instances = wholeNumber(values.instances);
     if (instances === undefined || instances < 1 || instances > 32) {
       usageError('--instances takes a whole number from 1 to 32');
     }
     if (values.quiet && values.verbose) usageError('--quiet and --verbose exclude each other');
-    const { startStack } = await import('../stack/startStack.ts');
     const env = process.env;
+    if (values.replication !== undefined && !values.ha) usageError('--replication goes with --ha');
+    const replication = values.replication ?? 'sync';
+    if (replication !== 'sync' && replication !== 'async') usageError('--replication is sync or async');
+    if (values.ha && env.DATABASE_URL) usageError('--ha runs its own PostgreSQL cluster: unset DATABASE_URL');
+    const { startStack } = await import('../stack/startStack.ts');
     await startStack({
       dataDir: dataDirOf(env),
       checkoutPort: Number(env.PORT ?? 3000),
@@ -106,6 +115,7 @@ switch (command) {
       logMaxSize: env.LOG_FILE_MAX_SIZE ?? '10m',
       logRetention: Number(env.LOG_FILE_RETENTION ?? 5),
       databaseUrl: env.DATABASE_URL,
+      ha: values.ha ? { replication } : undefined,
       monitoring: values.monitoring
         ? {
             prometheusPort: Number(env.PROMETHEUS_PORT ?? 9090),

@@ -11,11 +11,17 @@ const command = process.env.BINARY_COMMAND;
 const args = JSON.parse(process.env.BINARY_ARGS ?? '[]') as string[];
 const readyUrl = process.env.BINARY_READY_URL;
 if (!command || !readyUrl) throw new Error('BINARY_COMMAND and BINARY_READY_URL are required');
+/** A server that refuses to run as root (PostgreSQL under Patroni) runs as this uid:gid when given. */
+const runAs = process.env.BINARY_RUN_AS ? process.env.BINARY_RUN_AS.split(':').map(Number) : [];
+const [uid, gid] = runAs;
 
 /** Then SIGKILL: a server that hangs in its shutdown must not outlive this wrapper. */
 const STOP_TIMEOUT_MS = 10000;
 
-const child = spawn(command, args, { stdio: ['ignore', 'inherit', 'inherit'] });
+const child = spawn(command, args, {
+  stdio: ['ignore', 'inherit', 'inherit'],
+  ...(uid !== undefined && gid !== undefined ? { uid, gid } : {}),
+});
 let stopping = false;
 child.on('exit', (code, signal) => {
   if (stopping) return;

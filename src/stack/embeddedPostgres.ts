@@ -74,7 +74,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
 }
 
 /** Adds the others' search (x) bit to `dir` and each of its parents that lacks it. */
-async function searchableByOthers(dir: string): Promise<void> {
+export async function searchableByOthers(dir: string): Promise<void> {
   for (let current = dir; ; current = dirname(current)) {
     const { mode } = await stat(current);
     if ((mode & 0o001) === 0) await chmod(current, (mode & 0o7777) | 0o001);

@@ -8,6 +8,8 @@ export interface StackSecrets {
   paymentApiKey: string;
   /** The signing secret of the checkout's webhook endpoint, which the payment sandbox signs its events with. */
   webhookSecret: string;
+  /** With `--ha`: the standby's login to the primary, for streaming replication. */
+  replicationPassword: string;
 }
 
 const newSecrets = (): StackSecrets => ({
@@ -15,6 +17,7 @@ const newSecrets = (): StackSecrets => ({
   jwtSecret: randomBytes(32).toString('base64url'),
   paymentApiKey: `sk_test_${randomBytes(18).toString('base64url')}`,
   webhookSecret: `whsec_${randomBytes(24).toString('base64url')}`,
+  replicationPassword: randomBytes(18).toString('base64url'),
 });
 
 /**

@@ -2,6 +2,7 @@ import { chmod, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { HaproxyAdmin } from './HaproxyAdmin.ts';
 import type { ManagedProcess } from './ManagedProcess.ts';
+import type { RunningCluster } from './patroniCluster.ts';
 
 /** The facts a script needs to use a running stack: `<data dir>/stack.json` (docs/architecture.md section 10). */
 export interface StackInfo {
@@ -29,6 +30,17 @@ export interface StackInfo {
   /** With `--monitoring`, when Prometheus and Alertmanager are installed. */
   prometheusUrl?: string;
   alertmanagerUrl?: string;
+  /** With `--ha`: the Patroni cluster the checkout's and inventory's databases are on. */
+  ha?: {
+    replication: 'sync' | 'async';
+    /** HAProxy's address, always the primary (databaseUrl's host). */
+    primaryHost: string;
+    haproxyStatsUrl: string;
+    etcdUrl: string;
+    /** For `patronictl -c <file>`, with PATRONI_ETCD3_HOSTS set to etcdUrl's host. */
+    patroniConfig: string;
+    nodes: { name: string; postgresUrl: string; apiUrl: string; dataDir: string; pid?: number | undefined }[];
+  };
   pids: {
     /** The first checkout instance (each one's pid is in `instances`). */
     checkout?: number;
@@ -54,6 +66,8 @@ export interface StackInstance {
 export interface StackProcesses {
   /** Undefined with DATABASE_URL. */
   postgres: ManagedProcess | undefined;
+  /** With `--ha`. */
+  cluster?: RunningCluster | undefined;
   inventory: ManagedProcess;
   payment: ManagedProcess;
   checkouts: ManagedProcess[];
@@ -99,6 +113,9 @@ export class StackFile {
     const processes = this.#processes;
     if (!info || !processes) return;
     info.instances = processes.checkouts.map((c) => instanceOf(c));
+    for (const node of info.ha?.nodes ?? []) {
+      node.pid = processes.cluster?.nodes.find((n) => n.name === node.name)?.process.pid;
+    }
     info.pids = {
       checkout: processes.checkouts[0]?.pid,
       haproxy: processes.haproxy?.pid,

@@ -12,6 +12,7 @@ import { freePort, freePortBelowEphemeral } from './freePort.ts';
 import { startLoadBalancer } from './loadBalancer.ts';
 import type { ManagedProcess } from './ManagedProcess.ts';
 import { type RunningMonitoring, startMonitoring } from './monitoring.ts';
+import { type Replication, type RunningCluster, startPatroniCluster } from './patroniCluster.ts';
 import { loadOrCreateSecrets, type StackSecrets } from './secrets.ts';
 import { rollingRestartOnSignal, stopOnSignals } from './signals.ts';
 import { instanceOf, StackFile, type StackInfo, type StackInstance, writeStackEnv } from './stackFile.ts';
@@ -35,6 +36,12 @@ export interface StackOptions {
   instances: number;
   /** HAProxy's stats page, with several instances; 0 picks a free port. */
   haproxyStatsPort: number;
+  /**
+   * The services' databases on a Patroni cluster (two PostgreSQL nodes, etcd, HAProxy to the primary)
+   * instead of one server; the payment sandbox, which stands in for a provider whose data does not fail
+   * over with ours, keeps the embedded server.
+   */
+  ha?: { replication: Replication } | undefined;
   /** Also run Prometheus and Alertmanager (when installed) with the shipped rules and routes; 0 picks a free port. */
   monitoring?: { prometheusPort: number; alertmanagerPort: number } | undefined;
 }
@@ -72,9 +79,13 @@ export async function startStack(asked: StackOptions): Promise<void> {
 
   try {
     await startDatabase(database, dataDir, logsDir);
-    const { demoCartId } = await migrateAndSeed(database);
-    const sandboxes = await startSandboxes(supervisor, database, secrets, options);
-    const serveEnv = checkoutEnv(database, sandboxes, secrets);
+    const cluster = options.ha
+      ? await startCluster(supervisor, dataDir, secrets, options.ha.replication)
+      : undefined;
+    const databases = databaseUrls(database, cluster, secrets);
+    const { demoCartId } = await migrateAndSeed(databases);
+    const sandboxes = await startSandboxes(supervisor, databases, secrets, options);
+    const serveEnv = checkoutEnv(databases, sandboxes, secrets);
     const checkouts = await startCheckouts(supervisor, serveEnv, options);
     const instances = checkouts.map((c) => instanceOf(c));
     const balancer =
@@ -85,7 +96,7 @@ export async function startStack(asked: StackOptions): Promise<void> {
       checkoutUrl: balancer?.url ?? instances[0]?.url ?? '',
       inventoryUrl: sandboxes.inventoryUrl,
       paymentUrl: sandboxes.paymentUrl,
-      databaseUrl: database.urlOf(DATABASES.checkout),
+      databaseUrl: databases.checkout,
       demoUserId: DEMO_USER_ID,
       demoToken: await signToken(secrets.jwtSecret, DEMO_USER_ID, '30d'),
       demoCartId,
@@ -94,11 +105,13 @@ export async function startStack(asked: StackOptions): Promise<void> {
       ...(monitoring
         ? { prometheusUrl: monitoring.prometheusUrl, alertmanagerUrl: monitoring.alertmanagerUrl }
         : {}),
+      ...(cluster ? { ha: clusterInfo(cluster, options.ha?.replication ?? 'sync') } : {}),
       pids: { supervisor: process.pid },
     };
     await writeStackEnv(dataDir, serveEnv);
     await stackFile.publish(info, {
       postgres: database.process,
+      cluster,
       inventory: sandboxes.inventory,
       payment: sandboxes.payment,
       checkouts,
@@ -178,16 +191,97 @@ async function startDatabase(database: DatabaseServer, dataDir: string, logsDir:
   }
 }
 
+/** The URL of each service's database, with its password, and the servers they are made on. */
+interface DatabaseUrls {
+  checkout: string;
+  inventory: string;
+  payment: string;
+  /** Each server's `postgres` database, and the databases to make there. */
+  servers: { adminUrl: string; databases: string[] }[];
+}
+
+/**
+ * Every database on the one server; with `--ha`, the checkout's and the inventory's on the cluster (through
+ * HAProxy, so always on its primary), the payment sandbox's on the embedded server.
+ */
+function databaseUrls(
+  database: DatabaseServer,
+  cluster: RunningCluster | undefined,
+  secrets: StackSecrets,
+): DatabaseUrls {
+  if (!cluster) {
+    return {
+      checkout: database.urlOf(DATABASES.checkout),
+      inventory: database.urlOf(DATABASES.inventory),
+      payment: database.urlOf(DATABASES.payment),
+      servers: [{ adminUrl: database.adminUrl, databases: Object.values(DATABASES) }],
+    };
+  }
+  const onCluster = (name: string) => {
+    const url = new URL(`postgres://postgres@${cluster.primaryHost}/${name}`);
+    url.password = secrets.postgresPassword;
+    return url.toString();
+  };
+  return {
+    checkout: onCluster(DATABASES.checkout),
+    inventory: onCluster(DATABASES.inventory),
+    payment: database.urlOf(DATABASES.payment),
+    servers: [
+      { adminUrl: onCluster('postgres'), databases: [DATABASES.checkout, DATABASES.inventory] },
+      { adminUrl: database.adminUrl, databases: [DATABASES.payment] },
+    ],
+  };
+}
+
+/** With `--ha`: the Patroni cluster, its nodes stopped before etcd, which elects them. */
+async function startCluster(
+  supervisor: Supervisor,
+  dataDir: string,
+  secrets: StackSecrets,
+  replication: Replication,
+): Promise<RunningCluster> {
+  const cluster = await startPatroniCluster({
+    dir: join(dataDir, 'ha'),
+    superuserPassword: secrets.postgresPassword,
+    replicationPassword: secrets.replicationPassword,
+    replication,
+    superviseConsensus: supervisor.superviseIn('consensus'),
+    superviseDatabase: supervisor.superviseIn('postgres'),
+    say,
+  });
+  say(
+    `PostgreSQL cluster up (${replication}hronous replication), its primary behind HAProxy on ${cluster.primaryHost}`,
+  );
+  return cluster;
+}
+
+function clusterInfo(cluster: RunningCluster, replication: Replication): NonNullable<StackInfo['ha']> {
+  return {
+    replication,
+    primaryHost: cluster.primaryHost,
+    haproxyStatsUrl: cluster.haproxyStatsUrl,
+    etcdUrl: cluster.etcdUrl,
+    patroniConfig: cluster.patroniConfig,
+    nodes: cluster.nodes.map((n) => ({
+      name: n.name,
+      postgresUrl: n.postgresUrl,
+      apiUrl: n.apiUrl,
+      dataDir: n.dataDir,
+      pid: n.process.pid,
+    })),
+  };
+}
+
 /** Each service's database, migrated, and the demo data (its user has an open cart). */
-async function migrateAndSeed(database: DatabaseServer): Promise<{ demoCartId: string }> {
-  await ensureDatabases(database.adminUrl, Object.values(DATABASES));
-  await migrate(database.urlOf(DATABASES.checkout), CHECKOUT_MIGRATIONS);
-  await migrate(database.urlOf(DATABASES.inventory), INVENTORY_MIGRATIONS);
-  await migrate(database.urlOf(DATABASES.payment), PAYMENT_MIGRATIONS);
+async function migrateAndSeed(databases: DatabaseUrls): Promise<{ demoCartId: string }> {
+  for (const server of databases.servers) await ensureDatabases(server.adminUrl, server.databases);
+  await migrate(databases.checkout, CHECKOUT_MIGRATIONS);
+  await migrate(databases.inventory, INVENTORY_MIGRATIONS);
+  await migrate(databases.payment, PAYMENT_MIGRATIONS);
   say('databases migrated');
   const { demoCartId } = await seedDemoData({
-    checkout: database.urlOf(DATABASES.checkout),
-    inventory: database.urlOf(DATABASES.inventory),
+    checkout: databases.checkout,
+    inventory: databases.inventory,
   });
   say('demo data loaded; starting the inventory service and the payment sandbox');
   return { demoCartId };
@@ -203,7 +297,7 @@ interface RunningSandboxes {
 /** The inventory service and the payment sandbox, side by side, on the ports asked for. */
 async function startSandboxes(
   supervisor: Supervisor,
-  database: DatabaseServer,
+  databases: DatabaseUrls,
   secrets: StackSecrets,
   options: StackOptions,
 ): Promise<RunningSandboxes> {
@@ -211,11 +305,11 @@ async function startSandboxes(
   const sandboxEnv = { SHUTDOWN_DRAIN_DELAY_MS: process.env.SHUTDOWN_DRAIN_DELAY_MS ?? '0' };
   const inventory = supervisor.supervise('sandboxes', 'inventory', '../sandbox/inventory/main.ts', {
     ...sandboxEnv,
-    DATABASE_URL: database.urlOf(DATABASES.inventory),
+    DATABASE_URL: databases.inventory,
   });
   const payment = supervisor.supervise('sandboxes', 'payment', '../sandbox/payment/main.ts', {
     ...sandboxEnv,
-    DATABASE_URL: database.urlOf(DATABASES.payment),
+    DATABASE_URL: databases.payment,
     PAYMENT_API_KEY: secrets.paymentApiKey,
     // The checkout's port is the balancer's when there are several instances: the events go through it.
     WEBHOOK_URL: `http://127.0.0.1:${options.checkoutPort}/webhooks/stripe`,
@@ -230,12 +324,12 @@ async function startSandboxes(
 
 /** The environment of a checkout instance: every instance of the stack's, and stack.env. */
 function checkoutEnv(
-  database: DatabaseServer,
+  databases: DatabaseUrls,
   sandboxes: RunningSandboxes,
   secrets: StackSecrets,
 ): Record<string, string> {
   return {
-    DATABASE_URL: database.urlOf(DATABASES.checkout),
+    DATABASE_URL: databases.checkout,
     PAYMENT_PROVIDER: 'sandbox',
     STRIPE_API_BASE: sandboxes.paymentUrl,
     STRIPE_SECRET_KEY: secrets.paymentApiKey,

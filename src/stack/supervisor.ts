@@ -8,7 +8,7 @@ import { type EchoMode, terminalLine } from './terminalEcho.ts';
 const OWN_EXTENSION = extname(fileURLToPath(import.meta.url));
 
 /** The order of a stop: what uses a process stops before it. */
-export const STAGES = ['monitoring', 'checkout', 'balancer', 'sandboxes', 'postgres'] as const;
+export const STAGES = ['monitoring', 'checkout', 'balancer', 'sandboxes', 'postgres', 'consensus'] as const;
 export type Stage = (typeof STAGES)[number];
 
 /**
