@@ -36,6 +36,12 @@ describe('steadfast: bad arguments get the usage on stderr and exit 2, never a s
     [['start', '--instances', '0x2'], /--instances takes a whole number/],
     [['start', '--instances', '33'], /--instances takes a whole number/],
     [['start', '--quiet', '--verbose'], /exclude each other/],
+    [['start', '--replication', 'async'], /--replication goes with --ha/],
+    [['start', '--ha', '--replication', 'semi'], /--replication is sync or async/],
+    [
+      ['start', '--ha', '--replication', 'sync', '--replication', 'async'],
+      /'--replication' is given more than once/,
+    ],
     [['start', 'now'], /Unexpected argument 'now'/],
     [['serve', '--port', '3000'], /Unknown option '--port'/],
     [['preflight', 'everything'], /Unexpected argument 'everything'/],
@@ -82,6 +88,13 @@ describe('steadfast: bad arguments get the usage on stderr and exit 2, never a s
       assert.equal(existsSync(join(dir, 'data')), false, 'nothing started, nothing written');
     });
   }
+
+  test('start --ha refuses a DATABASE_URL: it runs its own cluster', async () => {
+    const { code, stderr } = await steadfast(['start', '--ha'], { DATABASE_URL: 'postgres://db.internal/x' });
+    assert.equal(code, 2, stderr);
+    assert.match(stderr, /--ha runs its own PostgreSQL cluster: unset DATABASE_URL/);
+    assert.equal(existsSync(join(dir, 'data')), false, 'nothing started');
+  });
 
   test('--help prints the usage on stdout, exit 0', async () => {
     for (const args of [['--help'], ['token', '--help'], []]) {
