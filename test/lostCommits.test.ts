@@ -119,8 +119,11 @@ describe('steadfast start --ha --replication async: lost commits, then reconcile
     const planned = plan.lines.filter((l) => l.startsWith('PLAN '));
     assert.ok(planned.length >= lost, plan.stdout);
     const applied = await reconcile('--repair', '--apply');
+    const done = applied.lines.filter((l) => l.startsWith('DONE '));
     process.stdout.write(
-      `# repair: ${applied.lines.filter((l) => /^(DONE|FAILED|LEFT) /.test(l)).join('; ')}\n`,
+      `# repair: ${done.filter((l) => l.startsWith('DONE refund')).length} refunds, ` +
+        `${done.filter((l) => l.startsWith('DONE release')).length} releases, ` +
+        `${applied.lines.filter((l) => l.startsWith('LEFT ')).length} left\n`,
     );
     assert.equal(applied.code, 0, `${applied.stdout}\n${applied.stderr}`);
     assert.deepEqual(
