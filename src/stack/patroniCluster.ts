@@ -3,10 +3,10 @@ import { chown, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { findBinary, type Supervise, superviseBinary } from './binaries.ts';
-import { searchableByOthers } from './embeddedPostgres.ts';
 import { freePortBelowEphemeral } from './freePort.ts';
 import { haproxyConfigFor } from './loadBalancer.ts';
 import type { ManagedProcess } from './ManagedProcess.ts';
+import { searchableByOthers } from './searchable.ts';
 
 export const PATRONI_CONFIG = fileURLToPath(new URL('../../ops/patroni/patroni.yml', import.meta.url));
 export const PATRONI_HAPROXY_CONFIG = fileURLToPath(
