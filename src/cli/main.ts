@@ -12,14 +12,16 @@ import { parseOptions } from './parseOptions.ts';
 const USAGE = `Usage: steadfast <command> [options]
 
 Commands:
-  start [--instances N] [--monitoring] [--ha [--replication sync|async]] [--quiet|--verbose]
+  start [--instances N] [--monitoring] [--central-logs] [--ha [--replication sync|async]]
+        [--quiet|--verbose]
                                the whole stack on this machine (embedded PostgreSQL, or the server of
                                DATABASE_URL when set; sandboxes; checkout, N instances behind HAProxy
                                with --instances); --monitoring adds Prometheus
-                               and Alertmanager; --ha puts the services' databases on two PostgreSQL
-                               nodes under Patroni and etcd, behind HAProxy (synchronous replication
-                               unless --replication async); the terminal shows warnings and errors
-                               (--verbose: all)
+                               and Alertmanager; --central-logs ships every service's lines to a
+                               local rsyslog, one file per service and day; --ha puts the services'
+                               databases on two PostgreSQL nodes under Patroni and etcd, behind
+                               HAProxy (synchronous replication unless --replication async); the
+                               terminal shows warnings and errors (--verbose: all)
   serve                        the checkout service alone, every setting from the environment
   preflight                    the startup validation alone: exit 0, or 1 with every problem listed
   migrate [--status] [--service checkout|inventory|payment]
@@ -92,6 +94,7 @@ switch (command) {
       instances: { type: 'string', default: '1' },
       ha: { type: 'boolean', default: false },
       replication: { type: 'string' },
+      'central-logs': { type: 'boolean', default: false },
     });
     const instances = wholeNumber(values.instances);
     if (instances === undefined || instances < 1 || instances > 32) {
@@ -116,6 +119,7 @@ switch (command) {
       logRetention: Number(env.LOG_FILE_RETENTION ?? 5),
       databaseUrl: env.DATABASE_URL,
       ha: values.ha ? { replication } : undefined,
+      centralLogs: values['central-logs'],
       monitoring: values.monitoring
         ? {
             prometheusPort: Number(env.PROMETHEUS_PORT ?? 9090),

@@ -109,6 +109,7 @@ export interface LogEvents {
   breaker_closed: BreakerChanged;
   /** Written to stdout by hand when the log file cannot be written: its fields are `LineFields` and these. */
   log_file_write_failed: Failure;
+  log_lines_dropped: { dropped: number; collector: string };
   // The checkout's.
   order_confirmed: { attemptId: string; orderId: string; chargeId: string; amountCents: number };
   late_charge_refunded: { attemptId: string; chargeId: string; amountCents: number };

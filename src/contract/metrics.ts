@@ -45,6 +45,14 @@ export const Metrics = {
     help: 'Requests refused at the door with 503 SERVER_OVERLOADED, by reason: in_flight, event_loop_delay, event_loop_utilization, heap_used.',
     labelNames: ['reason'],
   },
+  logLinesDropped: {
+    name: 'log_lines_dropped_total',
+    help: 'Log lines not shipped to the collector (LOG_SYSLOG_URL) because it could not take them and the buffer was full.',
+  },
+  logHeldBytes: {
+    name: 'log_held_bytes',
+    help: 'Bytes of log lines held for the collector (LOG_SYSLOG_URL) while it cannot take them.',
+  },
   breakerState: {
     name: 'circuit_breaker_state',
     help: 'State of the circuit breaker of each dependency: 0 closed, 1 half-open, 2 open.',

@@ -196,7 +196,8 @@ export class ManagedProcess {
    * stack.json point at them.
    */
   #sameAddress(): NodeJS.ProcessEnv {
-    const portOf = (url: string | undefined) => (url ? new URL(url).port : undefined);
+    // Parsed without throwing: a restart runs in a timer, where a throw would end the supervisor.
+    const portOf = (url: string | undefined) => (url ? URL.parse(url)?.port || undefined : undefined);
     const port = portOf(this.#ready?.url);
     const managementPort = portOf(this.#ready?.managementUrl);
     return {

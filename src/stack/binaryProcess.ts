@@ -4,6 +4,7 @@
  * so that the supervisor keeps it, logs it and restarts it as it does every service.
  */
 import { spawn } from 'node:child_process';
+import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { stopProcessTree } from './stopProcessTree.ts';
 
@@ -45,12 +46,28 @@ process.on('SIGTERM', stop);
 process.on('SIGINT', stop);
 process.on('disconnect', stop);
 
-for (;;) {
-  const ready = await fetch(readyUrl).then(
-    (response) => response.ok,
-    () => false,
-  );
-  if (ready) break;
-  await sleep(200);
-}
-process.send?.({ type: 'listening', url: new URL(readyUrl).origin, pid: child.pid });
+const ready = new URL(readyUrl);
+
+/** Ready once the URL answers 2xx, or, for `tcp://host:port` (a syslog collector), once it accepts. */
+const isReady = (url: URL): Promise<boolean> =>
+  url.protocol === 'tcp:'
+    ? new Promise((resolve) => {
+        const socket = connect({ host: url.hostname, port: Number(url.port) });
+        socket.once('connect', () => resolve(true));
+        socket.once('error', () => resolve(false));
+        socket.setTimeout(1000, () => socket.destroy());
+        socket.once('close', () => resolve(false));
+        socket.once('connect', () => socket.end());
+      })
+    : fetch(url).then(
+        (response) => response.ok,
+        () => false,
+      );
+
+while (!(await isReady(ready))) await sleep(200);
+// A tcp:// URL has no origin ("null"): it is its own address.
+process.send?.({
+  type: 'listening',
+  url: ready.protocol === 'tcp:' ? ready.href : ready.origin,
+  pid: child.pid,
+});

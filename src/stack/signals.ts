@@ -17,9 +17,7 @@ export function stopOnSignals(supervisor: Supervisor, say: (message: string) => 
       supervisor.killNow();
       return;
     }
-    say(
-      `${signal}: stopping checkout, then inventory and payment sandbox, then PostgreSQL (again: SIGKILL at once)`,
-    );
+    say(`${signal}: stopping ${supervisor.stopOrder} (again: SIGKILL at once)`);
     void supervisor.stop().then((code) => process.exit(code));
   };
   // A closed terminal (SIGHUP) or a reader gone from the pipe must not end the stop half-way.

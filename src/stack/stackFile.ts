@@ -41,6 +41,8 @@ export interface StackInfo {
     patroniConfig: string;
     nodes: { name: string; postgresUrl: string; apiUrl: string; dataDir: string; pid?: number | undefined }[];
   };
+  /** With `--central-logs`, when rsyslog is installed: where the services ship their lines, and its files. */
+  centralLogs?: { url: string; logsDir: string };
   pids: {
     /** The first checkout instance (each one's pid is in `instances`). */
     checkout?: number;
@@ -50,6 +52,7 @@ export interface StackInfo {
     postgres?: number;
     prometheus?: number;
     alertmanager?: number;
+    rsyslog?: number;
     supervisor: number;
   };
 }
@@ -77,6 +80,8 @@ export interface StackProcesses {
   /** With `--monitoring`, when installed. */
   prometheus: ManagedProcess | undefined;
   alertmanager: ManagedProcess | undefined;
+  /** With `--central-logs`, when installed. */
+  rsyslog?: ManagedProcess | undefined;
 }
 
 /**
@@ -124,6 +129,7 @@ export class StackFile {
       postgres: processes.postgres?.pid,
       prometheus: processes.prometheus?.pid,
       alertmanager: processes.alertmanager?.pid,
+      rsyslog: processes.rsyslog?.pid,
       supervisor: process.pid,
     };
     // It holds the PostgreSQL password and a 30-day token: readable by its owner only, as stack.env.

@@ -10,6 +10,7 @@ import { ensureDatabases } from './databases.ts';
 import { DEMO_USER_ID, seedDemoData } from './demoData.ts';
 import { freePort, freePortBelowEphemeral } from './freePort.ts';
 import { startLoadBalancer } from './loadBalancer.ts';
+import { type RunningLogCollector, startLogCollector } from './logCollector.ts';
 import type { ManagedProcess } from './ManagedProcess.ts';
 import { type RunningMonitoring, startMonitoring } from './monitoring.ts';
 import { type Replication, type RunningCluster, startPatroniCluster } from './patroniCluster.ts';
@@ -42,6 +43,8 @@ export interface StackOptions {
    * over with ours, keeps the embedded server.
    */
   ha?: { replication: Replication } | undefined;
+  /** Ship every service's lines to a local rsyslog (when installed), one file per service and day. */
+  centralLogs?: boolean | undefined;
   /** Also run Prometheus and Alertmanager (when installed) with the shipped rules and routes; 0 picks a free port. */
   monitoring?: { prometheusPort: number; alertmanagerPort: number } | undefined;
 }
@@ -83,9 +86,14 @@ export async function startStack(asked: StackOptions): Promise<void> {
       ? await startCluster(supervisor, dataDir, secrets, options.ha.replication)
       : undefined;
     const databases = databaseUrls(database, cluster, secrets);
+    const collector = options.centralLogs ? await startCollector(supervisor, dataDir) : undefined;
     const { demoCartId } = await migrateAndSeed(databases);
     const sandboxes = await startSandboxes(supervisor, databases, secrets, options);
-    const serveEnv = checkoutEnv(databases, sandboxes, secrets);
+    const serveEnv = {
+      ...checkoutEnv(databases, sandboxes, secrets),
+      // An instance added with `steadfast serve` ships its lines there too.
+      ...(collector ? { LOG_SYSLOG_URL: collector.url } : {}),
+    };
     const checkouts = await startCheckouts(supervisor, serveEnv, options);
     const instances = checkouts.map((c) => instanceOf(c));
     const balancer =
@@ -106,6 +114,7 @@ export async function startStack(asked: StackOptions): Promise<void> {
         ? { prometheusUrl: monitoring.prometheusUrl, alertmanagerUrl: monitoring.alertmanagerUrl }
         : {}),
       ...(cluster ? { ha: clusterInfo(cluster, options.ha?.replication ?? 'sync') } : {}),
+      ...(collector ? { centralLogs: { url: collector.url, logsDir: collector.logsDir } } : {}),
       pids: { supervisor: process.pid },
     };
     await writeStackEnv(dataDir, serveEnv);
@@ -119,6 +128,7 @@ export async function startStack(asked: StackOptions): Promise<void> {
       balancerAdmin: balancer?.admin,
       prometheus: monitoring?.processes.prometheus,
       alertmanager: monitoring?.processes.alertmanager,
+      rsyslog: collector?.process,
     });
     printSummary(info, dataDir, Date.now() - started);
   } catch (error) {
@@ -270,6 +280,20 @@ function clusterInfo(cluster: RunningCluster, replication: Replication): NonNull
       pid: n.process.pid,
     })),
   };
+}
+
+/** With `--central-logs`: rsyslog, before any service, so that their first lines reach it too. */
+async function startCollector(
+  supervisor: Supervisor,
+  dataDir: string,
+): Promise<RunningLogCollector | undefined> {
+  const collector = await startLogCollector({
+    dir: join(dataDir, 'collector'),
+    supervise: supervisor.superviseIn('collector'),
+    say,
+  });
+  if (collector) supervisor.shipLogsTo(collector.url);
+  return collector;
 }
 
 /** Each service's database, migrated, and the demo data (its user has an open cart). */

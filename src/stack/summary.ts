@@ -34,6 +34,9 @@ export function printSummary(info: StackInfo, dataDir: string, elapsedMs: number
         : []),
       ...(info.alertmanagerUrl ? [`  Alertmanager     ${info.alertmanagerUrl}`] : []),
       `  logs             ${join(dataDir, 'logs')}`,
+      ...(info.centralLogs
+        ? [`  central logs     ${info.centralLogs.logsDir}   (collector: ${info.centralLogs.url})`]
+        : []),
       `  stack facts      ${join(dataDir, 'stack.json')}, ${join(dataDir, 'stack.env')}`,
       '',
       `Demo user ${info.demoUserId}, token (30 days):`,

@@ -8,8 +8,30 @@ import { type EchoMode, terminalLine } from './terminalEcho.ts';
 const OWN_EXTENSION = extname(fileURLToPath(import.meta.url));
 
 /** The order of a stop: what uses a process stops before it. */
-export const STAGES = ['monitoring', 'checkout', 'balancer', 'sandboxes', 'postgres', 'consensus'] as const;
+export const STAGES = [
+  'monitoring',
+  'checkout',
+  'balancer',
+  'sandboxes',
+  'collector',
+  'postgres',
+  'consensus',
+] as const;
 export type Stage = (typeof STAGES)[number];
+
+/** What a stage's processes are, as the stop announces them. */
+const STAGE_NAMES: Record<Stage, string> = {
+  monitoring: 'Prometheus and Alertmanager',
+  checkout: 'checkout',
+  balancer: 'HAProxy',
+  sandboxes: 'inventory and payment sandbox',
+  collector: 'the log collector',
+  postgres: 'PostgreSQL',
+  consensus: 'etcd',
+};
+
+/** The stages whose processes are Node.js services of the stack (they read LOG_SYSLOG_URL). */
+const SERVICE_STAGES: readonly Stage[] = ['checkout', 'sandboxes'];
 
 /**
  * How long each process may take to stop before SIGKILL. A service ends itself after its own
@@ -39,6 +61,7 @@ export class Supervisor {
   readonly #options: SupervisorOptions;
   readonly #supervised: { process: ManagedProcess; stage: Stage }[] = [];
   #stopping: Promise<number> | undefined;
+  #collectorUrl: string | undefined;
 
   constructor(options: SupervisorOptions) {
     this.#options = options;
@@ -49,6 +72,18 @@ export class Supervisor {
     return this.#stopping !== undefined;
   }
 
+  /** From now on every service made ships its lines to this collector, under its own name. */
+  shipLogsTo(collectorUrl: string): void {
+    this.#collectorUrl = collectorUrl;
+  }
+
+  /** The order the stop goes in, over the stages that have processes: `checkout, then …`. */
+  get stopOrder(): string {
+    return STAGES.filter((stage) => this.#supervised.some((s) => s.stage === stage))
+      .map((stage) => STAGE_NAMES[stage])
+      .join(', then ');
+  }
+
   /** Makes (does not start) the process of the module at `path`, relative to this folder. */
   supervise(stage: Stage, name: string, path: string, env: NodeJS.ProcessEnv): ManagedProcess {
     if (this.#stopping) throw new Error(`stopping: ${name} is not started`);
@@ -56,14 +91,22 @@ export class Supervisor {
     const child = new ManagedProcess({
       name,
       entry: fileURLToPath(new URL(path.replace(/\.ts$/, OWN_EXTENSION), import.meta.url)),
-      env: { METRICS_DISK_PATHS: `data=${dataDir},logs=${logsDir}`, ...inheritedEnv(), ...env },
+      env: {
+        METRICS_DISK_PATHS: `data=${dataDir},logs=${logsDir}`,
+        ...inheritedEnv(),
+        // Each under its own name: the collector files `checkout-1` apart from `checkout-2`.
+        ...(SERVICE_STAGES.includes(stage) ? { LOG_SYSLOG_NAME: name } : {}),
+        ...(this.#collectorUrl && SERVICE_STAGES.includes(stage)
+          ? { LOG_SYSLOG_URL: this.#collectorUrl }
+          : {}),
+        ...env,
+      },
       logFile: join(logsDir, `${name}.log`),
       logMaxSize,
       logRetention,
       echo: (line: string) => terminalLine(name, line, echo),
       startTimeoutMs: 60000,
-      stopTimeoutMs:
-        stage === 'checkout' || stage === 'sandboxes' ? serviceStopTimeoutMs() : WRAPPER_STOP_TIMEOUT_MS,
+      stopTimeoutMs: SERVICE_STAGES.includes(stage) ? serviceStopTimeoutMs() : WRAPPER_STOP_TIMEOUT_MS,
       maxRestarts: 5,
       restartWindowMs: 60000,
       onEvent: say,

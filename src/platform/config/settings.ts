@@ -69,6 +69,22 @@ export const logSettings = {
     description: 'a size such as 500k or 10m',
   }),
   LOG_FILE_RETENTION: Type.Integer({ minimum: 1, default: 5 }),
+  // Lines that live only on the instance's disk die with it (the seed article's mistake 5): shipped to a
+  // collector, the last lines before a crash are kept off the machine.
+  LOG_SYSLOG_URL: Type.Optional(
+    Type.String({ pattern: '^tcp://[^/:]+:[0-9]+$', description: 'a syslog collector as tcp://host:port' }),
+  ),
+  LOG_SYSLOG_NAME: Type.Optional(
+    Type.String({
+      pattern: '^[!-~]{1,48}$',
+      description: 'up to 48 printable characters without spaces: the app name the collector files lines by',
+    }),
+  ),
+  LOG_SYSLOG_BUFFER_BYTES: Type.Integer({
+    minimum: 65536,
+    default: 16 * 2 ** 20,
+    description: 'a whole number of bytes, at least 65536: lines held while the collector cannot take them',
+  }),
 };
 
 export const databaseSettings = {

@@ -12,6 +12,8 @@ export interface LoggerOptions {
   file?: { path: string; maxSize: string; retention: number } | undefined;
   /** The service's own paths that may carry a secret (its settings that are secrets, its users' tokens). */
   redact?: readonly string[];
+  /** Also ship every line here (a collector off the machine), before it is written anywhere else. */
+  ship?: { write(line: string): void } | undefined;
 }
 
 /**
@@ -44,7 +46,11 @@ const FILE_FAILURE_NOTICE_MS = 60_000;
 
 export async function createLogger(options: LoggerOptions): Promise<Logger> {
   const stdout = pino.destination({ dest: 1, sync: true });
-  const streams: pino.StreamEntry[] = [{ level: 'trace', stream: stdout }];
+  // The collector's first: a line the local copy holds was handed to it before, however soon the process dies.
+  const streams: pino.StreamEntry[] = [
+    ...(options.ship ? [{ level: 'trace' as const, stream: options.ship }] : []),
+    { level: 'trace', stream: stdout },
+  ];
   if (options.file) {
     const fileStream = await roll({
       file: options.file.path,

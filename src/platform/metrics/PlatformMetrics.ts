@@ -233,6 +233,26 @@ export class PlatformMetrics implements CallRecorder {
     this.#shed.inc({ reason });
   }
 
+  /** The log shipper's lines dropped (counted from 0) and bytes held, because its collector could not take them. */
+  watchLogShipper(shipper: { readonly droppedLines: number; readonly heldBytes: number }): void {
+    new Gauge({
+      ...Metrics.logHeldBytes,
+      registers: [this.registry],
+      collect() {
+        this.set(shipper.heldBytes);
+      },
+    });
+    let counted = 0;
+    new Counter({
+      ...Metrics.logLinesDropped,
+      registers: [this.registry],
+      collect() {
+        this.inc(shipper.droppedLines - counted);
+        counted = shipper.droppedLines;
+      },
+    });
+  }
+
   watchBreaker(breaker: BreakerSource): void {
     this.#breakers.push(breaker);
   }

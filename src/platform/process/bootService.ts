@@ -6,6 +6,7 @@ import { loadConfig } from '../config/loadConfig.ts';
 import { createHttpServer, type HttpServer } from '../http/createHttpServer.ts';
 import { managementAddress } from '../http/managementAddress.ts';
 import { createBootLogger, createLogger, type Logger } from '../logging/createLogger.ts';
+import { SyslogShipper } from '../logging/SyslogShipper.ts';
 import { diskPathsFrom, PlatformMetrics } from '../metrics/PlatformMetrics.ts';
 import { type PreflightCheck, reportStartupFailure, runPreflight } from '../preflight/preflight.ts';
 import { buildInfo } from './buildInfo.ts';
@@ -25,6 +26,9 @@ interface BaseSettings {
   LOG_FILE?: string | undefined;
   LOG_FILE_MAX_SIZE: string;
   LOG_FILE_RETENTION: number;
+  LOG_SYSLOG_URL?: string | undefined;
+  LOG_SYSLOG_NAME?: string | undefined;
+  LOG_SYSLOG_BUFFER_BYTES: number;
   METRICS_DISK_PATHS: string;
   METRICS_ENABLED: boolean;
   SHUTDOWN_DRAIN_DELAY_MS: number;
@@ -92,7 +96,18 @@ export async function bootService<S extends TObject>(spec: ServiceSpec<S>, env =
     return;
   }
   const config = outcome.config as Static<S> & BaseSettings;
-  const logger = await createLogger({
+  let logger: Logger | undefined;
+  const collector = config.LOG_SYSLOG_URL;
+  const shipper = collector
+    ? new SyslogShipper({
+        url: collector,
+        appName: config.LOG_SYSLOG_NAME ?? spec.service,
+        bufferBytes: config.LOG_SYSLOG_BUFFER_BYTES,
+        onResume: (dropped) =>
+          logger && logEvent(logger, 'warn', 'log_lines_dropped', { dropped, collector }),
+      })
+    : undefined;
+  logger = await createLogger({
     service: spec.service,
     version,
     commit,
@@ -105,11 +120,13 @@ export async function bootService<S extends TObject>(spec: ServiceSpec<S>, env =
     file: config.LOG_FILE
       ? { path: config.LOG_FILE, maxSize: config.LOG_FILE_MAX_SIZE, retention: config.LOG_FILE_RETENTION }
       : undefined,
+    ship: shipper,
   });
   const state: ShutdownState = { draining: false };
   const metrics = new PlatformMetrics(spec.service, { recording: config.METRICS_ENABLED });
   for (const [name, path] of diskPathsFrom(config.METRICS_DISK_PATHS)) metrics.watchDisk(name, path);
   if (config.LOG_FILE) metrics.watchDisk('logs', dirname(config.LOG_FILE));
+  if (shipper) metrics.watchLogShipper(shipper);
   const managementAt = managementAddress(config);
   const management = managementAt
     ? createHttpServer({
@@ -136,6 +153,7 @@ export async function bootService<S extends TObject>(spec: ServiceSpec<S>, env =
       await running.closeResources();
       await management?.close();
     },
+    flushLogs: shipper && (() => shipper.close()),
   });
   // Before the API's port opens: an instance the load balancer sends traffic to can always be watched.
   const managementUrl = managementAt ? await management?.listen(managementAt) : undefined;

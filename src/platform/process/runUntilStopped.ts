@@ -16,6 +16,8 @@ export interface RunOptions {
   timeoutMs: number;
   /** Closes the listener (after in-flight requests finish), then pools and clients, in this order. */
   close: () => Promise<void>;
+  /** Delivers the log lines still held for a collector, the last ones included, before the exit. */
+  flushLogs?: (() => Promise<void>) | undefined;
 }
 
 /**
@@ -45,6 +47,7 @@ export function runUntilStopped(options: RunOptions): void {
       }
       await options.close();
       logEvent(logger, 'info', 'shutdown_complete', { exitCode: err ? 1 : 0 });
+      await options.flushLogs?.();
       if (err) throw err;
     },
   );
