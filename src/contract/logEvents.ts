@@ -8,7 +8,7 @@
  * not declare, handed to `logEvent`, fails the type check.
  */
 
-/** Fields of every line: pino's base (`service`, `version`, `commit`), the request's logger, the trace. */
+/** Fields of every line: pino's base (`service`, `version`, `commit`, `pid`), the request's logger, the trace. */
 export interface LineFields {
   level: number | string;
   time: string | number;
@@ -58,7 +58,6 @@ export interface ServiceStarted extends Record<string, unknown> {
   url: string;
   port: number;
   managementUrl?: string;
-  pid: number;
   nodeVersion: string;
   /** A hash of the settings without secrets: same version, other hash, the configuration changed. */
   configHash: string;

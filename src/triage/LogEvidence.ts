@@ -1,5 +1,6 @@
 import { isEvent } from '../contract/logEvents.ts';
 import { CHECKOUT_ENDPOINT } from '../contract/services.ts';
+import { AbruptStops } from './abruptStops.ts';
 import {
   looksLikeBalancerLine,
   looksLikeBalancerMessage,
@@ -129,6 +130,8 @@ export class LogEvidence {
   readonly signals = new Map<string, Signal>();
   readonly groups = new Map<string, ExceptionGroup>();
   readonly starts: ServiceStart[] = [];
+  /** Instances whose lines stopped with no shutdown logged: killed, or their machine gone. */
+  readonly abruptStops = new AbruptStops();
   readonly startupFailureTexts: EvidenceLine[] = [];
   /** Dependencies whose own log blames the database: their failures are the database's symptoms. */
   readonly dependenciesFailingOnDatabase = new Set<string>();
@@ -245,9 +248,23 @@ export class LogEvidence {
       time: new Date(time).toISOString(),
       line: summarize(record),
     });
-    if (isEvent(record, 'service_started')) {
+    const started = isEvent(record, 'service_started');
+    if (started) {
       if (this.starts.length < MAX_STARTS) this.starts.push(startOf(record, time, evidence()));
       this.edge.instanceStarted(record.checkoutBudgetMs ?? undefined);
+    }
+    if (typeof record.service === 'string') {
+      const ended = isEvent(record, 'shutdown_complete') || isEvent(record, 'fatal_error');
+      this.abruptStops.observe(
+        file,
+        {
+          service: record.service,
+          pid: record.pid ?? undefined,
+          event: started ? 'started' : ended ? 'ended' : 'other',
+          time,
+        },
+        evidence,
+      );
     }
     if (this.#since !== undefined && time < this.#since) return;
     observeTemplate(this.templates, record, time, evidence);

@@ -81,6 +81,13 @@ export function diagnose(gathered: Gathered): TriageReport {
   const shape = cause ? shapeOf(logs, seen.first, deploy, seen.endpoints) : [];
   const groups = [...logs.groups.values()].sort((a, b) => b.count - a.count || a.first - b.first);
   const whenEvidence = [logs.firstFailure, deploy?.evidence].filter((e): e is EvidenceLine => Boolean(e));
+  const abruptStops = logs.abruptStops.stops().map((stop) => ({
+    instance: stop.instance,
+    service: stop.service,
+    lastLine: stop.lastLine,
+    ...(stop.restartedAt !== undefined ? { restartedAt: new Date(stop.restartedAt).toISOString() } : {}),
+    ...(stop.silentForMs !== undefined ? { silentForSeconds: Math.round(stop.silentForMs / 1000) } : {}),
+  }));
   return {
     schemaVersion: SCHEMA_VERSION,
     generatedAt: gathered.now.toISOString(),
@@ -115,6 +122,7 @@ export function diagnose(gathered: Gathered): TriageReport {
       dropped: logs.templates.dropped,
     },
     resources: [...gathered.resources].sort((a, b) => Number(b.exhausted) - Number(a.exhausted)),
+    ...(abruptStops.length ? { abruptStops } : {}),
     advice: cause ? advice(cause, rest, gathered.findings, logs) : null,
     ...(edge ? { edge } : {}),
     read: gathered.read,

@@ -56,6 +56,18 @@ export function renderText(report: TriageReport, options: { color: boolean }): s
     for (const [endpoint, count] of endpoints.slice(0, SHOWN_AT_MOST)) push(`  ${count} × ${endpoint}`);
     more(endpoints.length, 'endpoints', push);
   }
+  if (report.abruptStops?.length) {
+    push('');
+    push('Lines that stopped with no shutdown logged (killed, or the machine gone)', 'bold');
+    for (const stop of report.abruptStops.slice(0, SHOWN_AT_MOST)) {
+      const after = stop.restartedAt
+        ? `started again ${stop.restartedAt}`
+        : `silent since, while others logged ${stop.silentForSeconds} s more`;
+      push(`  ${stop.instance}: last line ${stop.lastLine.time ?? '-'}; ${after}`);
+      push(`      ${stop.lastLine.at}  ${stop.lastLine.line}`, 'dim');
+    }
+    more(report.abruptStops.length, 'stops', push);
+  }
   if (report.edge) {
     const { edge } = report;
     const kinds = Object.entries(edge.failuresByKind)

@@ -185,6 +185,30 @@ const TemplateChangeReport = Type.Object(
 );
 export type TemplateChangeReport = Static<typeof TemplateChangeReport>;
 
+const AbruptStop = Type.Object(
+  {
+    instance: Type.String({
+      description:
+        "The log file's name without its day or rotation (`checkout-1`), or the service's on standard input",
+    }),
+    service: Type.String(),
+    lastLine: Evidence,
+    restartedAt: Type.Optional(Time),
+    silentForSeconds: Type.Optional(
+      Type.Number({
+        minimum: 0,
+        description: 'Not restarted: how long the other instances logged after its last line',
+      }),
+    ),
+  },
+  {
+    additionalProperties: false,
+    description:
+      'An instance whose lines stopped with no shutdown logged (killed, or its machine gone): restarted, or silent while the others went on',
+  },
+);
+export type AbruptStopReport = Static<typeof AbruptStop>;
+
 const Deploy = Type.Object(
   {
     service: Type.String(),
@@ -253,6 +277,9 @@ export const TriageReport = Type.Object(
       { additionalProperties: false },
     ),
     exceptionGroups: Type.Array(ExceptionGroupReport, { description: 'Most frequent first' }),
+    abruptStops: Type.Optional(
+      Type.Array(AbruptStop, { description: 'Oldest first; present when there is one' }),
+    ),
     edge: Type.Optional(EdgeReport),
     templates: Type.Object(
       {

@@ -83,7 +83,9 @@ export async function createLogger(options: LoggerOptions): Promise<Logger> {
   return pino(
     {
       level: options.level,
-      base: { service: options.service, version: options.version, commit: options.commit },
+      // The pid on every line tells one run of an instance from the next in a collector's file of it:
+      // lines that stop without a shutdown line, then go on under another pid, are a process that died.
+      base: { service: options.service, version: options.version, commit: options.commit, pid: process.pid },
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
       messageKey: 'msg',

@@ -170,7 +170,6 @@ export async function bootService<S extends TObject>(spec: ServiceSpec<S>, env =
       url: address,
       port: typeof port === 'object' && port ? port.port : config.PORT,
       ...(managementUrl ? { managementUrl } : {}),
-      pid: process.pid,
       nodeVersion: process.version,
       // Same version, other hash: the configuration changed, not the code.
       configHash: configHash(config, spec.secretSettings ?? []),
