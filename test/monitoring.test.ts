@@ -8,6 +8,11 @@ import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { gunzipSync } from 'node:zlib';
 import { parse, stringify } from 'yaml';
+import { RECOVERY_OUTCOMES } from '../src/checkout/flow/CheckoutService.ts';
+import { CHECKOUT_OUTCOMES } from '../src/checkout/flow/checkoutAnswers.ts';
+import { WEBHOOK_EVENT_TYPES, WEBHOOK_OUTCOMES } from '../src/checkout/webhooks/webhookEvents.ts';
+import { Metrics } from '../src/contract/metrics.ts';
+import { Dependencies, Services } from '../src/contract/services.ts';
 import {
   ALERTMANAGER_CONFIG,
   alertmanagerArgs,
@@ -15,6 +20,7 @@ import {
   prometheusConfig,
   RULES_FILE,
 } from '../src/stack/monitoring.ts';
+import { parsePrometheusText, type Sample } from '../src/triage/prometheusText.ts';
 import { freePort } from './support/postgres.ts';
 import { eventually, startTestStack, type TestStack } from './support/stack.ts';
 
@@ -158,6 +164,54 @@ describe('monitoring: metrics, alert rules, Alertmanager', () => {
       body: { cartId, paymentToken: 'pm_card_visa' },
     });
   };
+
+  // First: before any request but the stack's own (readiness, the recovery worker's scans, scrapes).
+  test('a fresh stack exports every known label set at 0: a rate over the first failures has a sample before them', async () => {
+    const services = [
+      { service: Services.checkout, url: stack.info.checkoutUrl, dependencies: Object.values(Dependencies) },
+      { service: Services.inventory, url: stack.info.inventoryUrl, dependencies: [Dependencies.database] },
+      { service: Services.payment, url: stack.info.paymentUrl, dependencies: [Dependencies.database] },
+    ];
+    const wrong: string[] = [];
+    for (const { service, url, dependencies } of services) {
+      const scrape = await stack.api('GET', '/metrics', { baseUrl: url, token: null });
+      assert.equal(scrape.status, 200);
+      const samples = parsePrometheusText(scrape.text);
+      const sampleValue = (name: string, labels: Record<string, string>) =>
+        samples.find(
+          (s: Sample) =>
+            s.name === name && Object.entries(labels).every(([key, value]) => s.labels[key] === value),
+        )?.value;
+      /** `present`: whatever its value, the stack's own calls may have counted. */
+      const expect = (
+        name: string,
+        labels: Record<string, string> = {},
+        expected: number | 'present' = 0,
+      ) => {
+        const value = sampleValue(name, labels);
+        if (value === undefined || (expected !== 'present' && value !== expected))
+          wrong.push(`${service} ${name}${JSON.stringify(labels)} is ${value}, not ${expected}`);
+      };
+      for (const dependency of dependencies) {
+        expect(Metrics.dependencyCalls.name, { dependency, outcome: 'success' }, 'present');
+        for (const outcome of ['failure', 'timeout', 'rejected_breaker', 'rejected_bulkhead'])
+          expect(Metrics.dependencyCalls.name, { dependency, outcome });
+        expect(`${Metrics.dependencyCallDuration.name}_count`, { dependency }, 'present');
+      }
+      for (const reason of ['in_flight', 'event_loop_delay', 'event_loop_utilization', 'heap_used'])
+        expect(Metrics.requestsShed.name, { reason });
+      expect(Metrics.poolRejected.name);
+      if (service !== Services.checkout) continue;
+      for (const outcome of CHECKOUT_OUTCOMES) expect(Metrics.checkoutOutcomes.name, { outcome });
+      for (const result of RECOVERY_OUTCOMES) expect(Metrics.checkoutRecoveries.name, { result });
+      for (const type of WEBHOOK_EVENT_TYPES)
+        for (const outcome of WEBHOOK_OUTCOMES) expect(Metrics.webhookEvents.name, { type, outcome });
+      expect(Metrics.lateChargesRefunded.name);
+      expect(Metrics.attemptsUnsettled.name);
+    }
+    assert.deepEqual(wrong, []);
+    assert.ok(CHECKOUT_OUTCOMES.includes('completed') && CHECKOUT_OUTCOMES.includes('PAYMENT_DECLINED'));
+  });
 
   test('each service serves /metrics that promtool accepts, with the names rules rely on', async () => {
     assert.equal((await checkoutOnce()).status, 201);

@@ -126,6 +126,15 @@ test('known label sets start at zero: every outcome of a dependency it was told 
       text,
       new RegExp(`^http_requests_shed_total\\{reason="${reason}",service="checkout"\\} 0$`, 'm'),
     );
+  // Its call-time histogram too: a rate of its count, or a quantile, has an earlier sample as well.
+  assert.match(
+    text,
+    /^dependency_call_duration_seconds_count\{service="checkout",dependency="paymentGateway"\} 0$/m,
+  );
+  assert.match(
+    text,
+    /^dependency_call_duration_seconds_bucket\{le="\+Inf",service="checkout",dependency="paymentGateway"\} 0$/m,
+  );
   metrics.recordCall('paymentGateway', 'timeout', 0.1);
   assert.equal(await metrics.valueOf('dependency_calls_total', { outcome: 'timeout' }), 1);
 });

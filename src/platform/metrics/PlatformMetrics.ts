@@ -44,8 +44,9 @@ export function diskPathsFrom(setting: string): [string, string][] {
 /** What a dependency client reports of each of its calls. */
 export interface CallRecorder {
   /**
-   * Starts a dependency's counts at zero, every outcome: its first failures then have an earlier sample
-   * for a rate to be taken from (Prometheus's instrumentation guide: export known label sets from the start).
+   * Starts a dependency's counts at zero, every outcome, and its call-time histogram: its first failures
+   * then have an earlier sample for a rate to be taken from (Prometheus's instrumentation guide: export
+   * known label sets from the start).
    */
   knowDependency(dependency: string): void;
   recordCall(dependency: string, outcome: CallOutcome, seconds: number): void;
@@ -215,6 +216,7 @@ export class PlatformMetrics implements CallRecorder {
   knowDependency(dependency: string): void {
     if (!this.#recording) return;
     for (const outcome of CALL_OUTCOMES) this.#calls.inc({ dependency, outcome }, 0);
+    this.#callDuration.zero({ dependency });
   }
 
   recordCall(dependency: string, outcome: CallOutcome, seconds: number): void {
