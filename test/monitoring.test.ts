@@ -224,6 +224,7 @@ describe('monitoring: metrics, alert rules, Alertmanager', () => {
       for (const name of [
         'http_requests_total',
         'http_request_duration_seconds_bucket',
+        'http_server_request_duration_seconds_bucket',
         'db_pool_connections',
         'db_pool_max_connections',
         'disk_free_bytes',
@@ -249,6 +250,20 @@ describe('monitoring: metrics, alert rules, Alertmanager', () => {
     );
     assertLine(text, /^circuit_breaker_state\{dependency="inventoryService",service="checkout"\} 0$/m);
     assertLine(text, /^checkout_attempts_unsettled\{service="checkout"\} 0$/m);
+    // The checkout's calls to its HTTP dependencies, under the semantic conventions: the payment sandbox's
+    // address and port, the status it answered.
+    const payment = new URL(stack.info.paymentUrl);
+    assertLine(
+      text,
+      new RegExp(
+        `^http_client_request_duration_seconds_count\\{(?=[^}]*http_request_method="POST")(?=[^}]*server_address="${payment.hostname}")(?=[^}]*server_port="${payment.port}")(?=[^}]*http_response_status_code="200")[^}]*\\} [1-9]`,
+        'm',
+      ),
+    );
+    assertLine(
+      text,
+      /^http_server_request_duration_seconds_count\{(?=[^}]*http_route="\/api\/checkout\/complete")(?=[^}]*http_response_status_code="201")[^}]*\} [1-9]/m,
+    );
     assertLine(text, /^disk_free_bytes\{path="data",service="checkout"\} \d+/m);
     assertLine(text, /^disk_size_bytes\{path="logs",service="checkout"\} \d+/m);
   });
