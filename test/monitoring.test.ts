@@ -8,6 +8,11 @@ import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { gunzipSync } from 'node:zlib';
 import { parse, stringify } from 'yaml';
+import { RECOVERY_OUTCOMES } from '../src/checkout/flow/CheckoutService.ts';
+import { CHECKOUT_OUTCOMES } from '../src/checkout/flow/checkoutAnswers.ts';
+import { WEBHOOK_EVENT_TYPES, WEBHOOK_OUTCOMES } from '../src/checkout/webhooks/webhookEvents.ts';
+import { Metrics } from '../src/contract/metrics.ts';
+import { Dependencies, Services } from '../src/contract/services.ts';
 import {
   ALERTMANAGER_CONFIG,
   alertmanagerArgs,
@@ -15,6 +20,7 @@ import {
   prometheusConfig,
   RULES_FILE,
 } from '../src/stack/monitoring.ts';
+import { parsePrometheusText, type Sample } from '../src/triage/prometheusText.ts';
 import { freePort } from './support/postgres.ts';
 import { eventually, startTestStack, type TestStack } from './support/stack.ts';
 
@@ -159,6 +165,54 @@ describe('monitoring: metrics, alert rules, Alertmanager', () => {
     });
   };
 
+  // First: before any request but the stack's own (readiness, the recovery worker's scans, scrapes).
+  test('a fresh stack exports every known label set at 0: a rate over the first failures has a sample before them', async () => {
+    const services = [
+      { service: Services.checkout, url: stack.info.checkoutUrl, dependencies: Object.values(Dependencies) },
+      { service: Services.inventory, url: stack.info.inventoryUrl, dependencies: [Dependencies.database] },
+      { service: Services.payment, url: stack.info.paymentUrl, dependencies: [Dependencies.database] },
+    ];
+    const wrong: string[] = [];
+    for (const { service, url, dependencies } of services) {
+      const scrape = await stack.api('GET', '/metrics', { baseUrl: url, token: null });
+      assert.equal(scrape.status, 200);
+      const samples = parsePrometheusText(scrape.text);
+      const sampleValue = (name: string, labels: Record<string, string>) =>
+        samples.find(
+          (s: Sample) =>
+            s.name === name && Object.entries(labels).every(([key, value]) => s.labels[key] === value),
+        )?.value;
+      /** `present`: whatever its value, the stack's own calls may have counted. */
+      const expect = (
+        name: string,
+        labels: Record<string, string> = {},
+        expected: number | 'present' = 0,
+      ) => {
+        const value = sampleValue(name, labels);
+        if (value === undefined || (expected !== 'present' && value !== expected))
+          wrong.push(`${service} ${name}${JSON.stringify(labels)} is ${value}, not ${expected}`);
+      };
+      for (const dependency of dependencies) {
+        expect(Metrics.dependencyCalls.name, { dependency, outcome: 'success' }, 'present');
+        for (const outcome of ['failure', 'timeout', 'rejected_breaker', 'rejected_bulkhead'])
+          expect(Metrics.dependencyCalls.name, { dependency, outcome });
+        expect(`${Metrics.dependencyCallDuration.name}_count`, { dependency }, 'present');
+      }
+      for (const reason of ['in_flight', 'event_loop_delay', 'event_loop_utilization', 'heap_used'])
+        expect(Metrics.requestsShed.name, { reason });
+      expect(Metrics.poolRejected.name);
+      if (service !== Services.checkout) continue;
+      for (const outcome of CHECKOUT_OUTCOMES) expect(Metrics.checkoutOutcomes.name, { outcome });
+      for (const result of RECOVERY_OUTCOMES) expect(Metrics.checkoutRecoveries.name, { result });
+      for (const type of WEBHOOK_EVENT_TYPES)
+        for (const outcome of WEBHOOK_OUTCOMES) expect(Metrics.webhookEvents.name, { type, outcome });
+      expect(Metrics.lateChargesRefunded.name);
+      expect(Metrics.attemptsUnsettled.name);
+    }
+    assert.deepEqual(wrong, []);
+    assert.ok(CHECKOUT_OUTCOMES.includes('completed') && CHECKOUT_OUTCOMES.includes('PAYMENT_DECLINED'));
+  });
+
   test('each service serves /metrics that promtool accepts, with the names rules rely on', async () => {
     assert.equal((await checkoutOnce()).status, 201);
     for (const url of [stack.info.checkoutUrl, stack.info.inventoryUrl, stack.info.paymentUrl]) {
@@ -170,6 +224,7 @@ describe('monitoring: metrics, alert rules, Alertmanager', () => {
       for (const name of [
         'http_requests_total',
         'http_request_duration_seconds_bucket',
+        'http_server_request_duration_seconds_bucket',
         'db_pool_connections',
         'db_pool_max_connections',
         'disk_free_bytes',
@@ -195,6 +250,20 @@ describe('monitoring: metrics, alert rules, Alertmanager', () => {
     );
     assertLine(text, /^circuit_breaker_state\{dependency="inventoryService",service="checkout"\} 0$/m);
     assertLine(text, /^checkout_attempts_unsettled\{service="checkout"\} 0$/m);
+    // The checkout's calls to its HTTP dependencies, under the semantic conventions: the payment sandbox's
+    // address and port, the status it answered.
+    const payment = new URL(stack.info.paymentUrl);
+    assertLine(
+      text,
+      new RegExp(
+        `^http_client_request_duration_seconds_count\\{(?=[^}]*http_request_method="POST")(?=[^}]*server_address="${payment.hostname}")(?=[^}]*server_port="${payment.port}")(?=[^}]*http_response_status_code="200")[^}]*\\} [1-9]`,
+        'm',
+      ),
+    );
+    assertLine(
+      text,
+      /^http_server_request_duration_seconds_count\{(?=[^}]*http_route="\/api\/checkout\/complete")(?=[^}]*http_response_status_code="201")[^}]*\} [1-9]/m,
+    );
     assertLine(text, /^disk_free_bytes\{path="data",service="checkout"\} \d+/m);
     assertLine(text, /^disk_size_bytes\{path="logs",service="checkout"\} \d+/m);
   });

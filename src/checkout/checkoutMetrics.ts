@@ -1,6 +1,7 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { Metrics } from '../contract/metrics.ts';
-import type { RecoveryOutcome } from './flow/CheckoutService.ts';
+import { RECOVERY_OUTCOMES, type RecoveryOutcome } from './flow/CheckoutService.ts';
+import { CHECKOUT_OUTCOMES } from './flow/checkoutAnswers.ts';
 import { WEBHOOK_EVENT_TYPES, WEBHOOK_OUTCOMES, type WebhookOutcome } from './webhooks/webhookEvents.ts';
 
 /** How long a scrape may wait for the count of unsettled attempts before it reports the last one. */
@@ -28,6 +29,10 @@ export class CheckoutMetrics {
       ...Metrics.checkoutRecoveries,
       registers,
     });
+    // Every outcome and result known in advance, at 0 from the start: the first failures then have an
+    // earlier sample for a rate to be taken from (the webhook events' too, below).
+    for (const outcome of CHECKOUT_OUTCOMES) this.#outcomes.inc({ outcome }, 0);
+    for (const result of RECOVERY_OUTCOMES) this.#recoveries.inc({ result }, 0);
     this.#lateChargesRefunded = new Counter({
       ...Metrics.lateChargesRefunded,
       registers,

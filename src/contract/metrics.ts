@@ -26,6 +26,30 @@ export const Metrics = {
     help: 'Time from request to response, by route pattern and status class (2xx, 4xx, 5xx).',
     labelNames: ['method', 'route', 'status_class'],
   },
+  // The same requests under OpenTelemetry's semantic-convention names, labels and advised buckets, for
+  // tools that read those; the alert rules, the dashboard and triage read the two histograms above.
+  httpServerRequestDuration: {
+    name: 'http_server_request_duration_seconds',
+    help: 'OpenTelemetry http.server.request.duration: time from request to response; http_route is absent for a request no route matched, error_type is the status code of a 5xx.',
+    labelNames: [
+      'http_request_method',
+      'http_route',
+      'http_response_status_code',
+      'url_scheme',
+      'error_type',
+    ],
+  },
+  httpClientRequestDuration: {
+    name: 'http_client_request_duration_seconds',
+    help: 'OpenTelemetry http.client.request.duration: time of one HTTP request to a dependency, sent to last byte (bulkhead wait excluded); error_type is the status code of a 4xx or 5xx, or why no answer came (timeout, unreachable, connection_lost).',
+    labelNames: [
+      'http_request_method',
+      'server_address',
+      'server_port',
+      'http_response_status_code',
+      'error_type',
+    ],
+  },
   dependencyCalls: {
     name: 'dependency_calls_total',
     help: 'Calls to a dependency, by outcome: success, failure, timeout, rejected_breaker, rejected_bulkhead.',

@@ -32,7 +32,8 @@ export interface ConfirmedOrder {
 export type CheckoutResult = StoredOutcome & { replayed: boolean; order?: ConfirmedOrder };
 
 /** How a recovery ended: the order exists (finished), or what was taken was given back (unwound), or not yet. */
-export type RecoveryOutcome = 'finished' | 'unwound' | 'deferred';
+export const RECOVERY_OUTCOMES = ['finished', 'unwound', 'deferred'] as const;
+export type RecoveryOutcome = (typeof RECOVERY_OUTCOMES)[number];
 
 /**
  * What a notice of the provider did: moved the attempt on (settled), found it where the notice says

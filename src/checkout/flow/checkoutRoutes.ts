@@ -5,21 +5,16 @@ import { logEvent } from '../../contract/logEvents.ts';
 import type { Database } from '../../platform/database/Database.ts';
 import { AppError } from '../../platform/errors/AppError.ts';
 import { PlatformErrors } from '../../platform/errors/codes.ts';
-import {
-  ANY_ROUTE_ERRORS,
-  BODY_ERRORS,
-  errorResponses,
-  Headers,
-  successResponse,
-} from '../../platform/http/apiDocument.ts';
+import { errorResponses, Headers, successResponse } from '../../platform/http/apiDocument.ts';
 import type { HttpServer } from '../../platform/http/createHttpServer.ts';
 import { admissionLimit, type ShedRecorder } from '../../platform/http/loadShedding.ts';
 import { PostgresRateLimitStore } from '../../platform/http/PostgresRateLimitStore.ts';
 import { StorableString } from '../../platform/http/storableText.ts';
 import type { Authenticate } from '../auth.ts';
 import type { CheckoutMetrics } from '../checkoutMetrics.ts';
-import { API_ERRORS, CheckoutErrors } from '../errors.ts';
+import { CheckoutErrors } from '../errors.ts';
 import type { CheckoutService } from './CheckoutService.ts';
+import { CHECKOUT_ERRORS } from './checkoutAnswers.ts';
 import type { IdempotencyKeyStore, KeyScope } from './IdempotencyKeyStore.ts';
 
 declare module 'fastify' {
@@ -142,25 +137,7 @@ export async function registerCheckoutRoutes(
             },
             headers: { ...Headers.rateLimit, ...REPLAYED },
           }),
-          ...errorResponses(
-            [
-              ...ANY_ROUTE_ERRORS,
-              ...BODY_ERRORS,
-              ...API_ERRORS,
-              PlatformErrors.RATE_LIMITED,
-              CheckoutErrors.CART_NOT_FOUND,
-              CheckoutErrors.CART_ALREADY_CHECKED_OUT,
-              CheckoutErrors.CART_EMPTY,
-              CheckoutErrors.CART_LIMIT_EXCEEDED,
-              CheckoutErrors.CHECKOUT_IN_PROGRESS,
-              CheckoutErrors.INVENTORY_CONFLICT,
-              CheckoutErrors.PAYMENT_DECLINED,
-              CheckoutErrors.PAYMENT_METHOD_INVALID,
-              CheckoutErrors.IDEMPOTENCY_KEY_MISMATCH,
-              CheckoutErrors.IDEMPOTENCY_KEY_IN_USE,
-            ],
-            { ...Headers.rateLimit, ...REPLAYED },
-          ),
+          ...errorResponses(CHECKOUT_ERRORS, { ...Headers.rateLimit, ...REPLAYED }),
         },
       },
       onSend: async (request, reply, payload) => {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { parsePrometheusText } from '../../triage/prometheusText.ts';
 import { DependencyUnavailableError } from '../errors/DependencyUnavailableError.ts';
 import { PlatformMetrics } from '../metrics/PlatformMetrics.ts';
 import { runInTrace, traceFrom } from '../tracing/traceContext.ts';
@@ -203,6 +204,46 @@ describe('HttpDependency: breaker, timeout and bulkhead around one dependency', 
     const text = await metrics.scrape();
     assert.match(text, /^dependency_call_duration_seconds_count\{service="test",dependency="gateway"\} 6$/m);
     await http.close();
+  });
+
+  test('every request sent is timed under the semantic conventions; a call refused before sending is not', async () => {
+    const metrics = new PlatformMetrics('test');
+    const http = dependency({ metrics, maxConcurrent: 1 });
+    await http.request('GET', '/');
+    behaviour = 'declined';
+    await http.request('POST', '/charge');
+    behaviour = 'hang';
+    const hung = http.request('POST', '/charge').catch(() => {});
+    await failure(http.request('POST', '/charge')); // refused by the bulkhead, never sent
+    await hung;
+    behaviour = 'error';
+    // After the timeout, two 5xx open the breaker (three in a row): the third call is refused, never sent.
+    for (let i = 0; i < 3; i++) await failure(http.request('POST', '/charge'));
+    const unreachable = dependency({ metrics, name: 'nobody', baseUrl: 'http://127.0.0.1:9' });
+    await failure(unreachable.request('POST', '/charge'));
+    const counts = parsePrometheusText(await metrics.scrape())
+      .filter((s) => s.name === 'http_client_request_duration_seconds_count')
+      .map(({ labels: { service, ...labels }, value }) => [labels, value]);
+    const port = String(new URL(baseUrl).port);
+    const sent = { server_address: '127.0.0.1', server_port: port };
+    assert.deepEqual(counts, [
+      [{ http_request_method: 'GET', ...sent, http_response_status_code: '200' }, 1],
+      [{ http_request_method: 'POST', ...sent, http_response_status_code: '402', error_type: '402' }, 1],
+      [{ http_request_method: 'POST', ...sent, error_type: 'timeout' }, 1],
+      [{ http_request_method: 'POST', ...sent, http_response_status_code: '500', error_type: '500' }, 2],
+      [
+        {
+          http_request_method: 'POST',
+          server_address: '127.0.0.1',
+          server_port: '9',
+          error_type: 'unreachable',
+        },
+        1,
+      ],
+    ]);
+    assert.equal(calls, 5, 'the server saw the requests counted, and only those');
+    await http.close();
+    await unreachable.close();
   });
 
   test('a call made inside a trace carries it as traceparent; one made outside carries none', async () => {

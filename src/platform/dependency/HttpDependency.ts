@@ -16,6 +16,7 @@ import type { Logger } from 'pino';
 import { type Dispatcher, Pool } from 'undici';
 import { logEvent } from '../../contract/logEvents.ts';
 import { DependencyUnavailableError, type UnavailableReason } from '../errors/DependencyUnavailableError.ts';
+import { clientErrorType, serverOf } from '../metrics/httpSemanticConventions.ts';
 import { type CallOutcome, type CallRecorder, callOutcome } from '../metrics/PlatformMetrics.ts';
 import { outgoingTraceparent } from '../tracing/traceContext.ts';
 
@@ -87,6 +88,8 @@ class ServerErrorResponse extends Error {
 export class HttpDependency {
   readonly name: string;
   readonly #options: HttpDependencyOptions;
+  /** `server.address` and `server.port` of every request, as the semantic conventions name them. */
+  readonly #server: { address: string; port: number };
   readonly #pool: Pool;
   readonly #breaker;
   readonly #policy;
@@ -101,6 +104,7 @@ export class HttpDependency {
   constructor(options: HttpDependencyOptions) {
     this.name = options.name;
     this.#options = options;
+    this.#server = serverOf(options.baseUrl);
     options.metrics?.knowDependency(options.name);
     this.#pool = new Pool(options.baseUrl, {
       connections: options.maxConcurrent,
@@ -181,21 +185,35 @@ export class HttpDependency {
     const traceparent = outgoingTraceparent();
     try {
       const answer = await this.#policy.execute(async ({ signal }) => {
-        const response = await this.#pool.request({
-          method: method as Dispatcher.HttpMethod,
-          path,
-          signal,
-          headers: {
-            ...(traceparent ? { traceparent } : {}),
-            ...this.#options.headers,
-            ...options.headers,
-          },
-          body: options.body,
-        });
-        const text = await response.body.text();
-        if (response.statusCode >= 500 || this.#options.overloadStatuses?.includes(response.statusCode))
-          throw new ServerErrorResponse(this.name, response.statusCode, options.caller);
-        return { status: response.statusCode, headers: response.headers, text };
+        // The request's own time, from when it is sent: a call refused by the breaker or the bulkhead
+        // sends none, and its wait in the bulkhead is the call's time, not the request's.
+        const sent = performance.now();
+        let statusCode: number | undefined;
+        let response: Dispatcher.ResponseData;
+        let text: string;
+        try {
+          response = await this.#pool.request({
+            method: method as Dispatcher.HttpMethod,
+            path,
+            signal,
+            headers: {
+              ...(traceparent ? { traceparent } : {}),
+              ...this.#options.headers,
+              ...options.headers,
+            },
+            body: options.body,
+          });
+          statusCode = response.statusCode;
+          text = await response.body.text();
+        } catch (error) {
+          // Aborted by the call's timeout, or failed on the way: why no (whole) answer came.
+          this.#recordRequest(method, sent, statusCode, signal.aborted ? 'timeout' : classify(error));
+          throw error;
+        }
+        this.#recordRequest(method, sent, statusCode, clientErrorType(statusCode));
+        if (statusCode >= 500 || this.#options.overloadStatuses?.includes(statusCode))
+          throw new ServerErrorResponse(this.name, statusCode, options.caller);
+        return { status: statusCode, headers: response.headers, text };
       });
       this.#failureCallers = [];
       this.#record('success', started);
@@ -224,6 +242,24 @@ export class HttpDependency {
     if (again) return false;
     this.#failureCallers = [...this.#failureCallers, caller ?? null].slice(-this.#options.breakerThreshold);
     return true;
+  }
+
+  #recordRequest(
+    method: string,
+    sent: number,
+    statusCode: number | undefined,
+    errorType: string | undefined,
+  ): void {
+    this.#options.metrics?.recordClientRequest(
+      {
+        method,
+        serverAddress: this.#server.address,
+        serverPort: this.#server.port,
+        ...(statusCode === undefined ? {} : { statusCode }),
+        ...(errorType === undefined ? {} : { errorType }),
+      },
+      (performance.now() - sent) / 1000,
+    );
   }
 
   #record(outcome: CallOutcome, started: number): void {

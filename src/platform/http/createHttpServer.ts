@@ -228,7 +228,14 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     if (completed.has(request)) return;
     completed.add(request);
     const route = request.routeOptions.url;
-    options.metrics.recordRequest(request.method, route ?? 'unmatched', statusCode, reply.elapsedTime / 1000);
+    options.metrics.recordRequest(
+      request.method,
+      route,
+      statusCode,
+      reply.elapsedTime / 1000,
+      // Two values only: behind a trusted proxy `protocol` is whatever X-Forwarded-Proto said.
+      request.protocol === 'https' ? 'https' : 'http',
+    );
     let sampled: { refusalsNotLogged: number } | { probesNotLogged: number } | undefined;
     if (REFUSALS.has(String(context.error))) {
       const { log, skipped } = refusalSample();

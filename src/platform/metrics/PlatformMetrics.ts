@@ -5,6 +5,7 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
 import { Metrics, SERVICE_LABEL } from '../../contract/metrics.ts';
 import { DependencyUnavailableError, type UnavailableReason } from '../errors/DependencyUnavailableError.ts';
 import { SHED_REASONS } from '../http/loadShedding.ts';
+import { ADVISED_DURATION_BUCKETS, requestMethod, serverErrorType } from './httpSemanticConventions.ts';
 
 /** How one call to a dependency ended, as `dependency_calls_total{outcome}` counts it. */
 const CALL_OUTCOMES = ['success', 'failure', 'timeout', 'rejected_breaker', 'rejected_bulkhead'] as const;
@@ -41,14 +42,28 @@ export function diskPathsFrom(setting: string): [string, string][] {
     });
 }
 
+/** One HTTP request a client sent, as `http_client_request_duration_seconds` labels it. */
+export interface ClientRequest {
+  method: string;
+  serverAddress: string;
+  serverPort: number;
+  /** Absent when no answer came. */
+  statusCode?: number;
+  /** The status code of a 4xx or 5xx, or why no answer came. */
+  errorType?: string;
+}
+
 /** What a dependency client reports of each of its calls. */
 export interface CallRecorder {
   /**
-   * Starts a dependency's counts at zero, every outcome: its first failures then have an earlier sample
-   * for a rate to be taken from (Prometheus's instrumentation guide: export known label sets from the start).
+   * Starts a dependency's counts at zero, every outcome, and its call-time histogram: its first failures
+   * then have an earlier sample for a rate to be taken from (Prometheus's instrumentation guide: export
+   * known label sets from the start).
    */
   knowDependency(dependency: string): void;
   recordCall(dependency: string, outcome: CallOutcome, seconds: number): void;
+  /** One HTTP request sent to a dependency: a call may send none (refused by its breaker or bulkhead). */
+  recordClientRequest(request: ClientRequest, seconds: number): void;
   /** Counts a call refused because the database pool and its wait queue were full. */
   recordPoolRejection(): void;
 }
@@ -61,6 +76,10 @@ export interface BreakerSource {
 export interface PoolSource {
   stats(): { max: number; active: number; idle: number; waiting: number };
 }
+
+type ServerRequestLabels = Partial<
+  Record<(typeof Metrics.httpServerRequestDuration.labelNames)[number], string | number>
+>;
 
 const BREAKER_VALUE = { CLOSED: 0, HALF_OPEN: 1, OPEN: 2, ISOLATED: 2 } as const;
 
@@ -77,6 +96,8 @@ export class PlatformMetrics implements CallRecorder {
   readonly registry = new Registry();
   readonly #requests: Counter<'method' | 'route' | 'status_code'>;
   readonly #requestDuration: Histogram<'method' | 'route' | 'status_class'>;
+  readonly #serverDuration: Histogram<(typeof Metrics.httpServerRequestDuration.labelNames)[number]>;
+  readonly #clientDuration: Histogram<(typeof Metrics.httpClientRequestDuration.labelNames)[number]>;
   readonly #calls: Counter<'dependency' | 'outcome'>;
   readonly #callDuration: Histogram<'dependency'>;
   readonly #poolRejected: Counter;
@@ -116,6 +137,16 @@ export class PlatformMetrics implements CallRecorder {
     this.#requestDuration = new Histogram({
       ...Metrics.httpRequestDuration,
       buckets: LATENCY_BUCKETS,
+      registers,
+    });
+    this.#serverDuration = new Histogram({
+      ...Metrics.httpServerRequestDuration,
+      buckets: ADVISED_DURATION_BUCKETS,
+      registers,
+    });
+    this.#clientDuration = new Histogram({
+      ...Metrics.httpClientRequestDuration,
+      buckets: ADVISED_DURATION_BUCKETS,
       registers,
     });
     this.#calls = new Counter({
@@ -203,11 +234,45 @@ export class PlatformMetrics implements CallRecorder {
     return this.registry.contentType;
   }
 
-  recordRequest(method: string, route: string, statusCode: number, seconds: number): void {
+  /**
+   * `route` is the route pattern, undefined when none matched (`unmatched` in the project's names, no
+   * `http_route` in the conventions'); `scheme` is the request's, `http` or `https`.
+   */
+  recordRequest(
+    method: string,
+    route: string | undefined,
+    statusCode: number,
+    seconds: number,
+    scheme: 'http' | 'https' = 'http',
+  ): void {
     if (!this.#recording) return;
-    this.#requests.inc({ method, route, status_code: statusCode });
+    const pattern = route ?? 'unmatched';
+    this.#requests.inc({ method, route: pattern, status_code: statusCode });
     this.#requestDuration.observe(
-      { method, route, status_class: `${Math.floor(statusCode / 100)}xx` },
+      { method, route: pattern, status_class: `${Math.floor(statusCode / 100)}xx` },
+      seconds,
+    );
+    const labels: ServerRequestLabels = {
+      http_request_method: requestMethod(method),
+      http_response_status_code: statusCode,
+      url_scheme: scheme,
+    };
+    if (route !== undefined) labels.http_route = route;
+    const errorType = serverErrorType(statusCode);
+    if (errorType !== undefined) labels.error_type = errorType;
+    this.#serverDuration.observe(labels, seconds);
+  }
+
+  recordClientRequest(request: ClientRequest, seconds: number): void {
+    if (!this.#recording) return;
+    this.#clientDuration.observe(
+      {
+        http_request_method: requestMethod(request.method),
+        server_address: request.serverAddress,
+        server_port: request.serverPort,
+        ...(request.statusCode === undefined ? {} : { http_response_status_code: request.statusCode }),
+        ...(request.errorType === undefined ? {} : { error_type: request.errorType }),
+      },
       seconds,
     );
   }
@@ -215,6 +280,7 @@ export class PlatformMetrics implements CallRecorder {
   knowDependency(dependency: string): void {
     if (!this.#recording) return;
     for (const outcome of CALL_OUTCOMES) this.#calls.inc({ dependency, outcome }, 0);
+    this.#callDuration.zero({ dependency });
   }
 
   recordCall(dependency: string, outcome: CallOutcome, seconds: number): void {
