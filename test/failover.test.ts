@@ -7,6 +7,7 @@ import {
   type Answer,
   keyedLoad,
   nodeNow,
+  partition,
   postmasterOf,
   primary,
   processesOf,
@@ -181,6 +182,33 @@ describe('steadfast start --ha: a failover under load costs seconds of 503s and 
       process.kill(wrapper, 'SIGCONT');
     }
     // The supervisor restarts the dead node; it rejoins as the synchronous standby.
+    await waitHealthy(ha, 'sync');
+  });
+
+  test('the primary is cut off the network (a partition): the standby takes over; healed, it rejoins', async () => {
+    const ha = stack.info.ha;
+    assert.ok(ha);
+    await waitHealthy(ha, 'sync');
+    const cut = await primary(ha);
+    let heal = () => {};
+    try {
+      const seen = await survives(
+        stack,
+        'partition',
+        async () => {
+          heal = partition(cut);
+        },
+        (ready) => {
+          assert.ok(ready.includes(503), '/health/ready said unready while no primary answered');
+          assert.equal(ready.at(-1), 200, 'and ready again by itself');
+        },
+      );
+      assert.ok(seen.unavailable > 0, 'the partition was seen as 503s');
+      assert.notEqual((await primary(ha)).name, cut.name, 'the other node is the primary');
+    } finally {
+      heal();
+    }
+    // Healed, the old primary (demoted when it lost etcd) rejoins as the synchronous standby.
     await waitHealthy(ha, 'sync');
   });
 

@@ -41,6 +41,16 @@ export interface RunningCluster {
   patroniConfig: string;
 }
 
+const NODES = ['pg-1', 'pg-2'] as const;
+
+/**
+ * The loopback network of node `index` (`127.0.11`, `127.0.12`): its PostgreSQL and REST API listen on
+ * `.1`, it reaches etcd on `.2`. Linux routes all of 127.0.0.0/8 to the loopback device.
+ */
+function nodeNetwork(index: number): string {
+  return `127.0.${11 + index}`;
+}
+
 /**
  * Two PostgreSQL 15 nodes under Patroni, elected through one etcd, and HAProxy routing to whichever is the
  * primary: `steadfast start --ha`. Each is a supervised binary, restarted like the services; a node that comes
@@ -64,6 +74,9 @@ export async function startPatroniCluster(options: {
   const etcdClient = await freePortBelowEphemeral();
   const etcdPeer = await freePortBelowEphemeral();
   const etcdUrl = `http://127.0.0.1:${etcdClient}`;
+  // etcd answers each node on that node's network too: a node cut off (its network's traffic dropped)
+  // loses etcd as a machine on a network of its own would, while the other still reaches it.
+  const etcdOf = (node: number) => `${nodeNetwork(node)}.2:${etcdClient}`;
   const etcd = superviseBinary(
     options.superviseConsensus,
     'etcd',
@@ -71,7 +84,7 @@ export async function startPatroniCluster(options: {
     [
       '--name=steadfast',
       `--data-dir=${join(options.dir, 'etcd')}`,
-      `--listen-client-urls=${etcdUrl}`,
+      `--listen-client-urls=${[etcdUrl, ...NODES.map((_, i) => `http://${etcdOf(i)}`)].join(',')}`,
       `--advertise-client-urls=${etcdUrl}`,
       `--listen-peer-urls=http://127.0.0.1:${etcdPeer}`,
       `--initial-advertise-peer-urls=http://127.0.0.1:${etcdPeer}`,
@@ -83,27 +96,30 @@ export async function startPatroniCluster(options: {
   await etcd.start();
 
   const nodes: ClusterNode[] = [];
-  for (const name of ['pg-1', 'pg-2']) {
+  for (const [index, name] of NODES.entries()) {
     const pgPort = await freePortBelowEphemeral();
     const apiPort = await freePortBelowEphemeral();
+    const address = `${nodeNetwork(index)}.1`;
     const nodeDir = join(options.dir, name);
     await mkdir(nodeDir, { recursive: true, mode: 0o700 });
     if (runAs) await chown(nodeDir, runAs.uid, runAs.gid);
     const env = {
       PATRONI_NAME: name,
-      PATRONI_RESTAPI_LISTEN: `127.0.0.1:${apiPort}`,
-      PATRONI_RESTAPI_CONNECT_ADDRESS: `127.0.0.1:${apiPort}`,
-      PATRONI_POSTGRESQL_LISTEN: `127.0.0.1:${pgPort}`,
-      PATRONI_POSTGRESQL_CONNECT_ADDRESS: `127.0.0.1:${pgPort}`,
+      PATRONI_RESTAPI_LISTEN: `${address}:${apiPort}`,
+      PATRONI_RESTAPI_CONNECT_ADDRESS: `${address}:${apiPort}`,
+      // Patroni reaches its own PostgreSQL on 127.0.0.1 (the first address), as on its own machine;
+      // everyone else on the node's address.
+      PATRONI_POSTGRESQL_LISTEN: `127.0.0.1,${address}:${pgPort}`,
+      PATRONI_POSTGRESQL_CONNECT_ADDRESS: `${address}:${pgPort}`,
       PATRONI_POSTGRESQL_DATA_DIR: join(nodeDir, 'data'),
       PATRONI_POSTGRESQL_BIN_DIR: binaries.postgresBinDir,
       PATRONI_POSTGRESQL_PGPASS: join(nodeDir, 'pgpass'),
       PATRONI_SUPERUSER_PASSWORD: options.superuserPassword,
       PATRONI_REPLICATION_PASSWORD: options.replicationPassword,
-      PATRONI_ETCD3_HOSTS: new URL(etcdUrl).host,
+      PATRONI_ETCD3_HOSTS: etcdOf(index),
       ...(runAs ? { BINARY_RUN_AS: `${runAs.uid}:${runAs.gid}` } : {}),
     };
-    const apiUrl = `http://127.0.0.1:${apiPort}`;
+    const apiUrl = `http://${address}:${apiPort}`;
     const process = superviseBinary(
       options.superviseDatabase,
       name,
@@ -115,7 +131,7 @@ export async function startPatroniCluster(options: {
     );
     nodes.push({
       name,
-      postgresUrl: `postgres://127.0.0.1:${pgPort}`,
+      postgresUrl: `postgres://${address}:${pgPort}`,
       apiUrl,
       dataDir: join(nodeDir, 'data'),
       process,

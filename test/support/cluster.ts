@@ -85,6 +85,33 @@ export function signalAll(pids: readonly number[], signal: NodeJS.Signals): void
   }
 }
 
+/**
+ * Cuts a node off the network: every packet to or from its loopback network (`127.0.11.0/24` for pg-1:
+ * its PostgreSQL, its REST API, its way to etcd) is dropped by an nftables table of the test's own, as a
+ * switch that fails would. Patroni still reaches its own PostgreSQL on 127.0.0.1, as on its machine.
+ * Returns the heal: the table removed.
+ */
+export function partition(node: ClusterNodeInfo): () => void {
+  const network = `${new URL(node.postgresUrl).hostname.split('.').slice(0, 3).join('.')}.0/24`;
+  const table = `steadfast_partition_${node.name.replace(/\W/g, '_')}`;
+  const heal = () => {
+    try {
+      execFileSync('nft', ['delete', 'table', 'inet', table], { stdio: 'ignore' });
+    } catch {}
+  };
+  heal();
+  execFileSync('nft', ['-f', '-'], {
+    input: `table inet ${table} {
+      chain out {
+        type filter hook output priority 0; policy accept;
+        ip saddr ${network} drop
+        ip daddr ${network} drop
+      }
+    }\n`,
+  });
+  return heal;
+}
+
 function descendants(pid: number): number[] {
   try {
     const children = execFileSync('pgrep', ['-P', String(pid)])
