@@ -20,6 +20,10 @@ export interface LineFields {
   pid?: number;
   hostname?: string;
   requestId?: string;
+  /** The W3C trace and span of the unit of work, named as the OpenTelemetry log data model names them. */
+  trace_id?: string;
+  span_id?: string;
+  /** What earlier versions named `trace_id`: triage reads both, old log files still hold it. */
   traceId?: string;
 }
 

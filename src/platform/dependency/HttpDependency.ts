@@ -17,7 +17,7 @@ import { type Dispatcher, Pool } from 'undici';
 import { logEvent } from '../../contract/logEvents.ts';
 import { DependencyUnavailableError, type UnavailableReason } from '../errors/DependencyUnavailableError.ts';
 import { type CallOutcome, type CallRecorder, callOutcome } from '../metrics/PlatformMetrics.ts';
-import { outgoingTraceparent } from '../tracing/traceContext.ts';
+import { outgoingTraceHeaders } from '../tracing/traceContext.ts';
 
 export interface HttpDependencyOptions {
   /** The dependency's name in logs, metrics, health bodies and errors, e.g. `payment`. */
@@ -178,7 +178,7 @@ export class HttpDependency {
     options: { body?: string; headers?: Record<string, string>; caller?: string } = {},
   ): Promise<RawResponse> {
     const started = performance.now();
-    const traceparent = outgoingTraceparent();
+    const traceHeaders = outgoingTraceHeaders();
     try {
       const answer = await this.#policy.execute(async ({ signal }) => {
         const response = await this.#pool.request({
@@ -186,7 +186,7 @@ export class HttpDependency {
           path,
           signal,
           headers: {
-            ...(traceparent ? { traceparent } : {}),
+            ...traceHeaders,
             ...this.#options.headers,
             ...options.headers,
           },

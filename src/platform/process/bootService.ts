@@ -8,10 +8,11 @@ import { managementAddress } from '../http/managementAddress.ts';
 import { createBootLogger, createLogger, type Logger } from '../logging/createLogger.ts';
 import { diskPathsFrom, PlatformMetrics } from '../metrics/PlatformMetrics.ts';
 import { type PreflightCheck, reportStartupFailure, runPreflight } from '../preflight/preflight.ts';
+import { startTracing, type TracingSettings } from '../tracing/startTracing.ts';
 import { buildInfo } from './buildInfo.ts';
 import { runUntilStopped, type ShutdownState } from './runUntilStopped.ts';
 
-interface BaseSettings {
+interface BaseSettings extends TracingSettings {
   NODE_ENV: string;
   HOST: string;
   PORT: number;
@@ -106,6 +107,8 @@ export async function bootService<S extends TObject>(spec: ServiceSpec<S>, env =
       ? { path: config.LOG_FILE, maxSize: config.LOG_FILE_MAX_SIZE, retention: config.LOG_FILE_RETENTION }
       : undefined,
   });
+  // Before the service is built: its pools and clients are instrumented as they are made.
+  const tracing = startTracing(spec.service, version, config);
   const state: ShutdownState = { draining: false };
   const metrics = new PlatformMetrics(spec.service, { recording: config.METRICS_ENABLED });
   for (const [name, path] of diskPathsFrom(config.METRICS_DISK_PATHS)) metrics.watchDisk(name, path);
@@ -134,6 +137,8 @@ export async function bootService<S extends TObject>(spec: ServiceSpec<S>, env =
     close: async () => {
       await running.app.close();
       await running.closeResources();
+      // The spans of the last requests go out before the process does.
+      await tracing.shutdown();
       await management?.close();
     },
   });
@@ -156,6 +161,8 @@ export async function bootService<S extends TObject>(spec: ServiceSpec<S>, env =
       nodeVersion: process.version,
       // Same version, other hash: the configuration changed, not the code.
       configHash: configHash(config, spec.secretSettings ?? []),
+      // Whether this instance's spans reach a collector (OTEL_EXPORTER_OTLP_ENDPOINT), or are only propagated.
+      tracesExported: tracing.exporting,
       ...running.startedFields,
     },
     'service_started',
