@@ -117,7 +117,7 @@ test('GET /metrics counts every request by route pattern, never by raw URL', asy
 });
 
 test("a request's log lines carry trace_id and span_id: its traceparent's trace, or a new trace", async () => {
-  const { app, lines } = serverWithRoutes();
+  const { app, lines, serverErrors } = serverWithRoutes();
   const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
   const callerSpan = '00f067aa0ba902b7';
   await app.inject({
@@ -136,6 +136,8 @@ test("a request's log lines carry trace_id and span_id: its traceparent's trace,
   assert.match(String([...spans][0]), /^[0-9a-f]{16}$/);
   assert.ok(!spans.has(callerSpan));
   assert.ok(own.every((l) => !('traceId' in l)));
+  // The dashboard's note of the 5xx names the same trace.
+  assert.equal(serverErrors[0]?.trace_id, traceId);
   await app.inject({ method: 'GET', url: '/bug', headers: { traceparent: 'not-a-traceparent' } });
   const fresh = lines.at(-1)?.trace_id;
   assert.match(String(fresh), /^[0-9a-f]{32}$/);
