@@ -122,6 +122,24 @@ test("one checkout's spans across the three services: request, steps, calls, sta
     );
   }
 
+  // The stock's commit, batched after the answer for many checkouts, is a trace of its own, not this one's.
+  await eventually(
+    async () => receiver.spans.some((s) => s.name === 'checkout.commit_stock'),
+    10_000,
+    'the batch that sold the stock',
+  );
+  assert.ok(!inTrace().some((s) => s.attributes['url.path'] === '/reservations/commit'));
+  const batch = receiver.spans.find((s) => s.name === 'checkout.commit_stock') as ReceivedSpan;
+  assert.equal(batch.parentSpanId, '');
+  await eventually(
+    async () =>
+      receiver.spans.some(
+        (s) => s.parentSpanId === batch.spanId && s.attributes['url.path'] === '/reservations/commit',
+      ),
+    10_000,
+    "the batch's call to the inventory",
+  );
+
   // The log follows the trace: the request's line names the request's own span.
   await eventually(
     async () =>

@@ -20,7 +20,10 @@ export interface ReceivedSpan {
 export interface OtlpReceiver {
   /** What OTEL_EXPORTER_OTLP_ENDPOINT is set to for the services to export here. */
   endpoint: string;
+  /** Every span received; empty when started with `keepSpans: false` (a bench's collector only counts). */
   spans: ReceivedSpan[];
+  /** Spans received, kept or not. */
+  received: number;
   /** Export requests received, each answered 200. */
   exports: number;
   close: () => Promise<void>;
@@ -64,8 +67,9 @@ const attributesOf = (list: KeyValue[] = []) =>
  * A collector of the test's own: OTLP/HTTP with JSON bodies (`POST /v1/traces`), every span kept. What
  * the exporter sends is parsed as the protocol defines it, nothing of the SDK's is read.
  */
-export async function startOtlpReceiver(): Promise<OtlpReceiver> {
-  const receiver: OtlpReceiver = { endpoint: '', spans: [], exports: 0, close: async () => {} };
+export async function startOtlpReceiver(options: { keepSpans?: boolean } = {}): Promise<OtlpReceiver> {
+  const keep = options.keepSpans ?? true;
+  const receiver: OtlpReceiver = { endpoint: '', spans: [], received: 0, exports: 0, close: async () => {} };
   const server = createServer(async (request, response) => {
     const chunks: Buffer[] = [];
     for await (const chunk of request) chunks.push(chunk as Buffer);
@@ -78,7 +82,9 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
     for (const resourceSpans of body.resourceSpans ?? []) {
       const service = String(attributesOf(resourceSpans.resource?.attributes)['service.name']);
       for (const scope of resourceSpans.scopeSpans ?? [])
-        for (const span of scope.spans ?? [])
+        for (const span of scope.spans ?? []) {
+          receiver.received++;
+          if (!keep) continue;
           receiver.spans.push({
             service,
             traceId: span.traceId,
@@ -89,6 +95,7 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
             attributes: attributesOf(span.attributes),
             statusCode: span.status?.code ?? 0,
           });
+        }
     }
     response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
   });
