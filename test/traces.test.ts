@@ -193,3 +193,31 @@ test('an instance without an endpoint exports nothing, yet its traceparent carri
     await quiet.exited;
   }
 });
+
+test("a probe is not traced: no span of a health check's trace, in any service", async () => {
+  const probeTrace = '3d2f0c9e8b7a6d5c4b3a29181716f5e4';
+  const probe = await fetch(`${stack.info.checkoutUrl}/health/ready`, {
+    headers: { traceparent: `00-${probeTrace}-a1b2c3d4e5f60718-01` },
+  });
+  assert.equal(probe.status, 200);
+  // A checkout right after it: once its spans are in, the probe's would have been with them.
+  const checkoutTrace = '9f8e7d6c5b4a39281706f5e4d3c2b1a0';
+  const { cartId, token } = await stack.cart('usr_after_probe');
+  const response = await stack.api('POST', '/api/checkout/complete', {
+    token,
+    body: { cartId, paymentToken: 'pm_card_visa' },
+    headers: { traceparent: `00-${checkoutTrace}-a1b2c3d4e5f60719-01` },
+  });
+  assert.equal(response.status, 201);
+  await eventually(
+    async () =>
+      receiver.spans.some((s) => s.traceId === checkoutTrace && s.name === 'POST /api/checkout/complete'),
+    10_000,
+    "the checkout's span after the probe",
+  );
+  await sleep(500);
+  assert.deepEqual(
+    receiver.spans.filter((s) => s.traceId === probeTrace).map((s) => `${s.service} ${s.name}`),
+    [],
+  );
+});

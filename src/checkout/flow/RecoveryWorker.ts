@@ -89,7 +89,7 @@ export class RecoveryWorker {
     for (const attempt of work) {
       // Each settlement is a trace of its own: its calls to the gateway and the inventory can be followed.
       const trace = startTrace('checkout.recover', {
-        attributes: { 'checkout.attempt.id': attempt.id, 'checkout.attempt.phase': attempt.phase },
+        attributes: () => ({ 'checkout.attempt.id': attempt.id, 'checkout.attempt.phase': attempt.phase }),
       });
       const logger = this.#options.logger.child(traceFields(trace.span));
       let outcome: RecoveryOutcome = 'deferred';

@@ -66,7 +66,7 @@ export class StockCommitter {
     const batch = this.#pending.splice(0, MAX_BATCH);
     // A trace of its own: the batch serves many checkouts, not the one whose timer happened to send it.
     const batchTrace = startTrace('checkout.commit_stock', {
-      attributes: { 'checkout.batch.size': batch.length },
+      attributes: () => ({ 'checkout.batch.size': batch.length }),
     });
     // commitNow never rejects: a failed batch is logged and left to recovery.
     this.#sending = runInTrace(batchTrace, () => this.commitNow(batch)).then(() => {

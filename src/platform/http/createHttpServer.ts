@@ -151,10 +151,13 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
       const trace = startTrace(raw.method ?? 'HTTP', {
         kind: SpanKind.SERVER,
         carrier: raw.headers,
-        attributes: {
+        attributes: () => ({
           'http.request.method': raw.method ?? '_OTHER',
           'url.path': raw.url?.split('?')[0] ?? '',
-        },
+        }),
+        // Probes and scrapes come every second from every balancer and scraper: a trace each would
+        // bury the checkouts' (their lines still name their ids).
+        record: !isOperationalRoute(raw.url ?? ''),
       });
       traces.set(raw, trace);
       return logger.child({ ...bindings, ...traceFields(trace.span) }, childOptions);

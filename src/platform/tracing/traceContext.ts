@@ -65,22 +65,32 @@ export function recordingSpans(): Tracer | undefined {
  * Starts the trace of a unit of work: a request (`carrier` its headers, whose `traceparent` it
  * continues), or work of the service's own (no carrier: a new trace). Exported or not, the work gets a
  * span id of its own, so that its log lines and the calls it makes name it; unexported, the span is no
- * more than those ids.
+ * more than those ids. `attributes` is asked for only when the span is recorded. `record: false` keeps
+ * the work out of the exported traces (a probe's), its calls and statements too (they are unsampled).
  */
 export function startTrace(
   name: string,
-  options: { kind?: SpanKind; attributes?: Attributes; carrier?: Record<string, unknown> } = {},
+  options: {
+    kind?: SpanKind;
+    attributes?: () => Attributes;
+    carrier?: Record<string, unknown>;
+    record?: boolean;
+  } = {},
 ): Trace {
   enablePropagation();
   const parent = options.carrier
     ? w3c.extract(ROOT_CONTEXT, options.carrier, defaultTextMapGetter)
     : ROOT_CONTEXT;
+  if (options.record === false) {
+    const span = unrecordedSpan(trace.getSpanContext(parent), TraceFlags.NONE);
+    return { span, context: trace.setSpan(parent, span) };
+  }
   const span = recordingTracer
     ? recordingTracer.startSpan(
         name,
         {
           kind: options.kind ?? SpanKind.INTERNAL,
-          ...(options.attributes ? { attributes: options.attributes } : {}),
+          ...(options.attributes ? { attributes: options.attributes() } : {}),
         },
         parent,
       )
@@ -88,14 +98,17 @@ export function startTrace(
   return { span, context: trace.setSpan(parent, span) };
 }
 
-/** A span that is only ids: the caller's trace (a new one without a caller), a span id of its own. */
-function unrecordedSpan(parent: SpanContext | undefined): Span {
+/**
+ * A span that is only ids: the caller's trace (a new one without a caller), a span id of its own, the
+ * caller's flags unless `flags` says otherwise.
+ */
+function unrecordedSpan(parent: SpanContext | undefined, flags?: TraceFlags): Span {
   const continued = parent !== undefined && trace.isSpanContextValid(parent);
   return trace.wrapSpanContext({
     traceId: continued ? parent.traceId : ids.generateTraceId(),
     spanId: ids.generateSpanId(),
     // An unsampled caller stays unsampled downstream; a sampled one is still sampled there.
-    traceFlags: continued ? parent.traceFlags : TraceFlags.NONE,
+    traceFlags: flags ?? (continued ? parent.traceFlags : TraceFlags.NONE),
   });
 }
 
