@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort } from '../src/stack/freePort.ts';
 import { type OtlpReceiver, type ReceivedSpan, startOtlpReceiver } from './support/otlpReceiver.ts';
 import { eventually, startTestStack, type TestStack } from './support/stack.ts';
 
@@ -220,4 +221,26 @@ test("a probe is not traced: no span of a health check's trace, in any service",
     receiver.spans.filter((s) => s.traceId === probeTrace).map((s) => `${s.service} ${s.name}`),
     [],
   );
+});
+
+test('spans that cannot reach the collector are said so in the log, with how many were lost', async () => {
+  // A port nobody listens on: every export is refused.
+  const nowhere = `http://127.0.0.1:${await freePort()}`;
+  const lost = await stack.serve({
+    OTEL_EXPORTER_OTLP_ENDPOINT: nowhere,
+    OTEL_EXPORTER_OTLP_TIMEOUT: '1000',
+  });
+  try {
+    const answer = await fetch(`${lost.url}/openapi.json`);
+    assert.equal(answer.status, 200);
+    await eventually(
+      async () =>
+        linesOf(lost.output()).some((l) => l.msg === 'span_export_failed' && Number(l.spansLost) >= 1),
+      20_000,
+      'span_export_failed in the instance log',
+    );
+  } finally {
+    lost.child.kill('SIGTERM');
+    await lost.exited;
+  }
 });

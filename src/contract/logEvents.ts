@@ -113,6 +113,8 @@ export interface LogEvents {
   breaker_closed: BreakerChanged;
   /** Written to stdout by hand when the log file cannot be written: its fields are `LineFields` and these. */
   log_file_write_failed: Failure;
+  /** Spans that did not reach the OTLP collector: once a minute at most, with those lost since the last. */
+  span_export_failed: Failure & { spansLost: number };
   // The checkout's.
   order_confirmed: { attemptId: string; orderId: string; chargeId: string; amountCents: number };
   late_charge_refunded: { attemptId: string; chargeId: string; amountCents: number };

@@ -108,7 +108,7 @@ export async function bootService<S extends TObject>(spec: ServiceSpec<S>, env =
       : undefined,
   });
   // Before the service is built: its pools and clients are instrumented as they are made.
-  const tracing = startTracing(spec.service, version, config);
+  const tracing = startTracing({ name: spec.service, version, logger }, config);
   const state: ShutdownState = { draining: false };
   const metrics = new PlatformMetrics(spec.service, { recording: config.METRICS_ENABLED });
   for (const [name, path] of diskPathsFrom(config.METRICS_DISK_PATHS)) metrics.watchDisk(name, path);

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import pino from 'pino';
 import Type from 'typebox';
 import { loadConfig } from '../config/loadConfig.ts';
 import { tracingSettings } from '../config/settings.ts';
@@ -47,7 +48,10 @@ test('the OTEL_* settings are refused at startup when malformed, every one named
 });
 
 test('without an endpoint nothing is recorded: work gets ids of its own, no span', async () => {
-  const tracing = startTracing('test', '0.0.0', settings({}));
+  const tracing = startTracing(
+    { name: 'test', version: '0.0.0', logger: pino({ level: 'silent' }) },
+    settings({}),
+  );
   assert.equal(tracing.exporting, false);
   assert.equal(recordingSpans(), undefined);
   const work = startTrace('GET');

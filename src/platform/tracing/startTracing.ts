@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { trace } from '@opentelemetry/api';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
@@ -14,6 +15,8 @@ import {
   TracerProvider,
 } from '@opentelemetry/sdk-trace';
 import type { TRACE_SAMPLERS } from '../config/settings.ts';
+import type { Logger } from '../logging/createLogger.ts';
+import { ReportedExporter } from './ReportedExporter.ts';
 import { enablePropagation, recordSpansWith } from './traceContext.ts';
 
 /** The OTEL_* settings (settings.ts, `tracingSettings`) as a service's configuration holds them. */
@@ -50,19 +53,25 @@ export function exportsSpans(settings: TracingSettings): boolean {
  * instrumentation). With one: the SDK records spans and exports them in batches over OTLP/HTTP (JSON),
  * undici's calls and pg's statements among them.
  */
-export function startTracing(service: string, version: string, settings: TracingSettings): Tracing {
+export function startTracing(
+  service: { name: string; version: string; logger: Logger },
+  settings: TracingSettings,
+): Tracing {
   enablePropagation();
   if (!exportsSpans(settings)) return { exporting: false, shutdown: async () => {} };
   const provider = new TracerProvider({
     // OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES (the environment's detector) win over the default name.
-    resource: resourceFromAttributes({ 'service.name': service, 'service.version': version }).merge(
-      detectResources({ detectors: [envDetector] }),
-    ),
+    resource: resourceFromAttributes({
+      'service.name': service.name,
+      'service.version': service.version,
+      // Instances of one service (the checkout's, behind a balancer) told apart.
+      'service.instance.id': randomUUID(),
+    }).merge(detectResources({ detectors: [envDetector] })),
     sampler: samplerOf(settings),
     spanProcessors: [
       new BatchSpanProcessor({
         // The endpoint, headers, timeout and compression: the exporter reads the OTEL_EXPORTER_OTLP_* variables.
-        exporter: new OTLPTraceExporter(),
+        exporter: new ReportedExporter(new OTLPTraceExporter(), service.logger),
         scheduledDelayMillis: settings.OTEL_BSP_SCHEDULE_DELAY,
         exportTimeoutMillis: settings.OTEL_BSP_EXPORT_TIMEOUT,
         maxQueueSize: settings.OTEL_BSP_MAX_QUEUE_SIZE,
