@@ -123,6 +123,12 @@ export function traceFields(span: Span): TraceFields {
   return { trace_id: traceId, span_id: spanId };
 }
 
+/** The trace fields of the span current where this is called, or undefined outside any trace. */
+export function activeTraceFields(): TraceFields | undefined {
+  const span = trace.getActiveSpan();
+  return span ? traceFields(span) : undefined;
+}
+
 /**
  * The `traceparent` header of an outgoing call made in the current trace: none outside one, and none
  * when undici's instrumentation adds it itself (from the call's own span).
