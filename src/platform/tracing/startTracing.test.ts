@@ -4,7 +4,7 @@ import pino from 'pino';
 import Type from 'typebox';
 import { loadConfig } from '../config/loadConfig.ts';
 import { tracingSettings } from '../config/settings.ts';
-import { exportsSpans, startTracing, type TracingSettings } from './startTracing.ts';
+import { exportsSpans, startTracing, type TracingSettings, tracesUrl } from './startTracing.ts';
 import { recordingSpans, startTrace } from './traceContext.ts';
 
 const schema = Type.Object(tracingSettings);
@@ -24,6 +24,26 @@ test('spans are exported only with an endpoint, and neither the SDK nor its expo
   const endpoint = { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' };
   assert.equal(exportsSpans(settings({ ...endpoint, OTEL_SDK_DISABLED: 'true' })), false);
   assert.equal(exportsSpans(settings({ ...endpoint, OTEL_TRACES_EXPORTER: 'none' })), false);
+});
+
+test('spans go to the traces endpoint as given, or to the base endpoint with /v1/traces', () => {
+  assert.equal(
+    tracesUrl(settings({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318' })),
+    'http://c:4318/v1/traces',
+  );
+  assert.equal(
+    tracesUrl(settings({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318/otlp/' })),
+    'http://c:4318/otlp/v1/traces',
+  );
+  assert.equal(
+    tracesUrl(
+      settings({
+        OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318',
+        OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://t:1/x',
+      }),
+    ),
+    'http://t:1/x',
+  );
 });
 
 test('the OTEL_* settings are refused at startup when malformed, every one named', () => {

@@ -43,8 +43,21 @@ export interface Tracing {
 
 /** Whether these settings export spans: an endpoint set, the SDK and its exporter not turned off. */
 export function exportsSpans(settings: TracingSettings): boolean {
-  const endpoint = settings.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? settings.OTEL_EXPORTER_OTLP_ENDPOINT;
-  return endpoint !== undefined && !settings.OTEL_SDK_DISABLED && settings.OTEL_TRACES_EXPORTER !== 'none';
+  return (
+    tracesUrl(settings) !== undefined &&
+    !settings.OTEL_SDK_DISABLED &&
+    settings.OTEL_TRACES_EXPORTER !== 'none'
+  );
+}
+
+/**
+ * Where spans are sent: the traces endpoint as it is, or the base endpoint with the signal's path
+ * appended, as the OTLP exporter specification says.
+ */
+export function tracesUrl(settings: TracingSettings): string | undefined {
+  if (settings.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) return settings.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT;
+  const base = settings.OTEL_EXPORTER_OTLP_ENDPOINT;
+  return base === undefined ? undefined : `${base.replace(/\/+$/, '')}/v1/traces`;
 }
 
 /**
@@ -70,8 +83,8 @@ export function startTracing(
     sampler: samplerOf(settings),
     spanProcessors: [
       new BatchSpanProcessor({
-        // The endpoint, headers, timeout and compression: the exporter reads the OTEL_EXPORTER_OTLP_* variables.
-        exporter: new ReportedExporter(new OTLPTraceExporter(), service.logger),
+        // The URL as validated here; headers, timeout and compression the exporter reads from the environment.
+        exporter: new ReportedExporter(new OTLPTraceExporter({ url: tracesUrl(settings) }), service.logger),
         scheduledDelayMillis: settings.OTEL_BSP_SCHEDULE_DELAY,
         exportTimeoutMillis: settings.OTEL_BSP_EXPORT_TIMEOUT,
         maxQueueSize: settings.OTEL_BSP_MAX_QUEUE_SIZE,
@@ -113,7 +126,8 @@ export function startTracing(
 function patchLoadedPg(): void {
   const require = createRequire(import.meta.url);
   require('pg');
-  require('pg-pool');
+  // pg's own pool, found from pg as pg finds it (it need not sit at the top of node_modules).
+  createRequire(require.resolve('pg'))('pg-pool');
 }
 
 function samplerOf(settings: TracingSettings): Sampler {
