@@ -10,7 +10,10 @@
  * (DBOS's system database among them), the WAL records written, and the CPU ms of the server,
  * PostgreSQL, inventory and payment.
  * Then resident memory: each service's idle after start and peak under the bench, beside a bare Fastify
- * server's (bench/bareFastify.ts), idle and under a GET load. Then the metrics' price (an instance with METRICS_ENABLED=false beside one with them); the database
+ * server's (bench/bareFastify.ts), idle and under a GET load. Then the metrics' price (an instance with METRICS_ENABLED=false beside one with them); tracing's
+ * price (instances of the build that landed, BENCH_LANDED_REF, default main; of this build with no OTLP
+ * endpoint, traces only propagated; and of this build exporting every span to a collector of the bench's
+ * own, measured in turn, BENCH_ROUNDS times); the database
  * pool's size (an instance for each of BENCH_POOL_SIZES, default 5,10,20); overload (2x and
  * 4x the saturation offered at a fixed arrival rate: goodput and p99 of shed and served answers); last,
  * the checkout again with 1,000,000 orders and idempotency keys in the tables, and the plans of the
@@ -27,10 +30,12 @@ import { readFile } from 'node:fs/promises';
 import autocannon from 'autocannon';
 import pg from 'pg';
 import { RECOVERY_QUERIES } from '../src/checkout/flow/AttemptStore.ts';
+import { startOtlpReceiver } from '../test/support/otlpReceiver.ts';
 import { readStackEnv, startTestStack } from '../test/support/stack.ts';
 import { CostMeter, type CostSnapshot, perCheckout } from './costs.ts';
 import { DBOS_SYSTEM_DATABASE } from './dbosSystemDatabase.ts';
 import { growTables } from './growTables.ts';
+import { landedBuild } from './landedBuild.ts';
 import { openLoop } from './openLoop.ts';
 import { serverQuantileMs } from './serverLatency.ts';
 
@@ -39,6 +44,7 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
 const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
 const POOL_SIZES = (process.env.BENCH_POOL_SIZES ?? '5,10,20').split(',').map(Number);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+const LANDED_REF = process.env.BENCH_LANDED_REF ?? 'main';
 const WARM_UP_SECONDS = 2;
 const USERS = 50;
 // Each checkout closes its cart: make more than a run can use (4x overload offers some 2,000 a second).
@@ -50,6 +56,8 @@ interface Run {
   p99: number;
   non2xx: number;
   peakRssMb: number;
+  /** Checkouts completed (201) in the measured time. */
+  checkouts: number;
   cost: CostSnapshot;
 }
 
@@ -152,6 +160,7 @@ try {
       p99: result.latency.p99,
       non2xx: result.non2xx + result.errors + result.timeouts,
       peakRssMb: await peakRssMb(serverPid),
+      checkouts: completed,
       cost: perCheckout(first.snapshot, last.snapshot, last.completed - first.completed),
     };
   };
@@ -207,6 +216,43 @@ try {
   const metricsOff = await load(withoutMetrics.url, withoutMetrics.child.pid);
   for (const instance of [withMetrics, withoutMetrics]) instance.child.kill('SIGTERM');
   await Promise.all([withMetrics.exited, withoutMetrics.exited]);
+
+  // Tracing's price, the three in turn each round: the landed build (before OpenTelemetry, when it is
+  // main), this build with no endpoint (propagation only), this build exporting every span over OTLP/HTTP
+  // to a collector of the bench's own (it parses and counts them). The sandboxes export nothing.
+  const collector = await startOtlpReceiver({ keepSpans: false });
+  const landed = await landedBuild(LANDED_REF);
+  const tracingVariants = {
+    landed: { env: { STEADFAST_COMMIT: landed.commit }, cli: landed.cli },
+    propagated: { env: { OTEL_EXPORTER_OTLP_ENDPOINT: '' }, cli: undefined },
+    exported: { env: { OTEL_EXPORTER_OTLP_ENDPOINT: collector.endpoint }, cli: undefined },
+  };
+  const tracingRuns: Record<keyof typeof tracingVariants, Run[]> = {
+    landed: [],
+    propagated: [],
+    exported: [],
+  };
+  let exportedCheckouts = 0;
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [name, variant] of Object.entries(tracingVariants) as [
+      keyof typeof tracingVariants,
+      (typeof tracingVariants)[keyof typeof tracingVariants],
+    ][]) {
+      const instance = await stack.serve(variant.env, variant.cli ? { cli: variant.cli } : {});
+      const run = await load(instance.url, instance.child.pid);
+      tracingRuns[name].push(run);
+      instance.child.kill('SIGTERM');
+      await instance.exited;
+      if (name === 'exported') exportedCheckouts += run.checkouts;
+    }
+  }
+  await landed.remove();
+  await collector.close();
+  const tracing = {
+    landed: meanOf(tracingRuns.landed),
+    propagated: meanOf(tracingRuns.propagated),
+    exported: meanOf(tracingRuns.exported),
+  };
 
   // The database pool's size: one instance for each, everything else as configured (its checkout
   // admission follows the pool).
@@ -289,6 +335,13 @@ try {
   });
   console.log(row('instance, metrics on', metricsOn));
   console.log(row('instance, METRICS_ENABLED=false', metricsOff));
+  const tracingNames: Record<keyof typeof tracingRuns, string> = {
+    landed: `landed build ${landed.commit}`,
+    propagated: 'no OTLP endpoint',
+    exported: 'spans exported',
+  };
+  for (const [name, runs] of Object.entries(tracingRuns) as [keyof typeof tracingRuns, Run[]][])
+    for (const [i, run] of runs.entries()) console.log(row(`instance, ${tracingNames[name]} #${i + 1}`, run));
   for (const pool of pools) console.log(row(`instance, DB_POOL_MAX=${pool.size}`, pool.run));
   console.log(row('steadfast, before overload', beforeOverload));
   console.log(row(`steadfast, ${grown} rows more`, serviceGrown));
@@ -298,6 +351,14 @@ try {
   console.log(ratio(`steadfast / DBOS${over}`, service, dbos));
   console.log(ratio(`steadfast with keys / DBOS${over}`, serviceKeyed, dbos));
   console.log(ratio('cost of the metrics (on / off)', metricsOn, metricsOff));
+  const tracingOver = `, means of ${ROUNDS} rounds`;
+  console.log(ratio(`tracing: no endpoint / landed build${tracingOver}`, tracing.propagated, tracing.landed));
+  console.log(ratio(`tracing: exported / landed build${tracingOver}`, tracing.exported, tracing.landed));
+  console.log(ratio(`tracing: exported / no endpoint${tracingOver}`, tracing.exported, tracing.propagated));
+  console.log(
+    `tracing: ${collector.received} spans in ${collector.exports} exports reached the collector, ` +
+      `${(collector.received / Math.max(1, exportedCheckouts)).toFixed(1)} per checkout completed while measured (warm-up's included)`,
+  );
   console.log(
     ratio(`grown tables (${grown} orders and keys) / before overload`, serviceGrown, beforeOverload),
   );
@@ -338,6 +399,7 @@ function meanOf(runs: Run[]): Run {
     p99: mean((r) => r.p99),
     non2xx: runs.reduce((sum, r) => sum + r.non2xx, 0),
     peakRssMb: Math.max(...runs.map((r) => r.peakRssMb)),
+    checkouts: mean((r) => r.checkouts),
     cost: last.cost,
   };
 }

@@ -104,6 +104,17 @@ describe('GET /dashboard in a real browser', () => {
         .waitFor({ timeout: 10_000 });
       await page.locator('#breakers', { hasText: 'paymentGateway OPEN' }).waitFor({ timeout: 10_000 });
       assert.match((await page.locator('#recent').textContent()) ?? '', /ERR-\d{13}-[0-9A-Z]{6}/);
+      // Each 5xx with its trace_id: the one its log lines carry.
+      const [errorId, traceId] = (
+        await page.locator('#recent tr').first().locator('td').allTextContents()
+      ).slice(4);
+      assert.match(String(traceId), /^[0-9a-f]{32}$/);
+      await eventually(
+        async () =>
+          (await stack.log('checkout')).some((line) => line.errorId === errorId && line.trace_id === traceId),
+        5_000,
+        "the 5xx's line with the trace_id the dashboard lists",
+      );
       await page.locator('#errors.bad').waitFor({ timeout: 10_000 });
       // Why, not only what: the headline names the payment dependency, since when, and what to do first.
       await page.locator('#verdict.problem').waitFor({ timeout: 15_000 });

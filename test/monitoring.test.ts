@@ -268,7 +268,7 @@ describe('monitoring: metrics, alert rules, Alertmanager', () => {
     assertLine(text, /^disk_size_bytes\{path="logs",service="checkout"\} \d+/m);
   });
 
-  test('one checkout can be followed across the three logs by its trace id', async () => {
+  test('one checkout can be followed across the three logs by its trace_id', async () => {
     const traceId = '0af7651916cd43dd8448eb211c80319c';
     const { cartId, token } = await stack.cart(`usr_trace_${users++}`);
     const response = await stack.api('POST', '/api/checkout/complete', {
@@ -278,7 +278,7 @@ describe('monitoring: metrics, alert rules, Alertmanager', () => {
     });
     assert.equal(response.status, 201);
     const endpoints = async (service: string) =>
-      (await stack.log(service)).filter((line) => line.traceId === traceId).map((line) => line.endpoint);
+      (await stack.log(service)).filter((line) => line.trace_id === traceId).map((line) => line.endpoint);
     // Each service's lines reach its file through the supervisor's pipe, each in its own time: wait for all.
     const expected: [string, string][] = [
       ['payment', 'POST /v1/payment_intents'],

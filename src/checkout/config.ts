@@ -7,6 +7,7 @@ import {
   logSettings,
   metricsSettings,
   ms,
+  tracingSettings,
 } from '../platform/config/settings.ts';
 import { dashboardSettings } from '../platform/dashboard/dashboardSettings.ts';
 
@@ -24,6 +25,7 @@ export const CheckoutSettings = Type.Object({
   ...httpSettings,
   ...logSettings,
   ...metricsSettings,
+  ...tracingSettings,
   ...databaseSettings,
   ...healthSettings,
   ...loadSheddingSettings,

@@ -20,6 +20,10 @@ export interface LineFields {
   pid?: number;
   hostname?: string;
   requestId?: string;
+  /** The W3C trace and span of the unit of work, named as the OpenTelemetry log data model names them. */
+  trace_id?: string;
+  span_id?: string;
+  /** What earlier versions named `trace_id`: triage reads both, old log files still hold it. */
   traceId?: string;
 }
 
@@ -109,6 +113,8 @@ export interface LogEvents {
   /** Written to stdout by hand when the log file cannot be written: its fields are `LineFields` and these. */
   log_file_write_failed: Failure;
   log_lines_dropped: { dropped: number; collector: string };
+  /** Spans that did not reach the OTLP collector: once a minute at most, with those lost since the last. */
+  span_export_failed: Failure & { spansLost: number };
   // The checkout's.
   order_confirmed: { attemptId: string; orderId: string; chargeId: string; amountCents: number };
   late_charge_refunded: { attemptId: string; chargeId: string; amountCents: number };

@@ -29,8 +29,14 @@ export interface ErrorLookup {
 const MAX_RELATED = 1000;
 
 /**
+ * The fields that tie a line to others: its request, and its trace under the name the OpenTelemetry log
+ * data model gives it or the one earlier versions wrote (their log files are still read).
+ */
+const LINKING_FIELDS = ['requestId', 'trace_id', 'traceId'] as const;
+
+/**
  * One error whole: the line with its errorId and stack, its request line, and the lines of the same
- * requestId or traceId across every log read. Two passes over the files; standard input is spooled to
+ * requestId or trace across every log read (`trace_id`, or `traceId` as logs of earlier versions name it). Two passes over the files; standard input is spooled to
  * a temporary file first, since it cannot be read twice.
  */
 export async function lookupError(
@@ -55,7 +61,7 @@ export async function lookupError(
     const ids = new Set<string>();
     let error: FoundLine | undefined;
     await scan(sources, [errorId], signal, (found) => {
-      for (const field of ['requestId', 'traceId']) {
+      for (const field of LINKING_FIELDS) {
         const value = found.record[field];
         if (typeof value === 'string') ids.add(value);
       }
@@ -97,8 +103,10 @@ async function scan(
             return;
           }
           if (typeof record !== 'object' || record === null) return;
-          const { errorId, requestId, traceId } = record as Record<string, unknown>;
-          if (needles.some((n) => errorId === n || requestId === n || traceId === n))
+          const fields = record as Record<string, unknown>;
+          const linked = (needle: string) =>
+            fields.errorId === needle || LINKING_FIELDS.some((field) => fields[field] === needle);
+          if (needles.some(linked))
             onMatch({
               at: `${source.name}:${lineNo}`,
               record: withinDepth(record) as Record<string, unknown>,

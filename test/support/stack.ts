@@ -58,8 +58,11 @@ export interface TestStack {
   settled: (where: { cartId: string } | { userId: string } | { userIds: string[] }) => Promise<boolean>;
   /** Runs `steadfast reconcile` against this stack. */
   reconcile: () => Promise<{ code: number; stdout: string }>;
-  /** Starts one more checkout instance (`steadfast serve`) joined to this stack, with extra settings. */
-  serve: (env?: Record<string, string>) => Promise<ExtraInstance>;
+  /**
+   * Starts one more checkout instance (`steadfast serve`) joined to this stack, with extra settings;
+   * `cli`: another build's command (the bench runs the build that landed beside this one).
+   */
+  serve: (env?: Record<string, string>, options?: { cli?: string }) => Promise<ExtraInstance>;
   stop: () => Promise<void>;
 }
 
@@ -217,10 +220,10 @@ export async function startTestStack(
       );
       return { code: run.code, stdout: run.stdout + run.stderr };
     },
-    async serve(extra = {}) {
+    async serve(extra = {}, options = {}) {
       const stackEnv = await readStackEnv(dataDir);
       const port = await freePort();
-      const instance = spawn(process.execPath, [CLI, 'serve'], {
+      const instance = spawn(process.execPath, [options.cli ?? CLI, 'serve'], {
         env: {
           ...process.env,
           ...env,

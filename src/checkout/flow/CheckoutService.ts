@@ -6,6 +6,7 @@ import type { Database, Queryable } from '../../platform/database/Database.ts';
 import { AppError } from '../../platform/errors/AppError.ts';
 import { DependencyUnavailableError } from '../../platform/errors/DependencyUnavailableError.ts';
 import { failpoint } from '../../platform/process/failpoint.ts';
+import { inSpan } from '../../platform/tracing/inSpan.ts';
 import { CheckoutErrors } from '../errors.ts';
 import type { InventoryClient } from '../gateways/InventoryClient.ts';
 import type { ChargeResult, PaymentGateway } from '../gateways/PaymentGateway.ts';
@@ -100,6 +101,9 @@ interface Finished {
 /** Another worker (recovery, or a retry with the key) moved the attempt on: it is theirs to finish. */
 class AttemptMovedOn extends Error {}
 
+/** The span attribute that names the attempt a step of the checkout belongs to. */
+const ATTEMPT_ID = 'checkout.attempt.id';
+
 /**
  * The checkout flow of docs/architecture.md section 5: record the attempt, reserve stock, charge, then create the
  * order in one statement. The attempt id is the idempotency key of the reservation and of the charge,
@@ -116,7 +120,13 @@ export class CheckoutService {
   }
 
   async complete(command: CheckoutCommand, log: Logger): Promise<CheckoutResult> {
-    const begun = await this.#begin(command);
+    const begun = await inSpan('checkout.attempt', {}, async (span) => {
+      const begun = await this.#begin(command);
+      if ('attempt' in begun)
+        span.setAttribute(ATTEMPT_ID, begun.attempt.id).setAttribute('checkout.resumed', begun.resumed);
+      else span.setAttribute('checkout.replayed', true);
+      return begun;
+    });
     if ('outcome' in begun) return { ...begun.outcome, replayed: true };
     failpoint('checkout.after_attempt_recorded');
     try {
@@ -271,8 +281,11 @@ export class CheckoutService {
     log: Logger,
     mayBeCharged: boolean,
   ): Promise<Finished> {
-    await this.#reserve(attempt, log, mayBeCharged);
-    const chargeId = await this.#charge(attempt, paymentToken, log, mayBeCharged);
+    const step = { [ATTEMPT_ID]: attempt.id };
+    await inSpan('checkout.reserve', step, () => this.#reserve(attempt, log, mayBeCharged));
+    const chargeId = await inSpan('checkout.charge', step, () =>
+      this.#charge(attempt, paymentToken, log, mayBeCharged),
+    );
     const finished = await this.#finish(attempt, chargeId);
     this.#deps.stock.add(attempt.id);
     return finished;
@@ -393,6 +406,10 @@ export class CheckoutService {
    * recovery) made the order of this same charge first, that order is the answer.
    */
   async #finish(attempt: Attempt, chargeId: string): Promise<Finished> {
+    return inSpan('checkout.order', { [ATTEMPT_ID]: attempt.id }, () => this.#order(attempt, chargeId));
+  }
+
+  async #order(attempt: Attempt, chargeId: string): Promise<Finished> {
     const orderId = randomUUID();
     const finished = confirmed(attempt, orderId, chargeId);
     if (await this.#deps.attempts.complete(attempt, chargeId, orderId, finished.outcome)) {

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { logEvent } from '../../contract/logEvents.ts';
-import { runInTrace, traceFrom } from '../../platform/tracing/traceContext.ts';
+import { runInTrace, startTrace, traceFields } from '../../platform/tracing/traceContext.ts';
 import type { CheckoutMetrics } from '../checkoutMetrics.ts';
 import type { WebhookEventStore } from '../webhooks/WebhookEventStore.ts';
 import type { AttemptStore } from './AttemptStore.ts';
@@ -88,8 +88,10 @@ export class RecoveryWorker {
     ];
     for (const attempt of work) {
       // Each settlement is a trace of its own: its calls to the gateway and the inventory can be followed.
-      const trace = traceFrom(undefined);
-      const logger = this.#options.logger.child({ traceId: trace.traceId });
+      const trace = startTrace('checkout.recover', {
+        attributes: () => ({ 'checkout.attempt.id': attempt.id, 'checkout.attempt.phase': attempt.phase }),
+      });
+      const logger = this.#options.logger.child(traceFields(trace.span));
       let outcome: RecoveryOutcome = 'deferred';
       try {
         outcome = await runInTrace(trace, () => service.recover(attempt, logger));
@@ -113,6 +115,7 @@ export class RecoveryWorker {
         fromPhase: attempt.phase,
         outcome,
       });
+      trace.span.setAttribute('checkout.recovery.outcome', outcome).end();
     }
     const { logger } = this.#options;
     for (const attempt of await attempts.claimChargeRechecks(BATCH)) {

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { logEvent } from '../../contract/logEvents.ts';
 import { Dependencies } from '../../contract/services.ts';
 import { failpoint } from '../../platform/process/failpoint.ts';
+import { runInTrace, startTrace } from '../../platform/tracing/traceContext.ts';
 import type { InventoryClient } from '../gateways/InventoryClient.ts';
 import type { AttemptStore } from './AttemptStore.ts';
 
@@ -63,8 +64,13 @@ export class StockCommitter {
     this.#timer = undefined;
     if (this.#sending || this.#pending.length === 0) return;
     const batch = this.#pending.splice(0, MAX_BATCH);
+    // A trace of its own: the batch serves many checkouts, not the one whose timer happened to send it.
+    const batchTrace = startTrace('checkout.commit_stock', {
+      attributes: () => ({ 'checkout.batch.size': batch.length }),
+    });
     // commitNow never rejects: a failed batch is logged and left to recovery.
-    this.#sending = this.commitNow(batch).then(() => {
+    this.#sending = runInTrace(batchTrace, () => this.commitNow(batch)).then(() => {
+      batchTrace.span.end();
       this.#sending = undefined;
       if (this.#pending.length > 0) this.#schedule();
     });

@@ -33,6 +33,24 @@ test('every problem is reported, not only the first, and no value is echoed', ()
   assert.doesNotMatch(result.problems.join(), /eighty|verbose-secret-value/);
 });
 
+test('many malformed settings, unions among them: every one is named, not the first few', () => {
+  const levels = Type.Union(
+    ['a', 'b', 'c', 'd', 'e', 'f'].map((l) => Type.Literal(l)),
+    { default: 'a' },
+  );
+  const many = Type.Object(
+    Object.fromEntries(
+      Array.from({ length: 12 }, (_, i) => [`S${i}`, i % 2 ? levels : Type.Integer({ default: 1 })]),
+    ),
+  );
+  const result = loadConfig(many, Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`S${i}`, 'x'])));
+  assert.ok(!result.ok);
+  assert.deepEqual(
+    result.problems.map((p) => /'(S\d+)'/.exec(p)?.[1]).sort(),
+    Array.from({ length: 12 }, (_, i) => `S${i}`).sort(),
+  );
+});
+
 test('production requires what development defaults', () => {
   const env = { NODE_ENV: 'production', DATABASE_URL: 'postgres://x' };
   const result = loadConfig(Schema, env, { requiredInProduction: ['API_KEY'] });

@@ -45,11 +45,12 @@ export function loadConfig<S extends TObject>(
     problems.push(`Environment variable '${key}' is not valid: it must be ${describe(property as TSchema)}.`);
   }
   const converted = Value.Default(schema, Value.Convert(schema, raw)) as Record<string, unknown>;
-  for (const error of Value.Errors(schema, converted)) {
-    const key = error.instancePath.split('/')[1];
-    if (!key || reported.has(key)) continue;
+  // Each setting checked on its own: TypeBox's errors of a whole object stop at a few, and a union's
+  // (one per member) would crowd out the settings after it.
+  for (const key of Object.keys(schema.properties)) {
+    const property = (schema.properties as Record<string, TSchema>)[key] as TSchema;
+    if (reported.has(key) || converted[key] === undefined || Value.Check(property, converted[key])) continue;
     reported.add(key);
-    const property = (schema.properties as Record<string, TSchema>)[key];
     problems.push(`Environment variable '${key}' is not valid: it must be ${describe(property)}.`);
   }
   if (problems.length > 0) return { ok: false, problems };

@@ -152,3 +152,55 @@ export const metricsSettings = {
     description: 'true or false: false leaves out request and call metrics (the bench prices them this way)',
   }),
 };
+
+const otlpEndpoint = (description: string) =>
+  Type.Optional(Type.String({ pattern: '^https?://', description: `an http(s) URL: ${description}` }));
+
+/** What OTEL_TRACES_SAMPLER may name (the OpenTelemetry specification's built-in samplers). */
+export const TRACE_SAMPLERS = [
+  'always_on',
+  'always_off',
+  'traceidratio',
+  'parentbased_always_on',
+  'parentbased_always_off',
+  'parentbased_traceidratio',
+] as const;
+
+/**
+ * The OpenTelemetry SDK's own variables, read as its specification says (names, defaults, meaning), so
+ * that an operator's usual settings work unchanged. Spans are exported only when an OTLP endpoint is
+ * set; without one, traces are only propagated. The exporter also reads OTEL_EXPORTER_OTLP_HEADERS,
+ * _TIMEOUT and _COMPRESSION (and their _TRACES_ forms) itself: headers may hold a vendor's key, so they
+ * are no setting here, never hashed into configHash nor logged.
+ */
+export const tracingSettings = {
+  OTEL_SDK_DISABLED: Type.Boolean({
+    default: false,
+    description: 'true or false: true exports no spans, whatever else is set (traces are still propagated)',
+  }),
+  OTEL_EXPORTER_OTLP_ENDPOINT: otlpEndpoint('the OTLP/HTTP collector, /v1/traces appended'),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: otlpEndpoint('the OTLP/HTTP traces endpoint, used as it is'),
+  OTEL_EXPORTER_OTLP_PROTOCOL: Type.Optional(
+    Type.Literal('http/json', { description: 'http/json (the only OTLP protocol this build exports)' }),
+  ),
+  OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: Type.Optional(
+    Type.Literal('http/json', { description: 'http/json (the only OTLP protocol this build exports)' }),
+  ),
+  OTEL_TRACES_EXPORTER: Type.Union([Type.Literal('otlp'), Type.Literal('none')], { default: 'otlp' }),
+  OTEL_SERVICE_NAME: Type.Optional(Type.String({ minLength: 1, description: 'a service name' })),
+  OTEL_TRACES_SAMPLER: Type.Union(
+    TRACE_SAMPLERS.map((name) => Type.Literal(name)),
+    { default: 'parentbased_always_on' },
+  ),
+  OTEL_TRACES_SAMPLER_ARG: Type.Optional(
+    Type.Number({
+      minimum: 0,
+      maximum: 1,
+      description: 'a fraction from 0 to 1: the ratio of traces sampled',
+    }),
+  ),
+  OTEL_BSP_SCHEDULE_DELAY: ms(5000, 'the longest a finished span waits to be exported'),
+  OTEL_BSP_EXPORT_TIMEOUT: ms(30000, 'the longest one export may take'),
+  OTEL_BSP_MAX_QUEUE_SIZE: Type.Integer({ minimum: 1, default: 2048 }),
+  OTEL_BSP_MAX_EXPORT_BATCH_SIZE: Type.Integer({ minimum: 1, default: 512 }),
+};

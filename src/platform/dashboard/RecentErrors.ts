@@ -1,7 +1,11 @@
-/** A 5xx as the dashboard lists it: enough to find its log line (the errorId), nothing more. */
+/**
+ * A 5xx as the dashboard lists it: enough to find its log line (the errorId) and its trace (`trace_id`,
+ * the name its log lines and the tracing backend give it), nothing more.
+ */
 export interface ServerErrorNote {
   time: string;
   errorId: string;
+  trace_id: string;
   statusCode: number;
   error: string;
   endpoint: string;

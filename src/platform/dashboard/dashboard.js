@@ -124,7 +124,7 @@ async function poll() {
   document.getElementById('recent').replaceChildren(
     ...now.recentErrors.map((e) => {
       const row = document.createElement('tr');
-      for (const value of [e.time, e.statusCode, e.error, e.endpoint, e.errorId]) {
+      for (const value of [e.time, e.statusCode, e.error, e.endpoint, e.errorId, e.trace_id]) {
         const cell = document.createElement('td');
         cell.textContent = String(value);
         row.append(cell);

@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parsePrometheusText } from '../../triage/prometheusText.ts';
 import { DependencyUnavailableError } from '../errors/DependencyUnavailableError.ts';
 import { PlatformMetrics } from '../metrics/PlatformMetrics.ts';
-import { runInTrace, traceFrom } from '../tracing/traceContext.ts';
+import { runInTrace, startTrace, traceFields } from '../tracing/traceContext.ts';
 import { HttpDependency } from './HttpDependency.ts';
 
 // A real HTTP server on loopback whose behaviour each test sets.
@@ -248,10 +248,14 @@ describe('HttpDependency: breaker, timeout and bulkhead around one dependency', 
 
   test('a call made inside a trace carries it as traceparent; one made outside carries none', async () => {
     const http = dependency();
-    const trace = traceFrom(undefined);
+    const incoming = { traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' };
+    const trace = startTrace('GET', { carrier: incoming });
     await runInTrace(trace, () => http.request('GET', '/stock'));
     await http.request('GET', '/stock');
-    assert.match(String(traceparents[0]), new RegExp(`^00-${trace.traceId}-[0-9a-f]{16}-01$`));
+    // Parented by the work's own span, in the caller's trace, its sampled flag kept.
+    const { trace_id, span_id } = traceFields(trace.span);
+    assert.equal(traceparents[0], `00-${trace_id}-${span_id}-01`);
+    assert.equal(trace_id, '4bf92f3577b34da6a3ce929d0e0e4736');
     assert.equal(traceparents[1], undefined);
     await http.close();
   });

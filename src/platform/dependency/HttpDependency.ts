@@ -18,7 +18,7 @@ import { logEvent } from '../../contract/logEvents.ts';
 import { DependencyUnavailableError, type UnavailableReason } from '../errors/DependencyUnavailableError.ts';
 import { clientErrorType, serverOf } from '../metrics/httpSemanticConventions.ts';
 import { type CallOutcome, type CallRecorder, callOutcome } from '../metrics/PlatformMetrics.ts';
-import { outgoingTraceparent } from '../tracing/traceContext.ts';
+import { outgoingTraceHeaders } from '../tracing/traceContext.ts';
 
 export interface HttpDependencyOptions {
   /** The dependency's name in logs, metrics, health bodies and errors, e.g. `payment`. */
@@ -182,7 +182,7 @@ export class HttpDependency {
     options: { body?: string; headers?: Record<string, string>; caller?: string } = {},
   ): Promise<RawResponse> {
     const started = performance.now();
-    const traceparent = outgoingTraceparent();
+    const traceHeaders = outgoingTraceHeaders();
     try {
       const answer = await this.#policy.execute(async ({ signal }) => {
         // The request's own time, from when it is sent: a call refused by the breaker or the bulkhead
@@ -197,7 +197,7 @@ export class HttpDependency {
             path,
             signal,
             headers: {
-              ...(traceparent ? { traceparent } : {}),
+              ...traceHeaders,
               ...this.#options.headers,
               ...options.headers,
             },

@@ -116,21 +116,30 @@ test('GET /metrics counts every request by route pattern, never by raw URL', asy
   await app.close();
 });
 
-test("a request's log lines carry the trace id of its traceparent, or of a new trace", async () => {
-  const { app, lines } = serverWithRoutes();
+test("a request's log lines carry trace_id and span_id: its traceparent's trace, or a new trace", async () => {
+  const { app, lines, serverErrors } = serverWithRoutes();
   const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+  const callerSpan = '00f067aa0ba902b7';
   await app.inject({
     method: 'GET',
     url: '/bug',
-    headers: { traceparent: `00-${traceId}-00f067aa0ba902b7-01` },
+    headers: { traceparent: `00-${traceId}-${callerSpan}-01` },
   });
-  const own = lines.filter((l) => l.traceId === traceId);
+  const own = lines.filter((l) => l.trace_id === traceId);
   assert.deepEqual(own.map((l) => l.msg).sort(), [
     "Cannot read properties of undefined (reading 'balance')",
     'request_completed',
   ]);
+  // The request's own span: one id on all its lines, not the caller's.
+  const spans = new Set(own.map((l) => l.span_id));
+  assert.equal(spans.size, 1);
+  assert.match(String([...spans][0]), /^[0-9a-f]{16}$/);
+  assert.ok(!spans.has(callerSpan));
+  assert.ok(own.every((l) => !('traceId' in l)));
+  // The dashboard's note of the 5xx names the same trace.
+  assert.equal(serverErrors[0]?.trace_id, traceId);
   await app.inject({ method: 'GET', url: '/bug', headers: { traceparent: 'not-a-traceparent' } });
-  const fresh = lines.at(-1)?.traceId;
+  const fresh = lines.at(-1)?.trace_id;
   assert.match(String(fresh), /^[0-9a-f]{32}$/);
   assert.notEqual(fresh, traceId);
   await app.close();

@@ -3,6 +3,7 @@ import type { IncomingMessage } from 'node:http';
 // Brings the `hide` schema option (routes left out of the OpenAPI document).
 import type {} from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import Fastify, {
   type FastifyInstance,
   type FastifyReply,
@@ -15,7 +16,7 @@ import type { ServerErrorNote } from '../dashboard/RecentErrors.ts';
 import { AppError } from '../errors/AppError.ts';
 import { PlatformErrors } from '../errors/codes.ts';
 import type { PlatformMetrics } from '../metrics/PlatformMetrics.ts';
-import { runInTrace, type TraceContext, traceFrom } from '../tracing/traceContext.ts';
+import { runInTrace, startTrace, type Trace, traceFields } from '../tracing/traceContext.ts';
 import { departureOf, leftBeforeAnswer, noteRefusal } from './clientDeparture.ts';
 import {
   clientError,
@@ -98,6 +99,17 @@ function sampleEvery(intervalMs: number): () => { log: boolean; skipped: number 
   };
 }
 
+/** Ends a request's span with its route and status (semantic conventions of HTTP servers). */
+function endRequestSpan(trace: Trace | undefined, method: string, route: string | undefined, status: number) {
+  if (!trace?.span.isRecording()) return;
+  const { span } = trace;
+  if (route !== undefined) span.updateName(`${method} ${route}`).setAttribute('http.route', route);
+  span.setAttribute('http.response.status_code', status);
+  if (status >= 500)
+    span.setStatus({ code: SpanStatusCode.ERROR }).setAttribute('error.type', String(status));
+  span.end();
+}
+
 /** Routes an operator or a load balancer polls: answered while draining or overloaded. */
 export function isOperationalRoute(url: string): boolean {
   return OPERATIONAL_PATHS.has(url.split('?')[0] ?? url);
@@ -123,7 +135,7 @@ const OPERATIONAL_PATHS: ReadonlySet<string> = new Set([
  */
 export function createHttpServer(options: HttpServerOptions): HttpServer {
   const renderError = options.renderError ?? renderProblem;
-  const traces = new WeakMap<IncomingMessage, TraceContext>();
+  const traces = new WeakMap<IncomingMessage, Trace>();
   const app = Fastify({
     loggerInstance: options.logger,
     // Fastify's two lines per request give way to ours: one line, with the business context.
@@ -132,11 +144,23 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
-    // Every log line of a request carries its trace id, the caller's when it sent a traceparent.
+    // The request's span starts with its logger, before any hook: every line of the request carries its
+    // trace and span ids (the caller's trace when it sent a traceparent), the departure's line too.
     childLoggerFactory: (logger, bindings, childOptions, rawRequest) => {
-      const trace = traceFrom(rawRequest.headers.traceparent);
-      traces.set(rawRequest as IncomingMessage, trace);
-      return logger.child({ ...bindings, traceId: trace.traceId }, childOptions);
+      const raw = rawRequest as IncomingMessage;
+      const trace = startTrace(raw.method ?? 'HTTP', {
+        kind: SpanKind.SERVER,
+        carrier: raw.headers,
+        attributes: () => ({
+          'http.request.method': raw.method ?? '_OTHER',
+          'url.path': raw.url?.split('?')[0] ?? '',
+        }),
+        // Probes and scrapes come every second from every balancer and scraper: a trace each would
+        // bury the checkouts' (their lines still name their ids).
+        record: !isOperationalRoute(raw.url ?? ''),
+      });
+      traces.set(raw, trace);
+      return logger.child({ ...bindings, ...traceFields(trace.span) }, childOptions);
     },
     bodyLimit: options.bodyLimit,
     ...(options.querystringParser ? { routerOptions: { querystringParser: options.querystringParser } } : {}),
@@ -172,6 +196,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
           ? new AppError(PlatformErrors.URL_TOO_LONG)
           : new AppError(PlatformErrors.INVALID_URL);
       reply.header('x-request-id', request.id);
+      endRequestSpan(traces.get(request.raw), request.method, undefined, refusal.status);
       logEvent(request.log, 'info', 'request_completed', {
         endpoint: 'unmatched',
         statusCode: refusal.status,
@@ -228,6 +253,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     if (completed.has(request)) return;
     completed.add(request);
     const route = request.routeOptions.url;
+    endRequestSpan(traces.get(request.raw), request.method, route, statusCode);
     options.metrics.recordRequest(
       request.method,
       route,

@@ -1,3 +1,4 @@
+import { trace } from '@opentelemetry/api';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { logEvent, type RequestFailed } from '../../contract/logEvents.ts';
 import type { ServerErrorNote } from '../dashboard/RecentErrors.ts';
@@ -53,6 +54,8 @@ export function errorHandler(
         statusCode: error.status,
         error: error.code,
         endpoint: endpointOf(request),
+        // The request's own trace (its handler runs in it): the way from the dashboard to its spans.
+        trace_id: trace.getActiveSpan()?.spanContext().traceId ?? '',
       });
     }
     // Returned: an async handler that only calls send() gets a second, empty send() from Fastify when an

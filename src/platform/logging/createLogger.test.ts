@@ -94,3 +94,28 @@ test("secrets are censored on every line: the platform's paths and the service's
     },
   );
 });
+
+test("a line names the trace it is written in, once, whether its logger is a request's or the service's", () => {
+  const script = `
+    const { createLogger } = await import(${JSON.stringify(new URL('./createLogger.ts', import.meta.url).href)});
+    const { runInTrace, startTrace, traceFields } = await import(${JSON.stringify(new URL('../tracing/traceContext.ts', import.meta.url).href)});
+    const log = await createLogger({ service: 's', version: '1', commit: 'c', level: 'info' });
+    log.info('outside');
+    const work = startTrace('GET');
+    runInTrace(work, () => log.info('inside'));
+    const bound = log.child(traceFields(work.span));
+    runInTrace(startTrace('other'), () => bound.info('bound'));`;
+  const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+    encoding: 'utf8',
+    timeout: 20_000,
+  });
+  assert.equal(run.status, 0, run.stderr);
+  const [outside, inside, bound] = run.stdout.trim().split('\n');
+  assert.equal(JSON.parse(String(outside)).trace_id, undefined);
+  const { trace_id, span_id } = JSON.parse(String(inside));
+  assert.match(trace_id, /^[0-9a-f]{32}$/);
+  assert.match(span_id, /^[0-9a-f]{16}$/);
+  // A logger bound to its work keeps its ids, written once, wherever it logs from.
+  assert.equal(String(bound).match(/"trace_id"/g)?.length, 1);
+  assert.equal(JSON.parse(String(bound)).trace_id, trace_id);
+});

@@ -1,6 +1,7 @@
 import pino, { type Logger } from 'pino';
 import roll from 'pino-roll';
 import type { LogEventName } from '../../contract/logEvents.ts';
+import { activeTraceFields } from '../tracing/traceContext.ts';
 
 export interface LoggerOptions {
   service: string;
@@ -29,6 +30,19 @@ const PLATFORM_REDACTED_PATHS = [
   '*.password',
   'DATABASE_URL',
 ];
+
+const NO_FIELDS = {};
+
+/**
+ * The trace of the work a line is written in (a breaker opening during a call, a stock batch's
+ * failure), unless its logger names one already: a request's logger is bound to its span when it is
+ * made, so that even the lines written outside the request's context (its client's departure) carry it.
+ */
+function traceOfLine(_object: object, _level: number, logger: Logger): object {
+  const bindings = (logger as unknown as Record<symbol, string | undefined>)[pino.symbols.chindingsSym];
+  if (bindings?.includes('"trace_id"')) return NO_FIELDS;
+  return activeTraceFields() ?? NO_FIELDS;
+}
 
 const redaction = (own: readonly string[] = []) => ({
   paths: [...new Set([...PLATFORM_REDACTED_PATHS, ...own])],
@@ -91,6 +105,7 @@ export async function createLogger(options: LoggerOptions): Promise<Logger> {
       messageKey: 'msg',
       errorKey: 'err',
       redact: redaction(options.redact),
+      mixin: traceOfLine,
     },
     pino.multistream(streams),
   );

@@ -9,10 +9,11 @@ import { createBootLogger, createLogger, type Logger } from '../logging/createLo
 import { SyslogShipper } from '../logging/SyslogShipper.ts';
 import { diskPathsFrom, PlatformMetrics } from '../metrics/PlatformMetrics.ts';
 import { type PreflightCheck, reportStartupFailure, runPreflight } from '../preflight/preflight.ts';
+import { startTracing, type TracingSettings } from '../tracing/startTracing.ts';
 import { buildInfo } from './buildInfo.ts';
 import { runUntilStopped, type ShutdownState } from './runUntilStopped.ts';
 
-interface BaseSettings {
+interface BaseSettings extends TracingSettings {
   NODE_ENV: string;
   HOST: string;
   PORT: number;
@@ -122,6 +123,8 @@ export async function bootService<S extends TObject>(spec: ServiceSpec<S>, env =
       : undefined,
     ship: shipper,
   });
+  // Before the service is built: its pools and clients are instrumented as they are made.
+  const tracing = startTracing({ name: spec.service, version, logger }, config);
   const state: ShutdownState = { draining: false };
   const metrics = new PlatformMetrics(spec.service, { recording: config.METRICS_ENABLED });
   for (const [name, path] of diskPathsFrom(config.METRICS_DISK_PATHS)) metrics.watchDisk(name, path);
@@ -151,6 +154,8 @@ export async function bootService<S extends TObject>(spec: ServiceSpec<S>, env =
     close: async () => {
       await running.app.close();
       await running.closeResources();
+      // The spans of the last requests go out before the process does.
+      await tracing.shutdown();
       await management?.close();
     },
     flushLogs: shipper && (() => shipper.close()),
@@ -173,6 +178,8 @@ export async function bootService<S extends TObject>(spec: ServiceSpec<S>, env =
       nodeVersion: process.version,
       // Same version, other hash: the configuration changed, not the code.
       configHash: configHash(config, spec.secretSettings ?? []),
+      // Whether this instance's spans reach a collector (OTEL_EXPORTER_OTLP_ENDPOINT), or are only propagated.
+      tracesExported: tracing.exporting,
       ...running.startedFields,
     },
     'service_started',

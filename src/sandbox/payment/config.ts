@@ -5,6 +5,7 @@ import {
   httpSettings,
   logSettings,
   metricsSettings,
+  tracingSettings,
 } from '../../platform/config/settings.ts';
 
 export const PaymentSettings = Type.Object({
@@ -12,6 +13,7 @@ export const PaymentSettings = Type.Object({
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3002 }),
   ...logSettings,
   ...metricsSettings,
+  ...tracingSettings,
   ...databaseSettings,
   ...healthSettings,
   PAYMENT_API_KEY: Type.String({ minLength: 8, default: 'sk_test_steadfast_sandbox' }),
