@@ -10,12 +10,12 @@
  * (DBOS's system database among them), the WAL records written, and the CPU ms of the server,
  * PostgreSQL, inventory and payment.
  * Then resident memory: each service's idle after start and peak under the bench, beside a bare Fastify
- * server's (bench/bareFastify.ts), idle and under a GET load. Then the metrics' price (an instance with METRICS_ENABLED=false beside one with them); tracing's
- * price (instances of the build that landed, BENCH_LANDED_REF, default main; of this build with no OTLP
- * endpoint, traces only propagated; and of this build exporting every span to a collector of the bench's
- * own, measured in turn, BENCH_ROUNDS times); the database
- * pool's size (an instance for each of BENCH_POOL_SIZES, default 5,10,20); overload (2x and
- * 4x the saturation offered at a fixed arrival rate: goodput and p99 of shed and served answers); last,
+ * server's (bench/bareFastify.ts), idle and under a GET load. Then the metrics' price (an instance with
+ * METRICS_ENABLED=false beside one with them); tracing's price (instances of the build that landed,
+ * BENCH_LANDED_REF, default main; of this build with no OTLP endpoint, traces only propagated; and of
+ * this build exporting every span to a collector of the bench's own, measured in turn, BENCH_ROUNDS
+ * times); the database pool's size (an instance for each of BENCH_POOL_SIZES, default 5,10,20); overload
+ * (2x and 4x the saturation offered at a fixed arrival rate: goodput and p99 of shed and served answers); last,
  * the checkout again with 1,000,000 orders and idempotency keys in the tables, and the plans of the
  * recovery worker's scans and of the key purge at that size.
  *
