@@ -252,3 +252,23 @@ test("PostgreSQL's own log is read, not passed over: its warnings and worse join
   logs.add('other.log', 1, '\tindented');
   assert.equal(logs.passedOver.samples.at(-1)?.at, 'other.log:1');
 });
+
+test('runs that end by saying why are no abrupt stop; a run that just stops is, with its last line', () => {
+  const logs = new LogEvidence();
+  const at = (seconds: number) => new Date(Date.parse('2026-11-30T10:00:00Z') + seconds * 1000).toISOString();
+  const lines = [
+    line({ pid: 1, time: at(0), msg: 'service_started' }),
+    line({ pid: 1, time: at(1), msg: 'request_completed', statusCode: 200, endpoint: 'GET /x' }),
+    // Killed; restarted, its preflight refuses a setting; then a start that works, and a clean stop.
+    line({ pid: 2, time: at(5), msg: 'startup_failure', problems: ['JWT_SECRET is required'] }),
+    line({ pid: 3, time: at(9), msg: 'service_started' }),
+    line({ pid: 3, time: at(12), msg: 'shutdown_complete', exitCode: 0 }),
+    line({ pid: 4, time: at(20), msg: 'service_started' }),
+  ];
+  lines.forEach((text, i) => logs.add('checkout-2-2026-11-30.log', i + 1, text));
+  const stops = logs.abruptStops.stops();
+  assert.deepEqual(
+    stops.map((s) => [s.instance, s.lastLine.at, s.restartedAt]),
+    [['checkout-2', 'checkout-2-2026-11-30.log:2', Date.parse(at(5))]],
+  );
+});

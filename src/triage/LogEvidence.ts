@@ -254,7 +254,11 @@ export class LogEvidence {
       this.edge.instanceStarted(record.checkoutBudgetMs ?? undefined);
     }
     if (typeof record.service === 'string') {
-      const ended = isEvent(record, 'shutdown_complete') || isEvent(record, 'fatal_error');
+      // A run that ends by saying why: stopped, a fatal error, or a start refused by its preflight.
+      const ended =
+        isEvent(record, 'shutdown_complete') ||
+        isEvent(record, 'fatal_error') ||
+        isEvent(record, 'startup_failure');
       this.abruptStops.observe(
         file,
         {

@@ -31,7 +31,7 @@ interface Run {
   pid: number | undefined;
   lastTime: number;
   lastLine: EvidenceLine;
-  /** Its end was logged: `shutdown_complete`, or a fatal error, which says why it went. */
+  /** Its end was logged: `shutdown_complete`, a fatal error or a startup failure, which say why it went. */
   ended: boolean;
 }
 

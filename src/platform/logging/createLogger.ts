@@ -116,7 +116,7 @@ export function createBootLogger(service: string, version: string, fd: 1 | 2 = 1
   return pino(
     {
       level: 'info',
-      base: { service, version },
+      base: { service, version, pid: process.pid },
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
       redact: redaction(),
