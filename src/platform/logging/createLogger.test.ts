@@ -119,3 +119,32 @@ test("a line names the trace it is written in, once, whether its logger is a req
   assert.equal(String(bound).match(/"trace_id"/g)?.length, 1);
   assert.equal(JSON.parse(String(bound)).trace_id, trace_id);
 });
+
+test("a line carries its own fields only, never an earlier line's", async () => {
+  const script = `
+    const { createLogger } = await import(${JSON.stringify(new URL('./createLogger.ts', import.meta.url).href)});
+    const log = await createLogger({ service: 's', version: '1', commit: 'c', level: 'info' });
+    log.info({ event: 'service_started', port: 1 }, 'service_started');
+    log.child({ requestId: 'r1' }).info({ cartId: 'cart-of-user-a' }, 'request_completed');
+    log.child({ requestId: 'r2', trace_id: 't', span_id: 's' }).info({ userId: 'b' }, 'request_completed');
+    log.info('plain');`;
+  const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+    encoding: 'utf8',
+    timeout: 20_000,
+  });
+  assert.equal(run.status, 0, run.stderr);
+  const lines = run.stdout
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+  const own = (line: Record<string, unknown>) =>
+    Object.keys(line)
+      .filter((key) => !['level', 'time', 'service', 'version', 'commit', 'pid', 'msg'].includes(key))
+      .sort();
+  assert.deepEqual(lines.map(own), [
+    ['event', 'port'],
+    ['cartId', 'requestId'],
+    ['requestId', 'span_id', 'trace_id', 'userId'],
+    [],
+  ]);
+});

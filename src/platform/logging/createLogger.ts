@@ -31,8 +31,6 @@ const PLATFORM_REDACTED_PATHS = [
   'DATABASE_URL',
 ];
 
-const NO_FIELDS = {};
-
 /**
  * The trace of the work a line is written in (a breaker opening during a call, a stock batch's
  * failure), unless its logger names one already: a request's logger is bound to its span when it is
@@ -40,8 +38,10 @@ const NO_FIELDS = {};
  */
 function traceOfLine(_object: object, _level: number, logger: Logger): object {
   const bindings = (logger as unknown as Record<symbol, string | undefined>)[pino.symbols.chindingsSym];
-  if (bindings?.includes('"trace_id"')) return NO_FIELDS;
-  return activeTraceFields() ?? NO_FIELDS;
+  // A new object each time: pino merges the line's own fields into what the mixin returns, so a shared
+  // one would carry every line's fields into the next.
+  if (bindings?.includes('"trace_id"')) return {};
+  return activeTraceFields() ?? {};
 }
 
 const redaction = (own: readonly string[] = []) => ({
