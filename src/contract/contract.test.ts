@@ -62,7 +62,7 @@ test('every metric a service registers is declared, with its labels', async () =
   const platform = new PlatformMetrics('checkout');
   new CheckoutMetrics(platform.registry, async () => 0);
   // Registered when the service ships its lines to a collector (LOG_SYSLOG_URL).
-  platform.watchLogShipper({ droppedLines: 0, heldBytes: 0 });
+  platform.watchLogShipper({ droppedLines: 0, heldBytes: 0, connectionsLost: 0 });
   const declared = new Map<string, readonly string[]>(
     Object.values(Metrics).map((m) => [m.name, 'labelNames' in m ? m.labelNames : []]),
   );

@@ -8,6 +8,12 @@
  * not declare, handed to `logEvent`, fails the type check.
  */
 
+/**
+ * How often every service writes `service_alive`: an instance silent for longer than a few of these
+ * while others log has stopped without a word (triage's abrupt stops).
+ */
+export const HEARTBEAT_INTERVAL_MS = 60_000;
+
 /** Fields of every line: pino's base (`service`, `version`, `commit`, `pid`), the request's logger, the trace. */
 export interface LineFields {
   level: number | string;
@@ -101,7 +107,11 @@ interface RepairActionFields {
 /** Every event, by name, with its fields. */
 export interface LogEvents {
   // The platform's, in every service.
+  /** A process's first line, once its logger is made: where triage begins a run of it. */
+  service_starting: { nodeVersion: string };
   service_started: ServiceStarted;
+  /** Once every HEARTBEAT_INTERVAL_MS while it runs: an instance whose heartbeat stops has died. */
+  service_alive: { uptimeSeconds: number };
   request_completed: RequestCompleted;
   request_failed: RequestFailed;
   startup_failure: { problems: string[] };

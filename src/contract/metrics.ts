@@ -73,6 +73,10 @@ export const Metrics = {
     name: 'log_lines_dropped_total',
     help: 'Log lines not shipped to the collector (LOG_SYSLOG_URL) because it could not take them and the buffer was full.',
   },
+  logConnectionsLost: {
+    name: 'log_collector_connections_lost_total',
+    help: 'Connections to the log collector (LOG_SYSLOG_URL) that broke or that it closed: what was in flight on them may be lost.',
+  },
   logHeldBytes: {
     name: 'log_held_bytes',
     help: 'Bytes of log lines held for the collector (LOG_SYSLOG_URL) while it cannot take them.',

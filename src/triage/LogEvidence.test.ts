@@ -265,7 +265,7 @@ test('runs that end by saying why are no abrupt stop; a run that just stops is, 
     line({ pid: 3, time: at(12), msg: 'shutdown_complete', exitCode: 0 }),
     line({ pid: 4, time: at(20), msg: 'service_started' }),
   ];
-  lines.forEach((text, i) => logs.add('checkout-2-2026-11-30.log', i + 1, text));
+  for (const [i, text] of lines.entries()) logs.add('checkout-2-2026-11-30.log', i + 1, text);
   const stops = logs.abruptStops.stops();
   assert.deepEqual(
     stops.map((s) => [s.instance, s.lastLine.at, s.restartedAt]),

@@ -1,6 +1,6 @@
 import { isEvent } from '../contract/logEvents.ts';
 import { CHECKOUT_ENDPOINT } from '../contract/services.ts';
-import { AbruptStops } from './abruptStops.ts';
+import { AbruptStops, type RunLine } from './abruptStops.ts';
 import {
   looksLikeBalancerLine,
   looksLikeBalancerMessage,
@@ -254,19 +254,9 @@ export class LogEvidence {
       this.edge.instanceStarted(record.checkoutBudgetMs ?? undefined);
     }
     if (typeof record.service === 'string') {
-      // A run that ends by saying why: stopped, a fatal error, or a start refused by its preflight.
-      const ended =
-        isEvent(record, 'shutdown_complete') ||
-        isEvent(record, 'fatal_error') ||
-        isEvent(record, 'startup_failure');
       this.abruptStops.observe(
         file,
-        {
-          service: record.service,
-          pid: record.pid ?? undefined,
-          event: started ? 'started' : ended ? 'ended' : 'other',
-          time,
-        },
+        { service: record.service, pid: record.pid ?? undefined, event: runEvent(record, started), time },
         evidence,
       );
     }
@@ -552,6 +542,20 @@ export function projectFrame(stack: string): string | undefined {
     }
   }
   return undefined;
+}
+
+/** What a line says of its process's run, for the abrupt stops. */
+function runEvent(record: LogRecord, started: boolean): RunLine['event'] {
+  if (isEvent(record, 'service_starting')) return 'starting';
+  if (started) return 'started';
+  // A run that ends by saying why: stopped, a fatal error, or a start refused by its preflight.
+  if (
+    isEvent(record, 'shutdown_complete') ||
+    isEvent(record, 'fatal_error') ||
+    isEvent(record, 'startup_failure')
+  )
+    return 'ended';
+  return isEvent(record, 'service_alive') ? 'alive' : 'other';
 }
 
 function startOf(record: LogRecord, time: number, evidence: EvidenceLine): ServiceStart {

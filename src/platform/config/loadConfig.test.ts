@@ -78,3 +78,30 @@ test('an integer setting that is not a whole number is refused, never truncated'
   const spaced = loadConfig(Schema, { DATABASE_URL: 'postgres://x', PORT: ' 8080 ' });
   assert.ok(spaced.ok && spaced.config.PORT === 8080);
 });
+
+test('a log collector is a tcp:// host and a port a client can reach; its buffer has a ceiling', async () => {
+  const { logSettings } = await import('./settings.ts');
+  const Log = Type.Object(logSettings);
+  const accepts = (env: Record<string, string>) => loadConfig(Log, env).ok;
+  for (const url of [
+    'tcp://127.0.0.1:514',
+    'tcp://collector.example:6514',
+    'tcp://[::1]:514',
+    'tcp://h:65535',
+  ])
+    assert.ok(accepts({ LOG_SYSLOG_URL: url }), url);
+  for (const url of [
+    'tcp://127.0.0.1:99999',
+    'tcp://127.0.0.1:65536',
+    'tcp://127.0.0.1:0',
+    'tcp://127.0.0.1:00514',
+    'tcp://user@host:514',
+    'tcp://a%2Fb:514',
+    'udp://127.0.0.1:514',
+    'tcp://127.0.0.1',
+  ])
+    assert.equal(accepts({ LOG_SYSLOG_URL: url }), false, url);
+  assert.ok(accepts({ LOG_SYSLOG_BUFFER_BYTES: String(2 ** 30) }));
+  assert.equal(accepts({ LOG_SYSLOG_BUFFER_BYTES: String(2 ** 30 + 1) }), false);
+  assert.equal(accepts({ LOG_SYSLOG_BUFFER_BYTES: '99999999999999999999' }), false);
+});

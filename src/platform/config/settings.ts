@@ -57,6 +57,10 @@ export const httpSettings = {
   ),
 };
 
+/** 1 to 65535, without leading zeros: a port a client can connect to. */
+const PORT_1_TO_65535 =
+  '(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})';
+
 export const logSettings = {
   LOG_LEVEL: Type.Union(
     ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((level) => Type.Literal(level)),
@@ -72,7 +76,11 @@ export const logSettings = {
   // Lines that live only on the instance's disk die with it (the seed article's mistake 5): shipped to a
   // collector, the last lines before a crash are kept off the machine.
   LOG_SYSLOG_URL: Type.Optional(
-    Type.String({ pattern: '^tcp://[^/:]+:[0-9]+$', description: 'a syslog collector as tcp://host:port' }),
+    Type.String({
+      // A host name, an IPv4 or a bracketed IPv6 address, and a port from 1 to 65535.
+      pattern: `^tcp://([A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?|\\[[0-9A-Fa-f:.]+\\]):${PORT_1_TO_65535}$`,
+      description: 'a syslog collector as tcp://host:port (a port from 1 to 65535)',
+    }),
   ),
   LOG_SYSLOG_NAME: Type.Optional(
     Type.String({
@@ -82,8 +90,10 @@ export const logSettings = {
   ),
   LOG_SYSLOG_BUFFER_BYTES: Type.Integer({
     minimum: 65536,
+    maximum: 2 ** 30,
     default: 16 * 2 ** 20,
-    description: 'a whole number of bytes, at least 65536: lines held while the collector cannot take them',
+    description:
+      'a whole number of bytes from 65536 to 1073741824: lines held while the collector cannot take them',
   }),
 };
 

@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { SyslogShipper } from './SyslogShipper.ts';
+import { MAX_MESSAGE_BYTES, SyslogShipper } from './SyslogShipper.ts';
 
 /** A collector of our own: parses octet-counted RFC 5424 frames into [priority, app, message]. */
 class Collector {
@@ -157,6 +157,53 @@ describe('SyslogShipper', () => {
     await collector.until(51, 10_000);
     await shipper.close();
     await collector.close();
+  });
+
+  it('drops a line too long for the collector, counts it and says so, and ships the next', async () => {
+    const collector = new Collector();
+    const port = await collector.listen();
+    const resumed: number[] = [];
+    const shipper = new SyslogShipper({
+      url: `tcp://127.0.0.1:${port}`,
+      appName: 'checkout',
+      bufferBytes: 1e6,
+      onResume: (dropped) => resumed.push(dropped),
+    });
+    await sleep(100);
+    shipper.write(`${JSON.stringify({ level: 'fatal', stack: 'x'.repeat(MAX_MESSAGE_BYTES) })}\n`);
+    shipper.write(line(1));
+    await collector.until(1);
+    assert.equal(JSON.parse(collector.messages[0]?.text ?? '').n, 1, 'the next line arrives whole');
+    assert.equal(shipper.droppedLines, 1);
+    assert.deepEqual(resumed, [1]);
+    await shipper.close();
+    await collector.close();
+  });
+
+  it('a collector that closes every connection at once: the losses are counted, the retries back off', async () => {
+    let accepted = 0;
+    const server = createServer((socket) => {
+      accepted++;
+      socket.destroy();
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const { port } = server.address() as { port: number };
+    const shipper = new SyslogShipper({
+      url: `tcp://127.0.0.1:${port}`,
+      appName: 'checkout',
+      bufferBytes: 1e6,
+      onResume: () => {},
+    });
+    for (let n = 0; n < 100; n++) {
+      shipper.write(line(n));
+      await sleep(30);
+    }
+    // 3 s: 0.25 + 0.5 + 1 + 2 s of backoff allows four or five connections, not the twelve of a fixed 0.25 s.
+    assert.ok(accepted <= 6, `${accepted} connections in 3 s`);
+    assert.ok(shipper.connectionsLost >= 2, `${shipper.connectionsLost} connections lost, counted`);
+    await shipper.close();
+    await new Promise((resolve) => server.close(resolve));
   });
 
   it('refuses a URL that is not tcp://host:port', () => {

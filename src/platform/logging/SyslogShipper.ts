@@ -18,8 +18,16 @@ const SEVERITY: Record<string, number> = { fatal: 2, error: 3, warn: 4, info: 6,
 const LEVEL_PREFIX = '{"level":"';
 /** Held lines are written in chunks of about this many bytes. */
 const CHUNK_BYTES = 64 * 1024;
+/**
+ * The longest message a collector takes whole (the shipped rsyslog's maxMessageSize): a longer one would
+ * be cut there and its rest read as a message of its own. It is dropped and counted instead; the local
+ * copy keeps it.
+ */
+export const MAX_MESSAGE_BYTES = 64 * 1024;
 const RECONNECT_FIRST_MS = 250;
 const RECONNECT_MAX_MS = 5000;
+/** A connection that lasted this long was a good one: the next failure starts the backoff afresh. */
+const HEALTHY_CONNECTION_MS = 5000;
 
 /**
  * Ships log lines to a syslog collector over TCP (RFC 5424 messages, octet-counted as RFC 6587 frames
@@ -29,8 +37,9 @@ const RECONNECT_MAX_MS = 5000;
  *
  * A collector that is slow or down never blocks the service: lines wait in a buffer of `bufferBytes`
  * while it cannot take them, and past that are dropped, counted (`droppedLines`, exported as
- * `log_lines_dropped_total`) and said by `onResume` once the buffer has been delivered. Plain TCP has no
- * acknowledgement: what was in the kernel's buffers when a connection broke is lost uncounted.
+ * `log_lines_dropped_total`) and said by `onResume` once the buffer has been delivered; so is a line too
+ * long for the collector. Plain TCP has no acknowledgement: what was in the kernel's buffers when a
+ * connection broke is lost uncounted, and the connections lost are counted instead.
  */
 export class SyslogShipper {
   readonly #host: string;
@@ -47,6 +56,8 @@ export class SyslogShipper {
   #heldBytes = 0;
   #dropped = 0;
   #droppedSinceResume = 0;
+  #connectionsLost = 0;
+  #connectedAt = 0;
 
   constructor(options: SyslogShipperOptions) {
     const url = new URL(options.url);
@@ -64,6 +75,15 @@ export class SyslogShipper {
     return this.#dropped;
   }
 
+  /**
+   * Connections that broke or that the collector closed: what TCP had in flight on them may be lost. A
+   * collector that closes each connection at once (a wrong port, a server of another protocol) shows as
+   * this rising, with nothing dropped.
+   */
+  get connectionsLost(): number {
+    return this.#connectionsLost;
+  }
+
   /** Bytes held for the collector now. */
   get heldBytes(): number {
     return this.#heldBytes;
@@ -73,14 +93,19 @@ export class SyslogShipper {
   write(line: string): void {
     if (this.#closing) return;
     const frame = this.#frame(line);
+    if (frame === undefined) {
+      this.#drop();
+      // Said once the next line can be: now, when nothing is held.
+      if (this.#connected && this.#held.length === 0) queueMicrotask(() => this.#deliverHeld());
+      return;
+    }
     if (this.#connected && this.#held.length === 0 && !this.#socket?.writableNeedDrain) {
       this.#socket?.write(frame);
       return;
     }
     const bytes = Buffer.byteLength(frame);
     if (this.#heldBytes + bytes > this.#options.bufferBytes) {
-      this.#dropped++;
-      this.#droppedSinceResume++;
+      this.#drop();
       return;
     }
     this.#held.push(frame);
@@ -113,13 +138,20 @@ export class SyslogShipper {
     });
   }
 
-  #frame(line: string): string {
+  #drop(): void {
+    this.#dropped++;
+    this.#droppedSinceResume++;
+  }
+
+  /** The line as one octet-counted RFC 5424 message; undefined when it is too long for the collector. */
+  #frame(line: string): string | undefined {
     const text = line.endsWith('\n') ? line.slice(0, -1) : line;
     const level = text.startsWith(LEVEL_PREFIX)
       ? text.slice(LEVEL_PREFIX.length, text.indexOf('"', LEVEL_PREFIX.length))
       : 'info';
     const message = `<${FACILITY + (SEVERITY[level] ?? 6)}>1 ${new Date().toISOString()}${this.#header}${text}`;
-    return `${Buffer.byteLength(message)} ${message}`;
+    const bytes = Buffer.byteLength(message);
+    return bytes > MAX_MESSAGE_BYTES ? undefined : `${bytes} ${message}`;
   }
 
   #connect(): void {
@@ -130,7 +162,7 @@ export class SyslogShipper {
     socket.unref();
     socket.on('connect', () => {
       this.#connected = true;
-      this.#reconnectMs = RECONNECT_FIRST_MS;
+      this.#connectedAt = Date.now();
       this.#deliverHeld();
     });
     socket.on('drain', () => this.#deliverHeld());
@@ -138,9 +170,15 @@ export class SyslogShipper {
     socket.on('end', () => socket.destroy());
     socket.on('error', () => {});
     socket.on('close', () => {
+      const wasConnected = this.#connected;
       this.#connected = false;
       this.#socket = undefined;
       if (this.#closing) return;
+      if (wasConnected) {
+        this.#connectionsLost++;
+        // A collector that closes every connection at once is not retried four times a second.
+        if (Date.now() - this.#connectedAt >= HEALTHY_CONNECTION_MS) this.#reconnectMs = RECONNECT_FIRST_MS;
+      }
       this.#reconnectTimer = setTimeout(() => this.#connect(), this.#reconnectMs);
       this.#reconnectTimer.unref();
       this.#reconnectMs = Math.min(this.#reconnectMs * 2, RECONNECT_MAX_MS);

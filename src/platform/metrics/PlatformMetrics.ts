@@ -299,8 +299,15 @@ export class PlatformMetrics implements CallRecorder {
     this.#shed.inc({ reason });
   }
 
-  /** The log shipper's lines dropped (counted from 0) and bytes held, because its collector could not take them. */
-  watchLogShipper(shipper: { readonly droppedLines: number; readonly heldBytes: number }): void {
+  /**
+   * The log shipper's lines dropped and bytes held, because its collector could not take them, and its
+   * connections lost; the counts from 0.
+   */
+  watchLogShipper(shipper: {
+    readonly droppedLines: number;
+    readonly heldBytes: number;
+    readonly connectionsLost: number;
+  }): void {
     new Gauge({
       ...Metrics.logHeldBytes,
       registers: [this.registry],
@@ -308,15 +315,22 @@ export class PlatformMetrics implements CallRecorder {
         this.set(shipper.heldBytes);
       },
     });
-    let counted = 0;
-    new Counter({
-      ...Metrics.logLinesDropped,
-      registers: [this.registry],
-      collect() {
-        this.inc(shipper.droppedLines - counted);
-        counted = shipper.droppedLines;
-      },
-    });
+    const counter = (
+      metric: typeof Metrics.logLinesDropped | typeof Metrics.logConnectionsLost,
+      read: () => number,
+    ) => {
+      let counted = 0;
+      new Counter({
+        ...metric,
+        registers: [this.registry],
+        collect() {
+          this.inc(read() - counted);
+          counted = read();
+        },
+      });
+    };
+    counter(Metrics.logLinesDropped, () => shipper.droppedLines);
+    counter(Metrics.logConnectionsLost, () => shipper.connectionsLost);
   }
 
   watchBreaker(breaker: BreakerSource): void {

@@ -1,6 +1,6 @@
 import { dirname } from 'node:path';
 import type { Static, TObject } from 'typebox';
-import { logEvent } from '../../contract/logEvents.ts';
+import { HEARTBEAT_INTERVAL_MS, logEvent } from '../../contract/logEvents.ts';
 import { configHash, secretSettings } from '../config/configHash.ts';
 import { loadConfig } from '../config/loadConfig.ts';
 import { createHttpServer, type HttpServer } from '../http/createHttpServer.ts';
@@ -123,6 +123,8 @@ export async function bootService<S extends TObject>(spec: ServiceSpec<S>, env =
       : undefined,
     ship: shipper,
   });
+  // The process's first line: where a reader of the logs (triage) begins this run of the instance.
+  logEvent(logger, 'info', 'service_starting', { nodeVersion: process.version });
   // Before the service is built: its pools and clients are instrumented as they are made.
   const tracing = startTracing({ name: spec.service, version, logger }, config);
   const state: ShutdownState = { draining: false };
@@ -184,6 +186,12 @@ export async function bootService<S extends TObject>(spec: ServiceSpec<S>, env =
     },
     'service_started',
   );
+  // While it runs, a line a minute however idle it is: an instance whose heartbeat stops while others
+  // go on logging has died without a word (a machine gone), as triage tells from a collector's copy.
+  setInterval(
+    () => logEvent(logger, 'info', 'service_alive', { uptimeSeconds: Math.round(process.uptime()) }),
+    HEARTBEAT_INTERVAL_MS,
+  ).unref();
   // Under `steadfast start` the supervisor waits for this message to learn the bound ports.
   process.send?.({ type: 'listening', service: spec.service, url: address, managementUrl });
 }
