@@ -272,3 +272,15 @@ test('runs that end by saying why are no abrupt stop; a run that just stops is, 
     [['checkout-2', 'checkout-2-2026-11-30.log:2', Date.parse(at(5))]],
   );
 });
+
+test('a drain is no failure: SHUTTING_DOWN answers and an unready health check count as requests only', () => {
+  const logs = new LogEvidence();
+  const completed = (fields: Record<string, unknown>) =>
+    line({ msg: 'request_completed', statusCode: 503, durationMs: 1, ...fields });
+  logs.add('c.log', 1, completed({ endpoint: 'GET /health/ready' }));
+  logs.add('c.log', 2, completed({ endpoint: 'POST /api/checkout/complete', error: 'SHUTTING_DOWN' }));
+  logs.add('c.log', 3, completed({ endpoint: 'GET /healthy', error: 'INTERNAL_ERROR' }));
+  assert.equal(logs.requests, 3);
+  assert.equal(logs.failures, 1, 'only the 503 that is no planned refusal');
+  assert.deepEqual([...logs.failuresByEndpoint.keys()], ['GET /healthy']);
+});

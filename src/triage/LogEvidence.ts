@@ -321,7 +321,7 @@ export class LogEvidence {
       this.firstCheckoutConfirmed = Math.min(this.firstCheckoutConfirmed ?? time, time);
     if (refused) this.#signal('overload', record.service ?? '', time, evidence(), 'shed', weight - 1);
     const endpoint = clip(record.endpoint ?? 'unknown', MAX_TEXT);
-    if (status < 500) {
+    if (status < 500 || plannedRefusal(record, endpoint)) {
       const known = this.firstSuccessByEndpoint.get(endpoint);
       if (known === undefined || time < known)
         this.firstSuccessByEndpoint.set(capped(this.firstSuccessByEndpoint, endpoint, MAX_ENDPOINTS), time);
@@ -542,6 +542,15 @@ export function projectFrame(stack: string): string | undefined {
     }
   }
   return undefined;
+}
+
+/**
+ * A 503 that is no failure of the service: a request told to go elsewhere while the instance drains
+ * (SHUTTING_DOWN), or a health check saying unready, which is the check doing its job (what made it
+ * unready fails the requests too, and those count).
+ */
+function plannedRefusal(record: LogRecord, endpoint: string): boolean {
+  return record.error === 'SHUTTING_DOWN' || /^(GET|HEAD) \/health(\/|$)/.test(endpoint);
 }
 
 /** What a line says of its process's run, for the abrupt stops. */
