@@ -225,7 +225,10 @@ try {
   const tracingVariants = {
     landed: { env: { STEADFAST_COMMIT: landed.commit }, cli: landed.cli },
     propagated: { env: { OTEL_EXPORTER_OTLP_ENDPOINT: '' }, cli: undefined },
-    exported: { env: { OTEL_EXPORTER_OTLP_ENDPOINT: collector.endpoint }, cli: undefined },
+    exported: {
+      env: { OTEL_EXPORTER_OTLP_ENDPOINT: collector.endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' },
+      cli: undefined,
+    },
   };
   const tracingRuns: Record<keyof typeof tracingVariants, Run[]> = {
     landed: [],

@@ -14,6 +14,8 @@ before(async () => {
   receiver = await startOtlpReceiver();
   stack = await startTestStack({
     OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
+    // The receiver reads JSON; protobuf, the default, is proven in startTracing.test.ts.
+    OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
     // Exported a tenth of a second after they end, not five: the test waits less.
     OTEL_BSP_SCHEDULE_DELAY: '100',
   });

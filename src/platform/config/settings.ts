@@ -176,6 +176,14 @@ export const TRACE_SAMPLERS = [
   'parentbased_traceidratio',
 ] as const;
 
+/** The OTLP protocols this build exports over: both of HTTP's (gRPC is not among them). */
+const otlpProtocol = () =>
+  Type.Optional(
+    Type.Union([Type.Literal('http/protobuf'), Type.Literal('http/json')], {
+      description: "http/protobuf (the specification's default) or http/json",
+    }),
+  );
+
 /**
  * The OpenTelemetry SDK's own variables, read as its specification says (names, defaults, meaning), so
  * that an operator's usual settings work unchanged. Spans are exported only when an OTLP endpoint is
@@ -190,12 +198,8 @@ export const tracingSettings = {
   }),
   OTEL_EXPORTER_OTLP_ENDPOINT: otlpEndpoint('the OTLP/HTTP collector, /v1/traces appended'),
   OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: otlpEndpoint('the OTLP/HTTP traces endpoint, used as it is'),
-  OTEL_EXPORTER_OTLP_PROTOCOL: Type.Optional(
-    Type.Literal('http/json', { description: 'http/json (the only OTLP protocol this build exports)' }),
-  ),
-  OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: Type.Optional(
-    Type.Literal('http/json', { description: 'http/json (the only OTLP protocol this build exports)' }),
-  ),
+  OTEL_EXPORTER_OTLP_PROTOCOL: otlpProtocol(),
+  OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: otlpProtocol(),
   OTEL_TRACES_EXPORTER: Type.Union([Type.Literal('otlp'), Type.Literal('none')], { default: 'otlp' }),
   OTEL_SERVICE_NAME: Type.Optional(Type.String({ minLength: 1, description: 'a service name' })),
   OTEL_TRACES_SAMPLER: Type.Union(

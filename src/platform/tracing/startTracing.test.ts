@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import pino from 'pino';
 import Type from 'typebox';
@@ -78,4 +81,38 @@ test('without an endpoint nothing is recorded: work gets ids of its own, no span
   assert.equal(work.span.isRecording(), false);
   assert.match(work.span.spanContext().spanId, /^[0-9a-f]{16}$/);
   await tracing.shutdown();
+});
+
+test('exported by default as the specification says, http/protobuf; http/json when asked', async () => {
+  const bodies: { type: string | undefined; body: Buffer }[] = [];
+  const collector = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      bodies.push({ type: request.headers['content-type'], body: Buffer.concat(chunks) });
+      response.writeHead(200, { 'content-type': String(request.headers['content-type']) }).end();
+    });
+  });
+  collector.listen(0, '127.0.0.1');
+  await once(collector, 'listening');
+  const endpoint = `http://127.0.0.1:${(collector.address() as AddressInfo).port}`;
+  try {
+    const tracing = startTracing(
+      { name: 'test', version: '0.0.0', logger: pino({ level: 'silent' }) },
+      settings({ OTEL_EXPORTER_OTLP_ENDPOINT: endpoint }),
+    );
+    const work = startTrace('GET /x');
+    work.span.end();
+    await tracing.shutdown();
+    assert.equal(bodies[0]?.type, 'application/x-protobuf');
+    const traceId = Buffer.from(work.span.spanContext().traceId, 'hex');
+    assert.ok(bodies[0]?.body.includes(traceId), "the span's trace id, as protobuf's bytes");
+  } finally {
+    await new Promise((resolve) => collector.close(resolve));
+  }
+  const json = settings({
+    OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318',
+    OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+  });
+  assert.equal(json.OTEL_EXPORTER_OTLP_PROTOCOL, 'http/json');
 });

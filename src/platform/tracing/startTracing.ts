@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { trace } from '@opentelemetry/api';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPTraceExporter as JsonTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPTraceExporter as ProtobufTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
 import { detectResources, envDetector, resourceFromAttributes } from '@opentelemetry/resources';
@@ -24,6 +25,8 @@ export interface TracingSettings {
   OTEL_SDK_DISABLED: boolean;
   OTEL_EXPORTER_OTLP_ENDPOINT?: string | undefined;
   OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?: string | undefined;
+  OTEL_EXPORTER_OTLP_PROTOCOL?: OtlpProtocol | undefined;
+  OTEL_EXPORTER_OTLP_TRACES_PROTOCOL?: OtlpProtocol | undefined;
   OTEL_TRACES_EXPORTER: 'otlp' | 'none';
   OTEL_SERVICE_NAME?: string | undefined;
   OTEL_TRACES_SAMPLER: (typeof TRACE_SAMPLERS)[number];
@@ -84,7 +87,7 @@ export function startTracing(
     spanProcessors: [
       new BatchSpanProcessor({
         // The URL as validated here; headers, timeout and compression the exporter reads from the environment.
-        exporter: new ReportedExporter(new OTLPTraceExporter({ url: tracesUrl(settings) }), service.logger),
+        exporter: new ReportedExporter(exporterOf(settings), service.logger),
         scheduledDelayMillis: settings.OTEL_BSP_SCHEDULE_DELAY,
         exportTimeoutMillis: settings.OTEL_BSP_EXPORT_TIMEOUT,
         maxQueueSize: settings.OTEL_BSP_MAX_QUEUE_SIZE,
@@ -128,6 +131,15 @@ function patchLoadedPg(): void {
   require('pg');
   // pg's own pool, found from pg as pg finds it (it need not sit at the top of node_modules).
   createRequire(require.resolve('pg'))('pg-pool');
+}
+
+type OtlpProtocol = 'http/protobuf' | 'http/json';
+
+/** The exporter of the protocol asked for, the traces' own setting first; http/protobuf when unset, as the specification says. */
+function exporterOf(settings: TracingSettings): JsonTraceExporter | ProtobufTraceExporter {
+  const url = tracesUrl(settings);
+  const protocol = settings.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ?? settings.OTEL_EXPORTER_OTLP_PROTOCOL;
+  return protocol === 'http/json' ? new JsonTraceExporter({ url }) : new ProtobufTraceExporter({ url });
 }
 
 function samplerOf(settings: TracingSettings): Sampler {
