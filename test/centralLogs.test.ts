@@ -145,11 +145,17 @@ describe('central logs [rsyslog]', () => {
     const total = answered.reduce((sum, ids) => sum + ids.length, 0);
     process.stdout.write(
       `central logs after SIGKILL: ${central.length} lines at the collector, ${local.length} in the local copy, ` +
-        `${missing.length} of them missing; ${total} answers, ${total - unlogged.length} with their line ` +
+        `${missing.length} of them missing (cut); ${total} answers, ${total - unlogged.length} with their line ` +
         `(${unlogged.length} answered in the kill's moment)\n`,
     );
     assert.ok(total > 100, `the load ran (${total} answers)`);
-    assert.deepEqual(missing, [], 'every line of the local copy is at the collector');
+    // A line the kernel took part of as the kill came arrives cut (the rest died in the process with
+    // it): that one, at most, is at the collector only as far as it came.
+    const cut = central.filter((line) => !parsed([line]).length);
+    assert.ok(
+      missing.length <= 1 && missing.every((line) => cut.some((part) => line.startsWith(part))),
+      `every line of the local copy is at the collector, the one being written as the kill came at least in part: ${missing.map((line) => line.slice(0, 200)).join('\n')}`,
+    );
     assert.ok(
       unlogged.every((id) => lastOfEach.has(id)),
       `only a client's last answer may lack its line: ${unlogged.join(', ')}`,
@@ -157,15 +163,17 @@ describe('central logs [rsyslog]', () => {
 
     // Triage on the central copy, its day file compressed as an operator keeps old days, once the supervisor
     // has started the instance again: the instance died, and when.
+    const starts = async () =>
+      parsed(await collected(stack.info, 'checkout')).filter((line) => line.msg === 'service_started') as {
+        pid?: number;
+        configHash?: string;
+      }[];
     assert.ok(
-      await eventually(async () => {
-        const started = parsed(await collected(stack.info, 'checkout')).filter(
-          (line) => line.msg === 'service_started' && (line as { pid?: number }).pid !== pid,
-        );
-        return started.length > 0;
-      }, 60_000),
+      await eventually(async () => (await starts()).some((line) => line.pid !== pid), 60_000),
       'the instance started again',
     );
+    const [first, again] = await starts();
+    assert.equal(again?.configHash, first?.configHash, 'restarted on the port it had: the same settings');
     const copy = await mkdtemp(join(tmpdir(), 'central-logs-'));
     try {
       const dir = stack.info.centralLogs?.logsDir as string;

@@ -168,18 +168,26 @@ export async function bootService<S extends TObject>(spec: ServiceSpec<S>, env =
   // handshakes, and a load balancer's check caught among them waits seconds for SYN retransmits. The
   // kernel caps this at net.core.somaxconn.
   const address = await running.app.listen({ host: config.HOST, port: config.PORT, backlog: 4096 });
-  const port = running.app.server.address();
+  const bound = running.app.server.address();
+  const port = typeof bound === 'object' && bound ? bound.port : config.PORT;
+  // The ports bound, not asked for: a start on port 0 and its restart on the port it got (as the
+  // supervisor restarts it) ran with the same settings.
+  const effective = {
+    ...config,
+    PORT: port,
+    ...(managementUrl ? { MANAGEMENT_PORT: Number(new URL(managementUrl).port) } : {}),
+  };
   logEvent(
     logger,
     'info',
     'service_started',
     {
       url: address,
-      port: typeof port === 'object' && port ? port.port : config.PORT,
+      port,
       ...(managementUrl ? { managementUrl } : {}),
       nodeVersion: process.version,
       // Same version, other hash: the configuration changed, not the code.
-      configHash: configHash(config, spec.secretSettings ?? []),
+      configHash: configHash(effective, spec.secretSettings ?? []),
       // Whether this instance's spans reach a collector (OTEL_EXPORTER_OTLP_ENDPOINT), or are only propagated.
       tracesExported: tracing.exporting,
       ...running.startedFields,
