@@ -164,7 +164,12 @@ export const metricsSettings = {
 };
 
 const otlpEndpoint = (description: string) =>
-  Type.Optional(Type.String({ pattern: '^https?://', description: `an http(s) URL: ${description}` }));
+  Type.Optional(
+    Type.String({
+      pattern: '^https?://[^/?#@\\s]+',
+      description: `an http(s) URL with a host: ${description}`,
+    }),
+  );
 
 /** What OTEL_TRACES_SAMPLER may name (the OpenTelemetry specification's built-in samplers). */
 export const TRACE_SAMPLERS = [

@@ -89,6 +89,10 @@ test('requests are also timed under the semantic conventions: their names, label
       service: 'inventory',
     },
   ]);
+  const methods = parsePrometheusText(await metrics.scrape())
+    .filter((s) => s.name === 'http_requests_total')
+    .map((s) => s.labels.method);
+  assert.deepEqual(methods, ['POST', 'POST', '_OTHER'], 'the project names fold unknown methods too');
   const bounds = samples
     .filter((s) => s.name.endsWith('_bucket') && s.labels.http_response_status_code === '201')
     .map((s) => s.labels.le);

@@ -247,13 +247,16 @@ export class PlatformMetrics implements CallRecorder {
   ): void {
     if (!this.#recording) return;
     const pattern = route ?? 'unmatched';
-    this.#requests.inc({ method, route: pattern, status_code: statusCode });
+    // A method outside RFC 9110's (and PATCH) is `_OTHER` under every name: a client's WebDAV verbs
+    // (MKCOL, LOCK, ...) add no series.
+    const known = requestMethod(method);
+    this.#requests.inc({ method: known, route: pattern, status_code: statusCode });
     this.#requestDuration.observe(
-      { method, route: pattern, status_class: `${Math.floor(statusCode / 100)}xx` },
+      { method: known, route: pattern, status_class: `${Math.floor(statusCode / 100)}xx` },
       seconds,
     );
     const labels: ServerRequestLabels = {
-      http_request_method: requestMethod(method),
+      http_request_method: known,
       http_response_status_code: statusCode,
       url_scheme: scheme,
     };

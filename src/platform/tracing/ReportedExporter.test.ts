@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { Writable } from 'node:stream';
 import { test } from 'node:test';
 import { type ExportResult, ExportResultCode } from '@opentelemetry/core';
@@ -47,4 +48,24 @@ test('failed exports are logged once a minute with the spans lost since; success
       ['span_export_failed', 9, 'connect ECONNREFUSED 127.0.0.1:4318'],
     ],
   );
+});
+
+test('the failure line names no trace, whatever span the batch was started in', () => {
+  const script = `
+    const { enablePropagation, startTrace, runInTrace } = await import(${JSON.stringify(new URL('./traceContext.ts', import.meta.url).href)});
+    const { createLogger } = await import(${JSON.stringify(new URL('../logging/createLogger.ts', import.meta.url).href)});
+    const { ReportedExporter } = await import(${JSON.stringify(new URL('./ReportedExporter.ts', import.meta.url).href)});
+    enablePropagation();
+    const log = await createLogger({ service: 's', version: '1', commit: 'c', level: 'info' });
+    const down = { export: (_spans, done) => done({ code: 1, error: new Error('connect ECONNREFUSED') }), shutdown: async () => {} };
+    const exporter = new ReportedExporter(down, log);
+    runInTrace(startTrace('POST /api/carts'), () => exporter.export([], () => {}));`;
+  const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+    encoding: 'utf8',
+    timeout: 20_000,
+  });
+  assert.equal(run.status, 0, run.stderr);
+  const line = JSON.parse(run.stdout.trim()) as Record<string, unknown>;
+  assert.equal(line.msg, 'span_export_failed');
+  assert.equal(line.trace_id, undefined, 'no request of its own to name');
 });

@@ -1,3 +1,4 @@
+import { context, ROOT_CONTEXT } from '@opentelemetry/api';
 import { type ExportResult, ExportResultCode } from '@opentelemetry/core';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace';
 import type { Logger } from 'pino';
@@ -35,11 +36,15 @@ export class ReportedExporter implements SpanExporter {
     this.#lost += spans;
     if (this.#now() - this.#noticedAt < NOTICE_INTERVAL_MS) return;
     this.#noticedAt = this.#now();
-    logEvent(this.#logger, 'warn', 'span_export_failed', {
-      errorClass: error?.name ?? 'Error',
-      reason: error?.message ?? 'the collector refused the spans',
-      spansLost: this.#lost,
-    });
+    // Outside any trace: the batch's timer runs in the context of whichever span started it, and the
+    // line would name that request.
+    context.with(ROOT_CONTEXT, () =>
+      logEvent(this.#logger, 'warn', 'span_export_failed', {
+        errorClass: error?.name ?? 'Error',
+        reason: error?.message ?? 'the collector refused the spans',
+        spansLost: this.#lost,
+      }),
+    );
     this.#lost = 0;
   }
 

@@ -52,6 +52,7 @@ test('spans go to the traces endpoint as given, or to the base endpoint with /v1
 test('the OTEL_* settings are refused at startup when malformed, every one named', () => {
   const loaded = loadConfig(schema, {
     OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318',
+    OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://',
     OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc',
     OTEL_TRACES_SAMPLER: 'sometimes',
     OTEL_TRACES_SAMPLER_ARG: '2',
@@ -60,6 +61,7 @@ test('the OTEL_* settings are refused at startup when malformed, every one named
   const problems = loaded.ok ? [] : loaded.problems;
   for (const name of [
     'OTEL_EXPORTER_OTLP_ENDPOINT',
+    'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT',
     'OTEL_EXPORTER_OTLP_PROTOCOL',
     'OTEL_TRACES_SAMPLER',
     'OTEL_TRACES_SAMPLER_ARG',
@@ -115,4 +117,20 @@ test('exported by default as the specification says, http/protobuf; http/json wh
     OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
   });
   assert.equal(json.OTEL_EXPORTER_OTLP_PROTOCOL, 'http/json');
+});
+
+test('a stop whose last spans find no collector ends cleanly, and soon', async () => {
+  const closed = createServer();
+  closed.listen(0, '127.0.0.1');
+  await once(closed, 'listening');
+  const { port } = closed.address() as AddressInfo;
+  await new Promise((resolve) => closed.close(resolve));
+  const tracing = startTracing(
+    { name: 'test', version: '0.0.0', logger: pino({ level: 'silent' }) },
+    settings({ OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}` }),
+  );
+  startTrace('GET /x').span.end();
+  const started = performance.now();
+  await tracing.shutdown();
+  assert.ok(performance.now() - started < 5000, 'within the final export time and a margin');
 });

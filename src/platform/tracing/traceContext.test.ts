@@ -36,3 +36,15 @@ test('an unsampled caller stays unsampled on the calls made for it; a new trace 
   assert.equal(fresh.span.isRecording(), false);
   assert.match(String(runInTrace(fresh, () => outgoingTraceHeaders()).traceparent), /-00$/);
 });
+
+test("a caller's tracestate goes on with its trace on the calls made for it, unexported too", () => {
+  const work = startTrace('GET /x', {
+    carrier: {
+      traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
+      tracestate: 'vendor=abc',
+    },
+  });
+  const headers = runInTrace(work, () => outgoingTraceHeaders());
+  assert.equal(headers.tracestate, 'vendor=abc');
+  assert.match(String(headers.traceparent), /^00-4bf92f3577b34da6a3ce929d0e0e4736-/);
+});

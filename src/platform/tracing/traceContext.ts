@@ -109,6 +109,8 @@ function unrecordedSpan(parent: SpanContext | undefined, flags?: TraceFlags): Sp
     spanId: ids.generateSpanId(),
     // An unsampled caller stays unsampled downstream; a sampled one is still sampled there.
     traceFlags: flags ?? (continued ? parent.traceFlags : TraceFlags.NONE),
+    // The caller's vendors' state goes on with its trace, as a recorded span's does.
+    ...(continued && parent.traceState ? { traceState: parent.traceState } : {}),
   });
 }
 

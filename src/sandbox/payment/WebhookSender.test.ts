@@ -90,13 +90,14 @@ describe('the payment sandbox sends signed webhooks, as Stripe does [PostgreSQL]
     await endpoint?.close();
   });
 
-  const call = async (path: string, params: object, idempotencyKey?: string) => {
+  const call = async (path: string, params: object, idempotencyKey?: string, traceparent?: string) => {
     const response = await fetch(`${sandbox.url}${path}`, {
       method: 'POST',
       headers: {
         authorization: `Bearer ${sandbox.apiKey}`,
         'content-type': 'application/x-www-form-urlencoded',
         ...(idempotencyKey ? { 'idempotency-key': idempotencyKey } : {}),
+        ...(traceparent ? { traceparent } : {}),
       },
       body: qs.stringify(params),
     });
@@ -116,6 +117,26 @@ describe('the payment sandbox sends signed webhooks, as Stripe does [PostgreSQL]
         const object = e.data.object as { id?: string; payment_intent?: string };
         return object.id === id || object.payment_intent === id;
       });
+
+  test("a payment's event goes on in the payment's trace, spans exported or not", async () => {
+    const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const attemptId = randomUUID();
+    const paid = await call(
+      '/v1/payment_intents',
+      {
+        amount: 2800,
+        currency: 'usd',
+        payment_method: 'pm_card_visa',
+        confirm: true,
+        metadata: { attemptId },
+      },
+      attemptId,
+      `00-${traceId}-00f067aa0ba902b7-01`,
+    );
+    await until(() => eventsOf(String(paid.id))[0], 'the event');
+    const delivery = endpoint.deliveries.find((d) => d.body.includes(String(paid.id)));
+    assert.match(String(delivery?.headers.traceparent), new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`));
+  });
 
   test('a payment, a decline and a refund each send their event, signed, with the object as the API answers it', async () => {
     const paid = await pay('pm_card_visa');

@@ -3,6 +3,7 @@ import Stripe from 'stripe';
 import { request } from 'undici';
 import { logEvent } from '../../contract/logEvents.ts';
 import type { Database } from '../../platform/database/Database.ts';
+import { outgoingTraceHeaders } from '../../platform/tracing/traceContext.ts';
 import { type EventRow, eventObject } from './stripeObjects.ts';
 
 export interface WebhookSenderOptions {
@@ -105,6 +106,8 @@ export class WebhookSender {
           'content-type': 'application/json; charset=utf-8',
           'stripe-signature': Stripe.webhooks.generateTestHeaderString({ payload, secret }),
           'user-agent': 'Stripe/1.0 (+https://stripe.com/docs/webhooks)',
+          // The charge's trace goes on to the checkout's webhook, spans exported or not.
+          ...outgoingTraceHeaders(),
         },
         body: payload,
         headersTimeout: timeoutMs,
