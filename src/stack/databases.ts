@@ -3,6 +3,9 @@ import pg from 'pg';
 /** Creates each database that does not exist yet. */
 export async function ensureDatabases(adminUrl: string, names: readonly string[]): Promise<void> {
   const admin = new pg.Client({ connectionString: adminUrl });
+  // A connection cut under a query (a failover) rejects the query; unheard, its 'error' event would also
+  // end the process.
+  admin.on('error', () => {});
   await admin.connect();
   try {
     for (const name of names) {

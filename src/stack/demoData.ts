@@ -45,6 +45,9 @@ export async function seedDemoData(urls: {
 }): Promise<{ demoCartId: string }> {
   const inventory = new pg.Client({ connectionString: urls.inventory });
   const checkout = new pg.Client({ connectionString: urls.checkout });
+  // A connection cut under a query (a failover) rejects the query; unheard, its 'error' event would also
+  // end the process.
+  for (const client of [inventory, checkout]) client.on('error', () => {});
   await Promise.all([inventory.connect(), checkout.connect()]);
   try {
     for (const p of DEMO_PRODUCTS) {

@@ -234,14 +234,17 @@ export async function serversUp(haproxyStatsUrl: string): Promise<string[]> {
   const [header = '', ...rows] = csv.replace(/^# /, '').trim().split('\n');
   const columns = header.split(',');
   const at = (name: string) => columns.indexOf(name);
-  return rows
-    .map((row) => row.split(','))
-    .filter(
-      (cells) =>
-        cells[at('pxname')] === 'primary' && !['FRONTEND', 'BACKEND'].includes(cells[at('svname')] ?? ''),
-    )
-    .filter((cells) => cells[at('status')] === 'UP')
-    .map((cells) => cells[at('svname')] ?? '');
+  return (
+    rows
+      .map((row) => row.split(','))
+      .filter(
+        (cells) =>
+          cells[at('pxname')] === 'primary' && !['FRONTEND', 'BACKEND'].includes(cells[at('svname')] ?? ''),
+      )
+      // `UP 1/2`, a server whose checks began to fail, still takes connections until it is DOWN.
+      .filter((cells) => cells[at('status')]?.startsWith('UP'))
+      .map((cells) => cells[at('svname')] ?? '')
+  );
 }
 
 async function waitFor(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {

@@ -42,8 +42,13 @@ export async function migrate(
   dirs: MigrationDirs,
   log: (msg: string) => void = () => {},
 ): Promise<string[]> {
+  const client = new pg.Client({ connectionString: url });
+  // node-pg-migrate's own client would have no listener: a connection cut under a migration (a
+  // failover) would end the process rather than fail the migration.
+  client.on('error', () => {});
+  await client.connect();
   const ran = await runner({
-    databaseUrl: url,
+    dbClient: client,
     ...migrationFiles(dirs),
     direction: 'up',
     migrationsTable: MIGRATIONS_TABLE,
@@ -51,7 +56,7 @@ export async function migrate(
     checkOrder: true,
     log,
     advisoryLockMode: 'wait',
-  } as Parameters<typeof runner>[0]);
+  } as Parameters<typeof runner>[0]).finally(() => client.end());
   return ran.map((m) => m.name);
 }
 
@@ -66,6 +71,9 @@ export async function migrationStatus(
     connectionTimeoutMillis: connectTimeoutMs,
     query_timeout: connectTimeoutMs,
   });
+  // A connection cut under a query (a failover) rejects the query; unheard, its 'error' event would also
+  // end the process.
+  client.on('error', () => {});
   await client.connect();
   try {
     const exists = await client.query<{ present: boolean }>('SELECT to_regclass($1) IS NOT NULL AS present', [

@@ -103,6 +103,11 @@ function databaseCheck(probePool: pg.Pool, settings: HealthSettings): CachedChec
       const latencyMs = () => Math.round(performance.now() - started);
       try {
         const client = await probePool.connect();
+        // A connection cut under its query (a failover: HAProxy cuts the old primary's sessions) rejects
+        // the query, and also emits 'error' on the client, which the pool stops listening to once it is
+        // checked out: unheard, that event ends the process.
+        const cut = () => {};
+        client.on('error', cut);
         let writable = false;
         try {
           // As cheap as SELECT 1, and it tells a node that takes writes from a standby (or a primary a
@@ -114,6 +119,7 @@ function databaseCheck(probePool: pg.Pool, settings: HealthSettings): CachedChec
         } finally {
           // Its connection is not kept on a read-only node: the next check connects again, to wherever
           // the address leads after the failover.
+          client.off('error', cut);
           client.release(!writable);
         }
         if (!writable) return { ok: false, latencyMs: latencyMs(), problem: READ_ONLY };
