@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
@@ -237,4 +238,29 @@ describe('steadfast start --ha: a failover under load costs seconds of 503s and 
     assert.equal((await primary(ha)).name, to.name);
     await waitHealthy(ha, 'sync');
   });
+
+  test('Ctrl-C stops every node, its PostgreSQL too, paused or not, before it says stopped', async () => {
+    const ha = stack.info.ha;
+    assert.ok(ha);
+    await waitHealthy(ha, 'sync');
+    // Patroni detaches its postmaster: it is in no tree of the supervisor's, and paused it cannot stop.
+    const postmasters = await Promise.all(
+      ha.nodes.map(async (n) => postmasterOf(await nodeNow(stack, n.name))),
+    );
+    signalAll(postmasters, 'SIGSTOP');
+    const supervisor = stack.info.pids.supervisor;
+    process.kill(supervisor, 'SIGINT');
+    await eventually(async () => !alive(supervisor), 120_000, 'the stack stopped');
+    assert.deepEqual(postmasters.filter(alive), [], 'no PostgreSQL of the cluster left running');
+  });
 });
+
+/** Running: there, and not a zombie (a process ended whose parent has not reaped it). */
+function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return !stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
+  } catch {
+    return false;
+  }
+}

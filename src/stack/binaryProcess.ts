@@ -4,6 +4,7 @@
  * so that the supervisor keeps it, logs it and restarts it as it does every service.
  */
 import { spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { stopProcessTree } from './stopProcessTree.ts';
@@ -12,6 +13,11 @@ const command = process.env.BINARY_COMMAND;
 const args = JSON.parse(process.env.BINARY_ARGS ?? '[]') as string[];
 const readyUrl = process.env.BINARY_READY_URL;
 if (!command || !readyUrl) throw new Error('BINARY_COMMAND and BINARY_READY_URL are required');
+/**
+ * The pid file of a process the server starts outside its own tree (Patroni's postmaster, which it
+ * detaches so that it outlives a restart of Patroni): stopped with the server, paused or not.
+ */
+const pidFile = process.env.BINARY_PID_FILE;
 /** A server that refuses to run as root (PostgreSQL under Patroni) runs as this uid:gid when given. */
 const runAs = process.env.BINARY_RUN_AS ? process.env.BINARY_RUN_AS.split(':').map(Number) : [];
 const [uid, gid] = runAs;
@@ -34,7 +40,7 @@ const stop = async () => {
   if (stopping || !child.pid) return;
   stopping = true;
   const { survivors } = await stopProcessTree({
-    roots: [child.pid],
+    roots: [child.pid, ...(await detachedPid())],
     ask: () => child.kill('SIGTERM'),
     timeoutMs: STOP_TIMEOUT_MS,
     onKill: () =>
@@ -42,6 +48,19 @@ const stop = async () => {
   });
   process.exit(survivors.length ? 1 : 0);
 };
+/** The detached process of `pidFile`, when it runs (the file's first line names it). */
+async function detachedPid(): Promise<number[]> {
+  if (!pidFile) return [];
+  const pid = Number((await readFile(pidFile, 'utf8').catch(() => '')).split('\n')[0]);
+  if (!Number.isInteger(pid) || pid <= 1) return [];
+  try {
+    process.kill(pid, 0);
+    return [pid];
+  } catch {
+    return [];
+  }
+}
+
 process.on('SIGTERM', stop);
 process.on('SIGINT', stop);
 process.on('disconnect', stop);

@@ -118,6 +118,8 @@ export async function startPatroniCluster(options: {
       PATRONI_REPLICATION_PASSWORD: options.replicationPassword,
       PATRONI_ETCD3_HOSTS: etcdOf(index),
       ...(runAs ? { BINARY_RUN_AS: `${runAs.uid}:${runAs.gid}` } : {}),
+      // Patroni detaches its postmaster: stopped with the node all the same, even paused.
+      BINARY_PID_FILE: join(nodeDir, 'data', 'postmaster.pid'),
     };
     const apiUrl = `http://${address}:${apiPort}`;
     const process = superviseBinary(
