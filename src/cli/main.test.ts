@@ -96,6 +96,17 @@ describe('steadfast: bad arguments get the usage on stderr and exit 2, never a s
     assert.equal(existsSync(join(dir, 'data')), false, 'nothing started');
   });
 
+  test('reconcile whose dependencies do not answer says so, exit 3, never a stack', async () => {
+    const { code, stdout, stderr } = await steadfast(['reconcile'], {
+      DATABASE_URL: 'postgres://postgres@127.0.0.1:1/checkout',
+      INVENTORY_API_URL: 'http://127.0.0.1:1',
+      STRIPE_API_BASE: 'http://127.0.0.1:1',
+    });
+    assert.equal(code, 3, stderr);
+    assert.match(stderr, /^reconcile: \w+ did not answer \(\w+\); run it again once it answers\n$/);
+    assert.doesNotMatch(stdout + stderr, /\n\s+at /, 'no stack');
+  });
+
   test('--help prints the usage on stdout, exit 0', async () => {
     for (const args of [['--help'], ['token', '--help'], []]) {
       const { code, stdout } = await steadfast(args);

@@ -288,6 +288,15 @@ async function runReconcile(repair?: { apply: boolean }) {
       `repair: ${outcomes.length - failed} done, ${failed} failed; ${after.breaches.length ? `${after.breaches.length} breach(es) left` : 'clean'}`,
     );
     process.exitCode = failed || after.breaches.length ? 1 : 0;
+  } catch (error) {
+    // A dependency that does not answer is no breach found: nothing could be told (exit 3, as triage's
+    // unknown), and whatever a repair did so far is in its DONE lines and its log.
+    const { DependencyUnavailableError } = await import('../platform/errors/DependencyUnavailableError.ts');
+    if (!(error instanceof DependencyUnavailableError)) throw error;
+    process.stderr.write(
+      `reconcile: ${error.dependency} did not answer (${error.reason}); run it again once it answers\n`,
+    );
+    process.exitCode = 3;
   } finally {
     await gateways.close();
     await db.close();
