@@ -15,7 +15,7 @@ import { bearerAuth } from './auth.ts';
 import { CartStore } from './carts/CartStore.ts';
 import { registerCartRoutes } from './carts/cartRoutes.ts';
 import { CheckoutMetrics } from './checkoutMetrics.ts';
-import { type CheckoutSettings, checkoutCapacity } from './config.ts';
+import { type CheckoutSettings, checkoutBudgetMs, checkoutCapacity } from './config.ts';
 import { AttemptStore } from './flow/AttemptStore.ts';
 import { CheckoutService } from './flow/CheckoutService.ts';
 import { registerCheckoutRoutes } from './flow/checkoutRoutes.ts';
@@ -53,6 +53,8 @@ export async function buildCheckoutApp(
     payment,
     reservationTtlSeconds: config.RESERVATION_TTL_SECONDS,
     lateChargeRecheckMs: config.LATE_CHARGE_RECHECK_MS,
+    attemptLeaseMs: config.CHECKOUT_ATTEMPT_LEASE_MS,
+    requestBudgetMs: checkoutBudgetMs(config),
   });
 
   const recentErrors = new RecentErrors();

@@ -167,6 +167,8 @@ function fakes(script: Script) {
     },
     reservationTtlSeconds: 900,
     lateChargeRecheckMs: 60_000,
+    attemptLeaseMs: 30_000,
+    requestBudgetMs: 14_000,
   };
   return { service: new CheckoutService(deps), calls, failed, refunded };
 }
@@ -382,7 +384,7 @@ describe('CheckoutService.complete: with an Idempotency-Key', () => {
 
   test('a key whose request is still in flight (its lease held) is IDEMPOTENCY_KEY_IN_USE, retry after 1 s', async () => {
     const { service, calls } = fakes({
-      key: { kind: 'in_flight', attemptId: randomUUID(), leaseExpired: false },
+      key: { kind: 'in_flight', attemptId: randomUUID(), leaseExpired: false, leaseLeftMs: 25_000 },
     });
     const error = await refusal(service.complete(command({ key: 'k' }), log));
     assert.equal(error.code, 'IDEMPOTENCY_KEY_IN_USE');
@@ -390,9 +392,19 @@ describe('CheckoutService.complete: with an Idempotency-Key', () => {
     assert.deepEqual(calls, ['claim']);
   });
 
+  test("past the first request's budget, a key in flight is retried when its lease runs out, not in 1 s", async () => {
+    // 20 s into a 30 s lease, the first request (14 s at most) has answered or died: nothing moves for 10 s.
+    const { service } = fakes({
+      key: { kind: 'in_flight', attemptId: randomUUID(), leaseExpired: false, leaseLeftMs: 9_200 },
+    });
+    const error = await refusal(service.complete(command({ key: 'k' }), log));
+    assert.equal(error.code, 'IDEMPOTENCY_KEY_IN_USE');
+    assert.equal(error.retryAfterSeconds, 10);
+  });
+
   test('a lease that ran out but another worker took over first is IDEMPOTENCY_KEY_IN_USE too', async () => {
     const { service, calls } = fakes({
-      key: { kind: 'in_flight', attemptId: randomUUID(), leaseExpired: true },
+      key: { kind: 'in_flight', attemptId: randomUUID(), leaseExpired: true, leaseLeftMs: 0 },
     });
     assert.equal(
       (await refusal(service.complete(command({ key: 'k' }), log))).code,
@@ -404,7 +416,7 @@ describe('CheckoutService.complete: with an Idempotency-Key', () => {
   test('an abandoned attempt the gateway holds a charge for is finished with that charge, never charged again', async () => {
     const abandoned = attemptOf();
     const { service, calls } = fakes({
-      key: { kind: 'in_flight', attemptId: abandoned.id, leaseExpired: true },
+      key: { kind: 'in_flight', attemptId: abandoned.id, leaseExpired: true, leaseLeftMs: 0 },
       takeOver: abandoned,
       charges: [
         { id: 'ch_first', status: 'succeeded', refunded: false, amount: 2800, attemptId: abandoned.id },
@@ -418,7 +430,7 @@ describe('CheckoutService.complete: with an Idempotency-Key', () => {
   test('an abandoned attempt with no charge goes on under the same ids; a charge never sent then fails nothing', async () => {
     const abandoned = attemptOf();
     const { service, calls } = fakes({
-      key: { kind: 'in_flight', attemptId: abandoned.id, leaseExpired: true },
+      key: { kind: 'in_flight', attemptId: abandoned.id, leaseExpired: true, leaseLeftMs: 0 },
       takeOver: abandoned,
       charges: [
         { id: 'ch_refunded', status: 'succeeded', refunded: true, amount: 2800, attemptId: abandoned.id },

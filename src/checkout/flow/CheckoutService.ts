@@ -66,6 +66,9 @@ export interface CheckoutDependencies {
   reservationTtlSeconds: number;
   /** When to look again for a charge that may land after an attempt was failed without one. */
   lateChargeRecheckMs: number;
+  /** An attempt's lease (CHECKOUT_ATTEMPT_LEASE_MS), and the longest a request works on its attempt. */
+  attemptLeaseMs: number;
+  requestBudgetMs: number;
 }
 
 /** Seconds a client should wait before retrying a checkout that another request is still working on. */
@@ -143,6 +146,19 @@ export class CheckoutService {
       }
       throw error;
     }
+  }
+
+  /**
+   * When a retry of a key in flight may get another answer. While the first request may still work on
+   * its attempt (within its budget), in a second: its answer is then replayed. Past that, the request has
+   * answered (a 503 when a dependency failed) or died, and nothing moves until the lease runs out and a
+   * retry takes the attempt over: a client told "1 s" would spend a minute's rate limit on 409s.
+   */
+  #inFlightRetryAfter(leaseLeftMs: number): number {
+    const { attemptLeaseMs, requestBudgetMs } = this.#deps;
+    const workedMs = attemptLeaseMs - leaseLeftMs;
+    if (workedMs < requestBudgetMs) return IN_FLIGHT_RETRY_AFTER_SECONDS;
+    return Math.max(IN_FLIGHT_RETRY_AFTER_SECONDS, Math.ceil(leaseLeftMs / 1000));
   }
 
   /**
@@ -245,7 +261,7 @@ export class CheckoutService {
           const abandoned = state.leaseExpired ? await attempts.takeOver(tx, state.attemptId) : undefined;
           if (abandoned) return { attempt: abandoned, resumed: true };
           throw new AppError(CheckoutErrors.IDEMPOTENCY_KEY_IN_USE, {
-            retryAfterSeconds: IN_FLIGHT_RETRY_AFTER_SECONDS,
+            retryAfterSeconds: this.#inFlightRetryAfter(state.leaseLeftMs),
           });
         }
         return start(tx);

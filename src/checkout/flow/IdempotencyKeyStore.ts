@@ -12,7 +12,13 @@ export type KeyState =
   | { kind: 'new' }
   | { kind: 'mismatch' }
   | { kind: 'replay'; outcome: StoredOutcome }
-  | { kind: 'in_flight'; attemptId: string; leaseExpired: boolean }
+  | {
+      kind: 'in_flight';
+      attemptId: string;
+      leaseExpired: boolean;
+      /** Until the attempt's lease runs out (0 once it has), in milliseconds. */
+      leaseLeftMs: number;
+    }
   | { kind: 'retry' };
 
 export const PURGE_KEYS =
@@ -46,8 +52,10 @@ export class IdempotencyKeyStore {
       attempt_id: string | null;
       phase: Phase | null;
       lease_expired: boolean | null;
+      lease_left_ms: number | null;
     }>(
-      `SELECT k.request_hash, k.response_status, k.response_body, k.attempt_id, a.phase, a.locked_until < now() AS lease_expired
+      `SELECT k.request_hash, k.response_status, k.response_body, k.attempt_id, a.phase, a.locked_until < now() AS lease_expired,
+         GREATEST(0, EXTRACT(EPOCH FROM a.locked_until - now()) * 1000)::float8 AS lease_left_ms
        FROM idempotency_keys k LEFT JOIN checkout_attempts a ON a.id = k.attempt_id
        WHERE k.user_id = $1 AND k.key = $2 FOR UPDATE OF k`,
       [scope.userId, scope.key],
@@ -58,7 +66,12 @@ export class IdempotencyKeyStore {
       return { kind: 'replay', outcome: { status: row.response_status, body: row.response_body } };
     }
     if (row.attempt_id && row.phase !== 'failed' && row.phase !== 'completed') {
-      return { kind: 'in_flight', attemptId: row.attempt_id, leaseExpired: row.lease_expired === true };
+      return {
+        kind: 'in_flight',
+        attemptId: row.attempt_id,
+        leaseExpired: row.lease_expired === true,
+        leaseLeftMs: row.lease_left_ms ?? 0,
+      };
     }
     return { kind: 'retry' };
   }
