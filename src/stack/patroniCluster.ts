@@ -190,6 +190,30 @@ export async function startPatroniCluster(options: {
   };
 }
 
+/** What a node is now: Patroni's leader, a standby of it, or neither (down, or starting). */
+export type NodeRole = 'primary' | 'standby' | 'down';
+
+/**
+ * Each node's role as the cluster tells it (Patroni's `/cluster`, from the first node that answers):
+ * every node `down` when none answers.
+ */
+export async function rolesOf(nodes: readonly ClusterNode[]): Promise<Record<string, NodeRole>> {
+  const roles = Object.fromEntries(nodes.map((n) => [n.name, 'down' as NodeRole]));
+  for (const node of nodes) {
+    const answer = await fetch(`${node.apiUrl}/cluster`, { signal: AbortSignal.timeout(1000) }).catch(
+      () => undefined,
+    );
+    if (!answer?.ok) continue;
+    const { members } = (await answer.json()) as { members: { name: string; role: string; state: string }[] };
+    for (const member of members) {
+      if (!(member.name in roles) || !/running|streaming/.test(member.state)) continue;
+      roles[member.name] = member.role === 'leader' ? 'primary' : 'standby';
+    }
+    return roles;
+  }
+  return roles;
+}
+
 /** The node whose Patroni says it is the primary now, if any. */
 export async function primaryOf(nodes: readonly ClusterNode[]): Promise<ClusterNode | undefined> {
   for (const node of nodes) {

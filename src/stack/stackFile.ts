@@ -39,7 +39,15 @@ export interface StackInfo {
     etcdUrl: string;
     /** For `patronictl -c <file>`, with PATRONI_ETCD3_HOSTS set to etcdUrl's host. */
     patroniConfig: string;
-    nodes: { name: string; postgresUrl: string; apiUrl: string; dataDir: string; pid?: number | undefined }[];
+    nodes: {
+      name: string;
+      postgresUrl: string;
+      apiUrl: string;
+      dataDir: string;
+      pid?: number | undefined;
+      /** As Patroni tells it, followed every few seconds: a failover changes it. */
+      role?: 'primary' | 'standby' | 'down';
+    }[];
   };
   /** With `--central-logs`, when rsyslog is installed: where the services ship their lines, and its files. */
   centralLogs?: { url: string; logsDir: string };

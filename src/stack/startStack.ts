@@ -13,7 +13,7 @@ import { startLoadBalancer } from './loadBalancer.ts';
 import { type RunningLogCollector, startLogCollector } from './logCollector.ts';
 import type { ManagedProcess } from './ManagedProcess.ts';
 import { type RunningMonitoring, startMonitoring } from './monitoring.ts';
-import { type Replication, type RunningCluster, startPatroniCluster } from './patroniCluster.ts';
+import { type Replication, type RunningCluster, rolesOf, startPatroniCluster } from './patroniCluster.ts';
 import { loadOrCreateSecrets, type StackSecrets } from './secrets.ts';
 import { rollingRestartOnSignal, stopOnSignals } from './signals.ts';
 import { instanceOf, StackFile, type StackInfo, type StackInstance, writeStackEnv } from './stackFile.ts';
@@ -130,6 +130,7 @@ export async function startStack(asked: StackOptions): Promise<void> {
       alertmanager: monitoring?.processes.alertmanager,
       rsyslog: collector?.process,
     });
+    if (cluster && info.ha) followRoles(cluster, info.ha, stackFile, supervisor);
     printSummary(info, dataDir, Date.now() - started);
   } catch (error) {
     // A signal during the start stops what was started; the start's own failure is then no news.
@@ -280,6 +281,27 @@ function clusterInfo(cluster: RunningCluster, replication: Replication): NonNull
       pid: n.process.pid,
     })),
   };
+}
+
+/** How often stack.json's cluster roles are compared with Patroni's. */
+const ROLES_EVERY_MS = 2000;
+
+/** stack.json's node roles, as Patroni tells them, rewritten when a failover changes them. */
+function followRoles(
+  cluster: RunningCluster,
+  ha: NonNullable<StackInfo['ha']>,
+  stackFile: StackFile,
+  supervisor: Supervisor,
+): void {
+  const look = async () => {
+    if (supervisor.stopping) return;
+    const roles = await rolesOf(cluster.nodes);
+    if (ha.nodes.every((n) => n.role === roles[n.name])) return;
+    for (const node of ha.nodes) node.role = roles[node.name];
+    await stackFile.write();
+  };
+  void look().catch(() => {});
+  setInterval(() => void look().catch(() => {}), ROLES_EVERY_MS).unref();
 }
 
 /** With `--central-logs`: rsyslog, before any service, so that their first lines reach it too. */
