@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
+import type { StackInfo } from '../src/stack/stackFile.ts';
 import {
   type Answer,
   keyedLoad,
@@ -93,6 +95,9 @@ async function survives(
   faultAt = Date.now();
   await fault();
   const { finals } = await load;
+  // Ready again by itself: the check runs once a second and its probe may meet the cut connection
+  // first, so the last checkouts can end a few seconds before it says so.
+  await eventually(async () => ready.at(-1) === 200, 30_000, '/health/ready ready again').catch(() => {});
   probing = false;
   await probe;
   readiness?.(ready);
@@ -156,6 +161,7 @@ describe('steadfast start --ha: a failover under load costs seconds of 503s and 
     assert.equal(rows[0]?.port, Number(new URL(leader.postgresUrl).port), 'HAProxy leads to the primary');
     assert.equal(rows[0]?.standby, false);
     assert.match(patronictl(stack, 'list'), /Sync Standby/);
+    await rolesInStackJson(stack, leader.name);
   });
 
   test('the primary node dies (SIGKILL of Patroni and its postmaster): the standby takes over', async () => {
@@ -178,7 +184,10 @@ describe('steadfast start --ha: a failover under load costs seconds of 503s and 
         },
       );
       assert.ok(seen.unavailable > 0, 'the failover was seen as 503s');
-      assert.notEqual((await primary(ha)).name, dead.name, 'the other node is the primary');
+      const promoted = await primary(ha);
+      assert.notEqual(promoted.name, dead.name, 'the other node is the primary');
+      // The dead node's restart is held back: it is down.
+      await rolesInStackJson(stack, promoted.name, 'down');
     } finally {
       process.kill(wrapper, 'SIGCONT');
     }
@@ -254,6 +263,22 @@ describe('steadfast start --ha: a failover under load costs seconds of 503s and 
     assert.deepEqual(postmasters.filter(alive), [], 'no PostgreSQL of the cluster left running');
   });
 });
+
+/** stack.json names `primary` the primary and the other node `others`, within a few seconds. */
+async function rolesInStackJson(
+  stack: TestStack,
+  primaryName: string,
+  others: 'standby' | 'down' = 'standby',
+): Promise<void> {
+  await eventually(
+    async () => {
+      const info = JSON.parse(readFileSync(join(stack.dataDir, 'stack.json'), 'utf8')) as StackInfo;
+      return (info.ha?.nodes ?? []).every((n) => n.role === (n.name === primaryName ? 'primary' : others));
+    },
+    20_000,
+    `stack.json's roles: ${primaryName} the primary`,
+  );
+}
 
 /** Running: there, and not a zombie (a process ended whose parent has not reaped it). */
 function alive(pid: number): boolean {

@@ -11,14 +11,20 @@ after(async () => {
   for (const entry of await stillRunning(spawned)) process.kill(entry.pid, 'SIGKILL');
 });
 
-/** A shell script as a supervised child is started: in a process group of its own; its tree once `size` are up. */
+/**
+ * A shell script as a supervised child is started: in a process group of its own; its tree once `size`
+ * are up and, for a script that starts a child in a session of its own, once that child has made it (a
+ * forked child is in its parent's group until its `setsid` has run).
+ */
 async function tree(script: string, size: number): Promise<{ root: number; entries: ProcessEntry[] }> {
   const child = spawn('sh', ['-c', script], { detached: true, stdio: 'ignore' });
   const root = child.pid as number;
+  const needsOwnSession = script.includes('setsid');
   for (let i = 0; i < 100; i++) {
     const entries = (await processTree([root])).filter((e) => !e.zombie);
     spawned.push(...entries);
-    if (entries.length >= size) return { root, entries };
+    const settled = !needsOwnSession || entries.some((e) => e.pid !== root && e.pgid === e.pid);
+    if (entries.length >= size && settled) return { root, entries };
     await sleep(50);
   }
   throw new Error(`the tree of ${script} did not reach ${size} processes`);
