@@ -8,6 +8,12 @@ import { serverWithLogs } from '../http/httpServer.fixture.ts';
 import { READ_ONLY, registerHealthRoutes } from './healthRoutes.ts';
 
 const INTERVAL_MS = 200;
+const SETTINGS = {
+  HEALTH_CHECK_TIMEOUT_MS: 400,
+  HEALTH_CHECK_INTERVAL_MS: INTERVAL_MS,
+  HEALTH_MEMORY_MAX_PCT: 100,
+  HEALTH_BREAKER_STUCK_MS: 300_000,
+};
 
 describe('readiness: a database that answers but takes no writes is not ready [PostgreSQL]', () => {
   let postgres: TestPostgres;
@@ -24,12 +30,7 @@ describe('readiness: a database that answers but takes no writes is not ready [P
     registerHealthRoutes([app], {
       databaseUrl: proxy.urlFor(url),
       dependencies: [],
-      settings: {
-        HEALTH_CHECK_TIMEOUT_MS: 400,
-        HEALTH_CHECK_INTERVAL_MS: INTERVAL_MS,
-        HEALTH_MEMORY_MAX_PCT: 100,
-        HEALTH_BREAKER_STUCK_MS: 300_000,
-      },
+      settings: SETTINGS,
       isDraining: () => false,
     });
     const status = async () => (await app.inject({ method: 'GET', url: '/health' })).statusCode;
@@ -66,12 +67,7 @@ describe('readiness: a database that answers but takes no writes is not ready [P
     registerHealthRoutes([app], {
       databaseUrl: url,
       dependencies: [],
-      settings: {
-        HEALTH_CHECK_TIMEOUT_MS: 400,
-        HEALTH_CHECK_INTERVAL_MS: INTERVAL_MS,
-        HEALTH_MEMORY_MAX_PCT: 100,
-        HEALTH_BREAKER_STUCK_MS: 300_000,
-      },
+      settings: SETTINGS,
       isDraining: () => false,
     });
     const admin = new pg.Client({ connectionString: url });

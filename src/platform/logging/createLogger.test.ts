@@ -5,6 +5,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 
+/** Runs `script` (an ES module) in a process of its own and reads its standard output's JSON lines. */
+function linesOf(script: string): Record<string, unknown>[] {
+  const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+    encoding: 'utf8',
+    timeout: 20_000,
+  });
+  assert.equal(run.status, 0, run.stderr);
+  return run.stdout
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
 test('a log file on a full disk does not take the service down: its lines go on to stdout, which says so', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'steadfast-log-'));
   try {
@@ -17,15 +30,7 @@ test('a log file on a full disk does not take the service down: its lines go on 
       for (let i = 0; i < 3; i++) log.info('before ' + i);
       setTimeout(() => log.info('after'), 200);
       setTimeout(() => log.info('later'), 400);`;
-    const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
-      encoding: 'utf8',
-      timeout: 20_000,
-    });
-    assert.equal(run.status, 0, run.stderr);
-    const lines = run.stdout
-      .trim()
-      .split('\n')
-      .map((line) => JSON.parse(line) as { msg: string; level: string; errorClass?: string });
+    const lines = linesOf(script) as { msg: string; level: string; errorClass?: string }[];
     assert.deepEqual(
       lines.map((l) => l.msg).filter((m) => m !== 'log_file_write_failed'),
       ['before 0', 'before 1', 'before 2', 'after', 'later'],
@@ -128,15 +133,7 @@ test("a line carries its own fields only, never an earlier line's", async () => 
     log.child({ requestId: 'r1' }).info({ cartId: 'cart-of-user-a' }, 'request_completed');
     log.child({ requestId: 'r2', trace_id: 't', span_id: 's' }).info({ userId: 'b' }, 'request_completed');
     log.info('plain');`;
-  const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
-    encoding: 'utf8',
-    timeout: 20_000,
-  });
-  assert.equal(run.status, 0, run.stderr);
-  const lines = run.stdout
-    .trim()
-    .split('\n')
-    .map((line) => JSON.parse(line) as Record<string, unknown>);
+  const lines = linesOf(script);
   const own = (line: Record<string, unknown>) =>
     Object.keys(line)
       .filter((key) => !['level', 'time', 'service', 'version', 'commit', 'pid', 'msg'].includes(key))
