@@ -8,14 +8,15 @@ import { databaseFromSettings } from '../platform/database/Database.ts';
 import { registerHealthRoutes } from '../platform/health/healthRoutes.ts';
 import { registerApiDocument, registerApiReference } from '../platform/http/apiDocument.ts';
 import { createHttpServer } from '../platform/http/createHttpServer.ts';
-import { registerLoadShedding } from '../platform/http/loadShedding.ts';
+import { admissionLimit, registerLoadShedding } from '../platform/http/loadShedding.ts';
+import { VegasLimit } from '../platform/http/VegasLimit.ts';
 import type { ServiceContext } from '../platform/process/bootService.ts';
 import { buildInfo } from '../platform/process/buildInfo.ts';
 import { bearerAuth } from './auth.ts';
 import { CartStore } from './carts/CartStore.ts';
 import { registerCartRoutes } from './carts/cartRoutes.ts';
 import { CheckoutMetrics } from './checkoutMetrics.ts';
-import { type CheckoutSettings, checkoutBudgetMs, checkoutCapacity } from './config.ts';
+import { type CheckoutSettings, checkoutAdmissionRange, checkoutBudgetMs } from './config.ts';
 import { AttemptStore } from './flow/AttemptStore.ts';
 import { CheckoutService } from './flow/CheckoutService.ts';
 import { registerCheckoutRoutes } from './flow/checkoutRoutes.ts';
@@ -132,6 +133,14 @@ export async function buildCheckoutApp(
       orderOfCharge: (chargeId) => orders.byCharge(chargeId),
       metrics: checkoutMetrics,
     });
+  // Checkouts let in at once: what the bulkheads can take, fewer while the latency says they only wait.
+  // It learns from checkouts done, never from a replay or a refusal any client can ask for at will.
+  const checkoutAdmission = admissionLimit(
+    new VegasLimit(checkoutAdmissionRange(config)),
+    (reason) => metrics.recordShed(reason),
+    (reply) => reply.statusCode === 201 && !reply.hasHeader('idempotent-replayed'),
+  );
+  metrics.watchAdmission('/api/checkout/complete', checkoutAdmission);
   await registerCheckoutRoutes(app, {
     service,
     db,
@@ -139,8 +148,7 @@ export async function buildCheckoutApp(
     authenticate,
     metrics: checkoutMetrics,
     ratePerMinute: config.CHECKOUT_RATE_LIMIT_PER_MINUTE,
-    maxConcurrent: checkoutCapacity(config),
-    onShed: (reason) => metrics.recordShed(reason),
+    admit: checkoutAdmission.hook,
   });
 
   const recovery = new RecoveryWorker({

@@ -4,6 +4,7 @@ import { secretSettings } from '../platform/config/configHash.ts';
 import { loadConfig } from '../platform/config/loadConfig.ts';
 import {
   CheckoutSettings,
+  checkoutAdmissionRange,
   checkoutBudgetMs,
   checkoutCapacity,
   paymentApiBase,
@@ -43,6 +44,23 @@ test('capacity: what every bulkhead can take less the background work, by the ti
 test('capacity: never below one, and a configured cap wins', () => {
   assert.equal(checkoutCapacity(settings({ PAYMENT_MAX_CONCURRENT: '1', PAYMENT_MAX_QUEUE: '0' })), 1);
   assert.equal(checkoutCapacity(settings({ CHECKOUT_MAX_CONCURRENT: '7' })), 7);
+});
+
+test('admission range: down to a quarter of the capacity, or as set, never above it', () => {
+  assert.deepEqual(checkoutAdmissionRange(settings()), { minLimit: 9, maxLimit: 38 });
+  assert.deepEqual(checkoutAdmissionRange(settings({ CHECKOUT_MIN_CONCURRENT: '30' })), {
+    minLimit: 30,
+    maxLimit: 38,
+  });
+  assert.deepEqual(
+    checkoutAdmissionRange(settings({ CHECKOUT_MAX_CONCURRENT: '7', CHECKOUT_MIN_CONCURRENT: '10' })),
+    { minLimit: 7, maxLimit: 7 },
+    'a least above the most: a static cap',
+  );
+  assert.deepEqual(checkoutAdmissionRange(settings({ CHECKOUT_MAX_CONCURRENT: '2' })), {
+    minLimit: 1,
+    maxLimit: 2,
+  });
 });
 
 test('budget: each call on the checkout path at its own bound, the two writes each a statement', () => {

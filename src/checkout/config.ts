@@ -89,6 +89,13 @@ export const CheckoutSettings = Type.Object({
         'a whole number: checkouts one instance carries at once (by default what its payment, inventory and database bulkheads can all take)',
     }),
   ),
+  CHECKOUT_MIN_CONCURRENT: Type.Optional(
+    Type.Integer({
+      minimum: 1,
+      description:
+        'a whole number: the fewest checkouts the adaptive admission limit lets in at once (by default a quarter of CHECKOUT_MAX_CONCURRENT); equal to it, the limit is static',
+    }),
+  ),
 });
 
 /**
@@ -115,6 +122,22 @@ export function checkoutCapacity(config: Static<typeof CheckoutSettings>): numbe
       ),
     )
   );
+}
+
+/**
+ * The range the checkout's adaptive admission limit moves in (see VegasLimit): up to the capacity,
+ * down to a quarter of it unless set. Never below 1 nor above the capacity.
+ */
+export function checkoutAdmissionRange(config: Static<typeof CheckoutSettings>): {
+  minLimit: number;
+  maxLimit: number;
+} {
+  const maxLimit = checkoutCapacity(config);
+  const minLimit = Math.min(
+    maxLimit,
+    config.CHECKOUT_MIN_CONCURRENT ?? Math.max(1, Math.floor(maxLimit / 4)),
+  );
+  return { minLimit, maxLimit };
 }
 
 /**

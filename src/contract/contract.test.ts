@@ -63,6 +63,8 @@ test('every metric a service registers is declared, with its labels', async () =
   new CheckoutMetrics(platform.registry, async () => 0);
   // Registered when the service ships its lines to a collector (LOG_SYSLOG_URL).
   platform.watchLogShipper({ droppedLines: 0, heldBytes: 0, connectionsLost: 0 });
+  // Registered by the checkout for its route's admission limit.
+  platform.watchAdmission('/api/checkout/complete', { limit: 38, inFlight: 0 });
   const declared = new Map<string, readonly string[]>(
     Object.values(Metrics).map((m) => [m.name, 'labelNames' in m ? m.labelNames : []]),
   );

@@ -69,6 +69,16 @@ export const Metrics = {
     help: 'Requests refused at the door with 503 SERVER_OVERLOADED, by reason: in_flight, event_loop_delay, event_loop_utilization, heap_used.',
     labelNames: ['reason'],
   },
+  admissionLimit: {
+    name: 'http_admission_limit',
+    help: 'Requests of a route let in at once now: the adaptive admission limit; past it a request is shed (reason in_flight).',
+    labelNames: ['route'],
+  },
+  admissionInFlight: {
+    name: 'http_admission_in_flight',
+    help: 'Requests of a route let in by its admission limit and not answered yet.',
+    labelNames: ['route'],
+  },
   logLinesDropped: {
     name: 'log_lines_dropped_total',
     help: 'Log lines not shipped to the collector (LOG_SYSLOG_URL) because it could not take them and the buffer was full.',

@@ -7,7 +7,7 @@ import { AppError } from '../../platform/errors/AppError.ts';
 import { PlatformErrors } from '../../platform/errors/codes.ts';
 import { errorResponses, Headers, successResponse } from '../../platform/http/apiDocument.ts';
 import type { HttpServer } from '../../platform/http/createHttpServer.ts';
-import { admissionLimit, type ShedRecorder } from '../../platform/http/loadShedding.ts';
+import type { Admission } from '../../platform/http/loadShedding.ts';
 import { PostgresRateLimitStore } from '../../platform/http/PostgresRateLimitStore.ts';
 import { StorableString } from '../../platform/http/storableText.ts';
 import type { Authenticate } from '../auth.ts';
@@ -66,9 +66,8 @@ export async function registerCheckoutRoutes(
     authenticate: Authenticate;
     metrics: CheckoutMetrics;
     ratePerMinute: number;
-    /** Checkouts carried at once; past it, refused at the door (see `checkoutCapacity`). */
-    maxConcurrent: number;
-    onShed: ShedRecorder;
+    /** Lets a checkout in, or refuses it at the door past the admission limit (`admissionLimit`). */
+    admit: Admission['hook'];
   },
 ) {
   // The per-user limit holds across every instance: its counters live in the shared database.
@@ -88,7 +87,7 @@ export async function registerCheckoutRoutes(
   app.post(
     '/api/checkout/complete',
     {
-      onRequest: admissionLimit(options.maxConcurrent, options.onShed),
+      onRequest: options.admit,
       preHandler: options.authenticate,
       config: {
         rateLimit: {

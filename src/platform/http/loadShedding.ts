@@ -18,25 +18,52 @@ const PRESSURE_REASONS: Record<string, ShedReason> = {
 
 const overloaded = () => new AppError(PlatformErrors.SERVER_OVERLOADED, { retryAfterSeconds: 1 });
 
-/**
- * An onRequest hook that lets at most `maxConcurrent` requests in at once. Past that a request gets a
- * fast 503 SERVER_OVERLOADED with Retry-After, before its body is read or any work is done, instead of
- * joining a queue that only makes every answer late, or being let in and refused half-way.
- */
-export function admissionLimit(maxConcurrent: number, onShed: ShedRecorder = () => {}) {
-  let inFlight = 0;
-  return async (_request: FastifyRequest, reply: FastifyReply): Promise<void> => {
-    if (inFlight >= maxConcurrent) {
-      onShed('in_flight');
-      throw overloaded();
-    }
-    inFlight++;
-    // 'close' fires once the response is sent or the client went away, whichever comes first.
-    reply.raw.once('close', () => {
-      inFlight--;
-    });
-  };
+/** How many requests may be in at once; told how long each one answered took, if it adapts. */
+export interface ConcurrencyLimit {
+  readonly limit: number;
+  onSample?(latencyMs: number, inFlight: number): void;
 }
+
+/**
+ * An onRequest hook that lets at most `limit` requests in at once. Past that a request gets a fast 503
+ * SERVER_OVERLOADED with Retry-After, before its body is read or any work is done, instead of joining a
+ * queue that only makes every answer late, or being let in and refused half-way. An adaptive limit hears
+ * the latency of each answer sent that `sampled` accepts: by default any but a 5xx (a fault's answer
+ * times the fault, not the load). A route whose cheap answers a client can ask for at will (a replay, a
+ * refusal) keeps them out: they would teach the limit a latency the real work never has, and one
+ * client's requests would shrink what every other client is let in.
+ */
+export function admissionLimit(
+  limit: number | ConcurrencyLimit,
+  onShed: ShedRecorder = () => {},
+  sampled: (reply: FastifyReply) => boolean = (reply) => reply.statusCode < 500,
+) {
+  const cap: ConcurrencyLimit = typeof limit === 'number' ? { limit } : limit;
+  const admission = {
+    inFlight: 0,
+    get limit() {
+      return cap.limit;
+    },
+    hook: async (_request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+      if (admission.inFlight >= cap.limit) {
+        onShed('in_flight');
+        throw overloaded();
+      }
+      const inFlight = ++admission.inFlight;
+      const admittedAt = performance.now();
+      // 'close' fires once the response is sent or the client went away, whichever comes first.
+      reply.raw.once('close', () => {
+        admission.inFlight--;
+        if (reply.raw.writableFinished && sampled(reply)) {
+          cap.onSample?.(performance.now() - admittedAt, inFlight);
+        }
+      });
+    },
+  };
+  return admission;
+}
+
+export type Admission = ReturnType<typeof admissionLimit>;
 
 export interface LoadSheddingOptions {
   /** Requests one instance works on at once. */
@@ -60,7 +87,7 @@ export interface LoadSheddingOptions {
  */
 export async function registerLoadShedding(app: HttpServer, options: LoadSheddingOptions): Promise<void> {
   const onShed = options.onShed ?? (() => {});
-  const admit = admissionLimit(options.maxConcurrent, onShed);
+  const admit = admissionLimit(options.maxConcurrent, onShed).hook;
   await app.register(underPressure, {
     maxEventLoopDelay: options.maxEventLoopDelayMs,
     maxEventLoopUtilization: options.maxEventLoopUtilization,

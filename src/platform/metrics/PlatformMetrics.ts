@@ -302,6 +302,24 @@ export class PlatformMetrics implements CallRecorder {
     this.#shed.inc({ reason });
   }
 
+  /** A route's admission limit and the requests it let in, read at each scrape. */
+  watchAdmission(route: string, admission: { readonly limit: number; readonly inFlight: number }): void {
+    new Gauge({
+      ...Metrics.admissionLimit,
+      registers: [this.registry],
+      collect() {
+        this.set({ route }, admission.limit);
+      },
+    });
+    new Gauge({
+      ...Metrics.admissionInFlight,
+      registers: [this.registry],
+      collect() {
+        this.set({ route }, admission.inFlight);
+      },
+    });
+  }
+
   /**
    * The log shipper's lines dropped and bytes held, because its collector could not take them, and its
    * connections lost; the counts from 0.
