@@ -27,6 +27,8 @@ describe('steadfast start --instances 3: HAProxy in front', () => {
         RECOVERY_INTERVAL_MS: '300',
         // Unwound attempts get a second look for a late charge; soon enough to be settled within a test.
         LATE_CHARGE_RECHECK_MS: '2000',
+        // Not the default, so that the maxconn HAProxy holds can only be what the agents reported.
+        CHECKOUT_MAX_CONCURRENT: '20',
       },
       ['--instances', '3'],
     );
@@ -40,6 +42,37 @@ describe('steadfast start --instances 3: HAProxy in front', () => {
       Object.entries(await admin.servers()).map(([name, state]) => [name, state.status]),
     );
   };
+
+  /**
+   * The checkout backend's servers as HAProxy's statistics show them: the maxconn each holds (slim, 36
+   * in the configuration) and its agent check's last result.
+   */
+  const checkoutServers = async () => {
+    const csv = await (await fetch(`${stack.info.haproxyStatsUrl}/;csv`)).text();
+    const [header = '', ...rows] = csv.split('\n');
+    const columns = header.replace(/^# /, '').split(',');
+    const cell = (row: string[], name: string) => row[columns.indexOf(name)] ?? '';
+    return rows
+      .map((row) => row.split(','))
+      .filter(
+        (row) => cell(row, 'pxname') === 'checkout_complete' && cell(row, 'svname').startsWith('checkout-'),
+      )
+      .map((row) => ({
+        name: cell(row, 'svname'),
+        maxconn: cell(row, 'slim'),
+        agent: cell(row, 'agent_status'),
+      }));
+  };
+  /** Each instance's agent has told HAProxy its admission limit (20, less the agent's margin of 2). */
+  const agentsReported = () =>
+    eventually(
+      async () => {
+        const servers = await checkoutServers();
+        return servers.length === 3 && servers.every((s) => s.maxconn === '18' && s.agent === 'CHECKED');
+      },
+      10_000,
+      'every agent reported maxconn 18',
+    );
 
   const checkout = (cartId: string, token: string, key: string) =>
     stack.api('POST', '/api/checkout/complete', {
@@ -59,6 +92,11 @@ describe('steadfast start --instances 3: HAProxy in front', () => {
       10_000,
       'all three UP',
     );
+    assert.ok(
+      instances.every((i) => i.admissionAgentPort),
+      'each instance has an admission agent',
+    );
+    await agentsReported();
     for (let i = 0; i < 9; i++) {
       const { cartId, token } = await stack.cart(`usr_lb_${users++}`);
       assert.equal((await checkout(cartId, token, `lb-${i}`)).status, 201);
@@ -291,6 +329,12 @@ describe('steadfast start --instances 3: HAProxy in front', () => {
     );
     const reconciled = await stack.reconcile();
     assert.equal(reconciled.code, 0, reconciled.stdout);
+    // Restarted on the ports HAProxy's configuration names: the agents answer there again.
+    assert.deepEqual(
+      after.instances.map((i) => i.admissionAgentPort),
+      before.instances.map((i) => i.admissionAgentPort),
+    );
+    await agentsReported();
   });
 
   test('no instance up: HAProxy itself answers 503 in the contract (problem+json, Retry-After, errorId)', async () => {

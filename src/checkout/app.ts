@@ -169,6 +169,7 @@ export async function buildCheckoutApp(
 
   return {
     app,
+    admissionLimit: () => checkoutAdmission.limit,
     closeResources: async () => {
       await recovery.stop();
       await stock.flush();

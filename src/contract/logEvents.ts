@@ -68,6 +68,8 @@ export interface ServiceStarted extends Record<string, unknown> {
   url: string;
   port: number;
   managementUrl?: string;
+  /** Where the balancer's agent check reads the admission limit (ADMISSION_AGENT_PORT), on the management host. */
+  admissionAgentPort?: number;
   nodeVersion: string;
   /** A hash of the settings without secrets: same version, other hash, the configuration changed. */
   configHash: string;
@@ -123,6 +125,8 @@ export interface LogEvents {
   /** Written to stdout by hand when the log file cannot be written: its fields are `LineFields` and these. */
   log_file_write_failed: Failure;
   log_lines_dropped: { dropped: number; collector: string };
+  /** The balancer's agent check could not be accepted (out of file descriptors): one check missed. */
+  admission_agent_failed: Failure;
   /** Spans that did not reach the OTLP collector: once a minute at most, with those lost since the last. */
   span_export_failed: Failure & { spansLost: number };
   // The checkout's.

@@ -34,6 +34,8 @@ export interface ReadyMessage {
   url: string;
   /** Where its operator's surfaces and health checks listen, when apart from the API. */
   managementUrl?: string;
+  /** Where the balancer's agent check reads its admission limit (the checkout's), on the management host. */
+  admissionAgentPort?: number;
   pid?: number;
 }
 
@@ -200,10 +202,12 @@ export class ManagedProcess {
     const portOf = (url: string | undefined) => (url ? URL.parse(url)?.port || undefined : undefined);
     const port = portOf(this.#ready?.url);
     const managementPort = portOf(this.#ready?.managementUrl);
+    const agentPort = this.#ready?.admissionAgentPort;
     return {
       ...this.#startEnv,
       ...(port ? { PORT: port } : {}),
       ...(managementPort ? { MANAGEMENT_PORT: managementPort } : {}),
+      ...(agentPort ? { ADMISSION_AGENT_PORT: String(agentPort) } : {}),
     };
   }
 

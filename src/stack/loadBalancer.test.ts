@@ -8,9 +8,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import pino from 'pino';
 import { portOpen } from '../../test/support/processes.ts';
+import { listenAdmissionAgent } from '../platform/http/admissionAgent.ts';
 import { freePort } from './freePort.ts';
-import { HAPROXY_CONFIG, HAPROXY_ERRORS, haproxyConfigFor } from './loadBalancer.ts';
+import { type BalancedInstance, HAPROXY_CONFIG, HAPROXY_ERRORS, haproxyConfigFor } from './loadBalancer.ts';
 
 /** `haproxy -c`: HAProxy's own check of a configuration file. */
 function haproxyCheck(path: string) {
@@ -30,14 +32,22 @@ test('HAProxy accepts the shipped configuration [haproxy]', () => {
 test('the configuration for N instances has one server line each, and HAProxy accepts it [haproxy]', async () => {
   const shipped = await readFile(HAPROXY_CONFIG, 'utf8');
   const config = haproxyConfigFor(shipped, [
-    { name: 'checkout-1', url: 'http://127.0.0.1:41001', managementUrl: 'http://127.0.0.1:42001' },
+    {
+      name: 'checkout-1',
+      url: 'http://127.0.0.1:41001',
+      managementUrl: 'http://127.0.0.1:42001',
+      admissionAgentPort: 43001,
+    },
     { name: 'checkout-2', url: 'http://127.0.0.1:41002' },
   ]);
   const servers = config.split('\n').filter((line) => line.trim().startsWith('server '));
-  // Checked on its management listener when it has one, where a flood of the API cannot delay the check.
+  // Checked on its management listener when it has one, where a flood of the API cannot delay the check;
+  // in the checkout's backend, following that server and reading its agent when it has one.
   assert.deepEqual(servers, [
     '    server checkout-1 127.0.0.1:41001 check port 42001',
     '    server checkout-2 127.0.0.1:41002',
+    '    server checkout-1 127.0.0.1:41001 track checkout/checkout-1 agent-check agent-port 43001 agent-inter 250ms',
+    '    server checkout-2 127.0.0.1:41002 track checkout/checkout-2',
   ]);
   assert.equal(
     config.replace(/\n {4}server [^\n]+/g, ''),
@@ -177,6 +187,103 @@ describe('X-Request-Id through HAProxy: one id the instance keeps, never an unch
   });
 });
 
+describe("past every instance's admission limit HAProxy refuses a checkout itself, as the instance would [haproxy]", () => {
+  let backend: Server;
+  let balancer: RunningHaproxy;
+  let nobody: RunningHaproxy;
+  let agent: Awaited<ReturnType<typeof listenAdmissionAgent>>;
+  let checkoutsReceived = 0;
+  const held: (() => void)[] = [];
+
+  before(async () => {
+    backend = createServer((request, response) => {
+      if (request.url !== '/api/checkout/complete') return void response.end('{}');
+      checkoutsReceived++;
+      held.push(() => response.end('{}'));
+    });
+    backend.listen(0, '127.0.0.1');
+    await once(backend, 'listening');
+    // The instance's own agent, saying it lets one checkout in at once.
+    agent = await listenAdmissionAgent({
+      host: '127.0.0.1',
+      port: 0,
+      limit: () => 1,
+      logger: pino({ level: 'silent' }),
+    });
+    const url = `http://127.0.0.1:${(backend.address() as AddressInfo).port}`;
+    balancer = await startHaproxy(url, { admissionAgentPort: agent.port });
+    nobody = await startHaproxy(`http://127.0.0.1:${await freePort()}`, { admissionAgentPort: agent.port });
+  });
+  after(async () => {
+    for (const release of held) release();
+    await balancer?.stop();
+    await nobody?.stop();
+    await agent?.close();
+    backend?.close();
+  });
+
+  const checkout = (port: number) =>
+    fetch(`http://127.0.0.1:${port}/api/checkout/complete`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'x-request-id': `shed-${Math.random().toString(36).slice(2)}`,
+      },
+      body: '{}',
+    });
+
+  test('one checkout in, the next refused at the balancer with SERVER_OVERLOADED; freed, let in again', async () => {
+    const first = checkout(balancer.port);
+    // Until the server is up and its agent has reported (checks and agent every second), more get in.
+    let refused: Response | undefined;
+    const deadline = Date.now() + 15_000;
+    while (!refused) {
+      assert.ok(Date.now() < deadline, `HAProxy never refused a checkout: ${balancer.output()}`);
+      await sleep(200);
+      const before = checkoutsReceived;
+      const answer = await Promise.race([checkout(balancer.port), sleep(500).then(() => undefined)]);
+      if (answer?.status === 503) refused = answer;
+      else assert.ok(answer === undefined || checkoutsReceived > before, `answered ${answer?.status}`);
+    }
+    const received = checkoutsReceived;
+    assert.equal(refused.headers.get('content-type'), 'application/problem+json');
+    assert.equal(refused.headers.get('retry-after'), '1');
+    assert.match(refused.headers.get('x-request-id') ?? '', /^shed-/);
+    const body = (await refused.json()) as { error: string; status: number; errorId: string };
+    assert.equal(body.error, 'SERVER_OVERLOADED');
+    assert.equal(body.status, 503);
+    assert.match(body.errorId, /^ERR-\d+-[0-9A-F]{6}$/i);
+    // Not the instance's: nothing reached it, and HAProxy logged it as its own local answer.
+    assert.equal(checkoutsReceived, received);
+    await eventually(() =>
+      /checkout\/<NOSRV> \S+ 503 \d+ LR-- .*POST \/api\/checkout\/complete/.test(balancer.output()),
+    );
+    // Other routes are not held to the checkout's limit.
+    assert.equal((await fetch(`http://127.0.0.1:${balancer.port}/api/carts/x`)).status, 200);
+    for (const release of held.splice(0)) release();
+    assert.equal((await first).status, 200);
+    await sleep(100);
+    const again = checkout(balancer.port);
+    await eventually(() => held.length === 1);
+    held.shift()?.();
+    assert.equal((await again).status, 200);
+  });
+
+  test("with no instance up it is the balancer's own 503, not an overload", async () => {
+    const answer = await checkout(nobody.port);
+    assert.equal(answer.status, 503);
+    assert.equal(((await answer.json()) as { error: string }).error, 'SERVICE_TEMPORARILY_UNAVAILABLE');
+  });
+});
+
+async function eventually(condition: () => boolean, ms = 5000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!condition()) {
+    assert.ok(Date.now() < deadline, 'timed out');
+    await sleep(20);
+  }
+}
+
 interface RunningHaproxy {
   port: number;
   output: () => string;
@@ -184,11 +291,14 @@ interface RunningHaproxy {
 }
 
 /** A real HAProxy with the shipped configuration, its one server at `serverUrl`; its log is its stdout. */
-async function startHaproxy(serverUrl: string): Promise<RunningHaproxy> {
+async function startHaproxy(
+  serverUrl: string,
+  server: Partial<BalancedInstance> = {},
+): Promise<RunningHaproxy> {
   const dir = await mkdtemp(join(tmpdir(), 'steadfast-haproxy-id-'));
   const config = join(dir, 'haproxy.cfg');
   const template = await readFile(HAPROXY_CONFIG, 'utf8');
-  await writeFile(config, haproxyConfigFor(template, [{ name: 'checkout-1', url: serverUrl }]));
+  await writeFile(config, haproxyConfigFor(template, [{ name: 'checkout-1', url: serverUrl, ...server }]));
   const port = await freePort();
   const child: ChildProcess = spawn('haproxy', ['-db', '-f', config], {
     env: {

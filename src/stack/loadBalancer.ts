@@ -10,26 +10,51 @@ export const HAPROXY_CONFIG = fileURLToPath(new URL('../../ops/haproxy/haproxy.c
 export const HAPROXY_ERRORS = fileURLToPath(new URL('../../ops/haproxy/errors', import.meta.url));
 
 const SERVERS_MARKER = '# servers (one line per instance)';
+const CHECKOUT_SERVERS_MARKER = '# checkout servers (one line per instance)';
 
 /** An instance behind HAProxy: its API, and the listener its health is checked on when apart. */
 export interface BalancedInstance {
   name: string;
   url: string;
   managementUrl?: string | undefined;
+  /** Where its agent reports its admission limit (ADMISSION_AGENT_PORT), on the management host. */
+  admissionAgentPort?: number | undefined;
 }
 
-/** The shipped HAProxy configuration with its `server` lines replaced by one per instance. */
-export function haproxyConfigFor(template: string, instances: readonly BalancedInstance[]): string {
-  const lines = template.split('\n');
-  const at = lines.findIndex((line) => line.trim() === SERVERS_MARKER);
-  if (at < 0) throw new Error(`the HAProxy configuration has no '${SERVERS_MARKER}' line`);
+/** `lines` with the `server` lines after `marker` replaced by `servers`; unchanged without the marker. */
+function replaceServers(lines: string[], marker: string, servers: string[]): string[] {
+  const at = lines.findIndex((line) => line.trim() === marker);
+  if (at < 0) return lines;
   let end = at + 1;
   while (lines[end]?.trim().startsWith('server ')) end++;
+  return [...lines.slice(0, at + 1), ...servers, ...lines.slice(end)];
+}
+
+/**
+ * The shipped HAProxy configuration with its `server` lines replaced by one per instance: in the backend
+ * of every route, checked on the management listener when apart; and, where the configuration has one,
+ * in the checkout's, each following its twin and reading its agent.
+ */
+export function haproxyConfigFor(template: string, instances: readonly BalancedInstance[]): string {
+  const lines = template.split('\n');
+  if (!lines.some((line) => line.trim() === SERVERS_MARKER)) {
+    throw new Error(`the HAProxy configuration has no '${SERVERS_MARKER}' line`);
+  }
+  const host = (i: BalancedInstance) => new URL(i.url).host;
   const servers = instances.map(
     (i) =>
-      `    server ${i.name} ${new URL(i.url).host}${i.managementUrl ? ` check port ${new URL(i.managementUrl).port}` : ''}`,
+      `    server ${i.name} ${host(i)}${i.managementUrl ? ` check port ${new URL(i.managementUrl).port}` : ''}`,
   );
-  return [...lines.slice(0, at + 1), ...servers, ...lines.slice(end)].join('\n');
+  const checkoutServers = instances.map(
+    (i) =>
+      `    server ${i.name} ${host(i)} track checkout/${i.name}` +
+      (i.admissionAgentPort ? ` agent-check agent-port ${i.admissionAgentPort} agent-inter 250ms` : ''),
+  );
+  return replaceServers(
+    replaceServers(lines, SERVERS_MARKER, servers),
+    CHECKOUT_SERVERS_MARKER,
+    checkoutServers,
+  ).join('\n');
 }
 
 /**

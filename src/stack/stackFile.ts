@@ -70,6 +70,8 @@ export interface StackInstance {
   name: string;
   url: string;
   managementUrl?: string;
+  /** Behind HAProxy: where its agent check reads the instance's admission limit. */
+  admissionAgentPort?: number;
   pid?: number;
 }
 
@@ -157,8 +159,14 @@ export async function writeStackEnv(dataDir: string, env: Record<string, string>
 }
 
 export function instanceOf(process: ManagedProcess): StackInstance {
-  const { url = '', managementUrl } = process.ready ?? {};
-  return { name: process.name, url, ...(managementUrl ? { managementUrl } : {}), pid: process.pid };
+  const { url = '', managementUrl, admissionAgentPort } = process.ready ?? {};
+  return {
+    name: process.name,
+    url,
+    ...(managementUrl ? { managementUrl } : {}),
+    ...(admissionAgentPort ? { admissionAgentPort } : {}),
+    pid: process.pid,
+  };
 }
 
 let writes = 0;

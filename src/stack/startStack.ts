@@ -405,7 +405,11 @@ async function startCheckouts(
   // from its API: a flood of new connections on the API cannot delay the balancer's checks.
   await Promise.all(
     checkouts.map((c) =>
-      c.start(several ? { PORT: '0', MANAGEMENT_PORT: '0' } : { PORT: String(options.checkoutPort) }),
+      c.start(
+        several
+          ? { PORT: '0', MANAGEMENT_PORT: '0', ADMISSION_AGENT_PORT: '0' }
+          : { PORT: String(options.checkoutPort) },
+      ),
     ),
   );
   return checkouts;

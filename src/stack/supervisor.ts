@@ -151,9 +151,14 @@ export class Supervisor {
 
 /**
  * The supervisor's environment, as every process it starts inherits it, less what would make them collide:
- * one management port given to every service (and every instance) would be bound by the first alone.
+ * one management or agent port given to every service (and every instance) would be bound by the first alone.
  */
 function inheritedEnv(): NodeJS.ProcessEnv {
-  const { MANAGEMENT_PORT: _port, MANAGEMENT_HOST: _host, ...inherited } = process.env;
+  const {
+    MANAGEMENT_PORT: _port,
+    MANAGEMENT_HOST: _host,
+    ADMISSION_AGENT_PORT: _agentPort,
+    ...inherited
+  } = process.env;
   return inherited;
 }

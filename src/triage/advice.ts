@@ -75,6 +75,10 @@ export const EDGE_FIXES: Record<string, { fix: string; runbook: string }> = {
     fix: 'Bring an instance back into the backend: every server is down, in maintenance or draining (`show servers state` on the admin socket, or the stats page); `set server checkout/<name> state ready` ends a drain or maintenance left behind, and a down one has its readiness check to answer (see InstanceDown).',
     runbook: 'docs/runbooks.md#balancer5xx',
   },
+  shed_at_edge: {
+    fix: "Scale out, or find what made each checkout slower (the instances' latency, the database, a dependency): the admission limit each instance reports follows its latency. The refused clients were told to retry (Retry-After), and nothing was done for them.",
+    runbook: 'docs/runbooks.md#balancer5xx',
+  },
   queue_timeout: {
     fix: "Scale out, or raise the servers' maxconn (default-server in haproxy.cfg) if the instances have room; 'timeout queue' only decides how long a request waits for a slot.",
     runbook: 'docs/runbooks.md#balancer5xx',

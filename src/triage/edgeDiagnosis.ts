@@ -17,6 +17,7 @@ export type EdgeKind =
   | 'balancer_timeout'
   | 'instance_unresponsive'
   | 'no_server'
+  | 'shed_at_edge'
   | 'queue_timeout'
   | 'connection_refused'
   | 'server_aborted'
@@ -144,6 +145,14 @@ export function edgeCandidates(edge: EdgeEvidence, config: BalancerConfig | unde
       EDGE_RANK.after_instances,
       (f) =>
         `HAProxy had no checkout instance to send ${f.count} request(s) to and answered ${codes(f)} itself (<NOSRV>): ${serversOut(edge)}; ${f.outcomes.unseen + f.outcomes.unknown === f.count ? 'no instance logged any of them' : 'the instances logged some of them'}`,
+    ],
+    [
+      'shed_at_edge',
+      'shed_at_edge',
+      'overload',
+      EDGE_RANK.overload,
+      (f) =>
+        `HAProxy refused ${f.count} checkout(s) itself with ${codes(f)} SERVER_OVERLOADED: every instance was carrying as many checkouts as its admission limit lets in (the maxconn its agent reports): more load than the instances take`,
     ],
     [
       'queue_timeout',

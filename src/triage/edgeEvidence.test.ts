@@ -186,6 +186,21 @@ test('no server: HAProxy answered 503 itself, no instance saw the requests', () 
   assert.equal(report.when.failures, 5);
 });
 
+test('shed at the edge: HAProxy refused checkouts itself past the admission limit, an overload', () => {
+  const balancerLines = [balancer(T0, { id: 'a' })];
+  // As HAProxy logs its `http-request return`: no server, answered locally (L) while reading the request.
+  for (let i = 0; i < 5; i++)
+    balancerLines.push(
+      balancer(T0 + 1000 + i, { server: '<NOSRV>', id: `s-${i}`, status: 503, state: 'LR--', total: 0 }),
+    );
+  const report = triage({ 'checkout-1.log': [instance(T0 + 20, { id: 'a' })], 'haproxy.log': balancerLines });
+  assert.equal(report.cause?.category, 'overload', report.headline);
+  assert.equal(report.cause?.kind, 'shed_at_edge');
+  assert.match(report.headline, /HAProxy refused 5 checkout\(s\) itself/);
+  assert.equal(report.edge?.failuresByKind.shed_at_edge?.count, 5);
+  assert.ok(!report.edge?.failuresByKind.no_server, 'not a backend without servers');
+});
+
 test("the instance's own 5xx passed on by HAProxy is not the balancer's: the instance's cause decides", () => {
   const report = triage({
     'checkout-1.log': [instance(T0 + 20, { id: 'a', status: 503 })],

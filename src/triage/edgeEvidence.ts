@@ -12,6 +12,7 @@ import type { EvidenceLine } from './LogEvidence.ts';
 /** What made a balancer's 5xx, from its termination state and server. */
 export type BalancerFailureKind =
   | 'no_server'
+  | 'shed_at_edge'
   | 'queue_timeout'
   | 'server_timeout'
   | 'connection_refused'
@@ -388,7 +389,12 @@ export function madeByBalancer(line: BalancerLine): boolean {
 
 export function failureKind(line: BalancerLine): BalancerFailureKind {
   const { cause, phase } = line.state;
-  if (line.server === '<NOSRV>') return phase === 'Q' ? 'queue_timeout' : 'no_server';
+  if (line.server === '<NOSRV>') {
+    // `L`: HAProxy answered it locally, by a rule: the shipped configuration's refusal of a checkout past
+    // every instance's admission limit (503 SERVER_OVERLOADED).
+    if (cause === 'L' && line.status === 503) return 'shed_at_edge';
+    return phase === 'Q' ? 'queue_timeout' : 'no_server';
+  }
   if (phase === 'Q') return 'queue_timeout';
   if (cause === 's') return 'server_timeout';
   if (cause === 'S' && phase === 'C') return 'connection_refused';

@@ -28,7 +28,7 @@ export const EdgeReport = Type.Object(
     failuresByKind: Type.Record(
       Type.String({
         description:
-          'no_server, queue_timeout, server_timeout, connection_refused, server_aborted, client_gone, balancer_other',
+          'no_server, shed_at_edge, queue_timeout, server_timeout, connection_refused, server_aborted, client_gone, balancer_other',
       }),
       Type.Object(
         {

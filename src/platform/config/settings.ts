@@ -55,6 +55,15 @@ export const httpSettings = {
         'a port from 0 to 65535: where /metrics, /dashboard and /docs listen (0 picks a free one; PORT itself serves them with the API)',
     }),
   ),
+  // The balancer's agent check reads the instance's admission limit here, on MANAGEMENT_HOST.
+  ADMISSION_AGENT_PORT: Type.Optional(
+    Type.Integer({
+      minimum: 0,
+      maximum: 65535,
+      description:
+        "a port from 0 to 65535: where HAProxy's agent-check reads the admission limit of a service that has one (the checkout) as its maxconn (0 picks a free one; unset, no agent)",
+    }),
+  ),
 };
 
 /** 1 to 65535, without leading zeros: a port a client can connect to. */

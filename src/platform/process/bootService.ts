@@ -3,6 +3,7 @@ import type { Static, TObject } from 'typebox';
 import { HEARTBEAT_INTERVAL_MS, logEvent } from '../../contract/logEvents.ts';
 import { configHash, secretSettings } from '../config/configHash.ts';
 import { loadConfig } from '../config/loadConfig.ts';
+import { type AdmissionAgent, listenAdmissionAgent } from '../http/admissionAgent.ts';
 import { createHttpServer, type HttpServer } from '../http/createHttpServer.ts';
 import { managementAddress } from '../http/managementAddress.ts';
 import { createBootLogger, createLogger, type Logger } from '../logging/createLogger.ts';
@@ -19,6 +20,7 @@ interface BaseSettings extends TracingSettings {
   PORT: number;
   MANAGEMENT_HOST: string;
   MANAGEMENT_PORT?: number | undefined;
+  ADMISSION_AGENT_PORT?: number | undefined;
   BODY_LIMIT_BYTES: number;
   HEADERS_TIMEOUT_MS: number;
   REQUEST_TIMEOUT_MS: number;
@@ -42,6 +44,8 @@ export interface RunningService {
   closeResources: () => Promise<void>;
   /** Extra facts for the `service_started` line (schema version, dependency URLs). */
   startedFields?: Record<string, unknown>;
+  /** Requests let in at once now: what the balancer's agent check reports (ADMISSION_AGENT_PORT). */
+  admissionLimit?: () => number;
 }
 
 /** What the platform hands a service to build itself with. */
@@ -145,6 +149,8 @@ export async function bootService<S extends TObject>(spec: ServiceSpec<S>, env =
       })
     : undefined;
   const running = await spec.build(config, { logger, state, metrics, management });
+  // Listens below, once the management listener does; declared here for the shutdown to close it.
+  let agent: AdmissionAgent | undefined;
   // Every service's, whatever its build passed: idle connections outlive the balancer's own (doctor checks).
   running.app.server.keepAliveTimeout = config.KEEP_ALIVE_TIMEOUT_MS;
   runUntilStopped({
@@ -158,12 +164,22 @@ export async function bootService<S extends TObject>(spec: ServiceSpec<S>, env =
       await running.closeResources();
       // The spans of the last requests go out before the process does.
       await tracing.shutdown();
+      await agent?.close();
       await management?.close();
     },
     flushLogs: shipper && (() => shipper.close()),
   });
   // Before the API's port opens: an instance the load balancer sends traffic to can always be watched.
   const managementUrl = managementAt ? await management?.listen(managementAt) : undefined;
+  agent =
+    config.ADMISSION_AGENT_PORT !== undefined && running.admissionLimit
+      ? await listenAdmissionAgent({
+          host: config.MANAGEMENT_HOST,
+          port: config.ADMISSION_AGENT_PORT,
+          limit: running.admissionLimit,
+          logger,
+        })
+      : undefined;
   // Node's default accept queue (511) overflows under a storm of new connections: the kernel then drops
   // handshakes, and a load balancer's check caught among them waits seconds for SYN retransmits. The
   // kernel caps this at net.core.somaxconn.
@@ -176,6 +192,7 @@ export async function bootService<S extends TObject>(spec: ServiceSpec<S>, env =
     ...config,
     PORT: port,
     ...(managementUrl ? { MANAGEMENT_PORT: Number(new URL(managementUrl).port) } : {}),
+    ...(agent ? { ADMISSION_AGENT_PORT: agent.port } : {}),
   };
   logEvent(
     logger,
@@ -185,6 +202,7 @@ export async function bootService<S extends TObject>(spec: ServiceSpec<S>, env =
       url: address,
       port,
       ...(managementUrl ? { managementUrl } : {}),
+      ...(agent ? { admissionAgentPort: agent.port } : {}),
       nodeVersion: process.version,
       // Same version, other hash: the configuration changed, not the code.
       configHash: configHash(effective, spec.secretSettings ?? []),
@@ -201,5 +219,11 @@ export async function bootService<S extends TObject>(spec: ServiceSpec<S>, env =
     HEARTBEAT_INTERVAL_MS,
   ).unref();
   // Under `steadfast start` the supervisor waits for this message to learn the bound ports.
-  process.send?.({ type: 'listening', service: spec.service, url: address, managementUrl });
+  process.send?.({
+    type: 'listening',
+    service: spec.service,
+    url: address,
+    managementUrl,
+    ...(agent ? { admissionAgentPort: agent.port } : {}),
+  });
 }
