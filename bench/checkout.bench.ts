@@ -15,11 +15,13 @@
  * BENCH_LANDED_REF, default main; of this build with no OTLP endpoint, traces only propagated; and of
  * this build exporting every span to a collector of the bench's own, measured in turn, BENCH_ROUNDS
  * times); the database pool's size (an instance for each of BENCH_POOL_SIZES, default 5,10,20); overload
- * (2x and 4x the saturation offered at a fixed arrival rate: goodput and p99 of shed and served answers); last,
- * the checkout again with 1,000,000 orders and idempotency keys in the tables, and the plans of the
- * recovery worker's scans and of the key purge at that size.
+ * (2x and 4x the saturation offered at a fixed arrival rate over warm and cold connections, to one
+ * instance and to three behind HAProxy: goodput and p99 of shed and served answers); last, the checkout
+ * again with 1,000,000 orders and idempotency keys in the tables, and the plans of the recovery worker's
+ * scans and of the key purge at that size.
  *
- * BENCH_SECONDS (default 10) and BENCH_CONNECTIONS (default 16) size the load; BENCH_ROUNDS (default 2)
+ * BENCH_PARTS (default all: peers,memory,metrics,tracing,pool,overload,grown) picks what runs; each part
+ * prints its table as it ends. BENCH_SECONDS (default 10) and BENCH_CONNECTIONS (default 16) size the load; BENCH_ROUNDS (default 2)
  * how often the servers are measured in turn (ratios are of the means); BENCH_ROWS (default
  * 1,000,000) the large tables.
  */
@@ -27,16 +29,19 @@ import { fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { type EventEmitter, once } from 'node:events';
 import { readFile } from 'node:fs/promises';
+import { setPriority } from 'node:os';
 import autocannon from 'autocannon';
 import pg from 'pg';
 import { RECOVERY_QUERIES } from '../src/checkout/flow/AttemptStore.ts';
 import { startOtlpReceiver } from '../test/support/otlpReceiver.ts';
 import { readStackEnv, startTestStack } from '../test/support/stack.ts';
+import { startBalancedFleet } from './balancedFleet.ts';
 import { CostMeter, type CostSnapshot, perCheckout } from './costs.ts';
 import { DBOS_SYSTEM_DATABASE } from './dbosSystemDatabase.ts';
 import { growTables } from './growTables.ts';
 import { landedBuild } from './landedBuild.ts';
 import { openLoop } from './openLoop.ts';
+import { raisePriority } from './raisePriority.ts';
 import { serverQuantileMs } from './serverLatency.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -45,6 +50,12 @@ const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
 const POOL_SIZES = (process.env.BENCH_POOL_SIZES ?? '5,10,20').split(',').map(Number);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const LANDED_REF = process.env.BENCH_LANDED_REF ?? 'main';
+const PARTS = new Set(
+  (process.env.BENCH_PARTS ?? 'peers,memory,metrics,tracing,pool,overload,grown')
+    .split(',')
+    .map((p) => p.trim()),
+);
+const BALANCED_INSTANCES = 3;
 const WARM_UP_SECONDS = 2;
 const USERS = 50;
 // Each checkout closes its cart: make more than a run can use (4x overload offers some 2,000 a second).
@@ -181,132 +192,6 @@ try {
     await once(server.child, 'exit');
     return run;
   };
-  // All in turn, more than once: on a noisy machine one run of each says little, and the order of runs
-  // (tables and WAL growing) would favour whichever ran first. DBOS's exactly-once rests on the
-  // workflow id the key gives, so it is loaded with keys, and Steadfast with them too for a like pair.
-  const rounds: { naive: Run; floor: Run; service: Run; serviceKeyed: Run; dbos: Run }[] = [];
-  for (let round = 0; round < ROUNDS; round++) {
-    rounds.push({
-      naive: await loadServer('./naiveCheckout.ts'),
-      floor: await loadServer('./bareCheckout.ts'),
-      service: await load(stack.info.checkoutUrl, pids.checkout),
-      serviceKeyed: await load(stack.info.checkoutUrl, pids.checkout, true),
-      dbos: await loadServer('./dbosCheckout.ts', true),
-    });
-  }
-  const bare = await startServer('./bareFastify.ts');
-  const bareIdleRssMb = await rssMb(bare.child.pid);
-  await autocannon({ url: `${bare.url}/hello`, connections: CONNECTIONS, duration: SECONDS });
-  const barePeakRssMb = await peakRssMb(bare.child.pid);
-  bare.child.kill('SIGTERM');
-  await once(bare.child, 'exit');
-  // Each service's peak over every run so far: the rounds' load and its own.
-  const servicePeakRssMb = Object.fromEntries(
-    await Promise.all(Object.entries(services).map(async ([name, pid]) => [name, await peakRssMb(pid)])),
-  ) as Record<keyof typeof services, number>;
-  const naive = meanOf(rounds.map((r) => r.naive));
-  const floor = meanOf(rounds.map((r) => r.floor));
-  const service = meanOf(rounds.map((r) => r.service));
-  const serviceKeyed = meanOf(rounds.map((r) => r.serviceKeyed));
-  const dbos = meanOf(rounds.map((r) => r.dbos));
-
-  const withMetrics = await stack.serve();
-  const withoutMetrics = await stack.serve({ METRICS_ENABLED: 'false' });
-  const metricsOn = await load(withMetrics.url, withMetrics.child.pid);
-  const metricsOff = await load(withoutMetrics.url, withoutMetrics.child.pid);
-  for (const instance of [withMetrics, withoutMetrics]) instance.child.kill('SIGTERM');
-  await Promise.all([withMetrics.exited, withoutMetrics.exited]);
-
-  // Tracing's price, the three in turn each round: the landed build (before OpenTelemetry, when it is
-  // main), this build with no endpoint (propagation only), this build exporting every span over OTLP/HTTP
-  // to a collector of the bench's own (it parses and counts them). The sandboxes export nothing.
-  const collector = await startOtlpReceiver({ keepSpans: false });
-  const landed = await landedBuild(LANDED_REF);
-  const tracingVariants = {
-    landed: { env: { STEADFAST_COMMIT: landed.commit }, cli: landed.cli },
-    propagated: { env: { OTEL_EXPORTER_OTLP_ENDPOINT: '' }, cli: undefined },
-    exported: {
-      env: { OTEL_EXPORTER_OTLP_ENDPOINT: collector.endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' },
-      cli: undefined,
-    },
-  };
-  const tracingRuns: Record<keyof typeof tracingVariants, Run[]> = {
-    landed: [],
-    propagated: [],
-    exported: [],
-  };
-  let exportedCheckouts = 0;
-  for (let round = 0; round < ROUNDS; round++) {
-    for (const [name, variant] of Object.entries(tracingVariants) as [
-      keyof typeof tracingVariants,
-      (typeof tracingVariants)[keyof typeof tracingVariants],
-    ][]) {
-      const instance = await stack.serve(variant.env, variant.cli ? { cli: variant.cli } : {});
-      const run = await load(instance.url, instance.child.pid);
-      tracingRuns[name].push(run);
-      instance.child.kill('SIGTERM');
-      await instance.exited;
-      if (name === 'exported') exportedCheckouts += run.checkouts;
-    }
-  }
-  await landed.remove();
-  await collector.close();
-  const tracing = {
-    landed: meanOf(tracingRuns.landed),
-    propagated: meanOf(tracingRuns.propagated),
-    exported: meanOf(tracingRuns.exported),
-  };
-
-  // The database pool's size: one instance for each, everything else as configured (its checkout
-  // admission follows the pool).
-  const pools: { size: number; run: Run }[] = [];
-  for (const size of POOL_SIZES) {
-    const instance = await stack.serve({ DB_POOL_MAX: String(size) });
-    pools.push({ size, run: await load(instance.url, instance.child.pid) });
-    instance.child.kill('SIGTERM');
-    await instance.exited;
-  }
-
-  // Overload: offered 2x and 4x the saturation throughput measured just before, at a fixed arrival rate.
-  const beforeOverload = await load(stack.info.checkoutUrl, pids.checkout);
-  const saturation = beforeOverload.rps;
-  const overload = [];
-  const scrape = async () => (await fetch(`${stack.info.checkoutUrl}/metrics`)).text();
-  const checkoutRoute = { method: 'POST', route: '/api/checkout/complete' };
-  for (const factor of [2, 4]) {
-    const before = await scrape();
-    const result = await openLoop({
-      url: stack.info.checkoutUrl,
-      ratePerSecond: saturation * factor,
-      seconds: SECONDS,
-      budgetMs: 1000,
-      request: checkoutRequest(await makeCarts()),
-    });
-    const after = await scrape();
-    overload.push({
-      factor,
-      ...result,
-      serverShedP99Ms: serverQuantileMs(before, after, { ...checkoutRoute, status_class: '5xx' }, 0.99),
-      serverServedP99Ms: serverQuantileMs(before, after, { ...checkoutRoute, status_class: '2xx' }, 0.99),
-    });
-  }
-
-  // Grown tables: the checkout and the recovery worker's scans must not slow down with history.
-  const grown = await growTables(db, ROWS);
-  await db.query('VACUUM ANALYZE');
-  // The load wrote gigabytes of WAL: flushed now, its checkpoint does not land in the middle of the run.
-  await db.query('CHECKPOINT');
-  const serviceGrown = await load(stack.info.checkoutUrl, pids.checkout);
-  const plans: string[] = [];
-  for (const [name, query] of Object.entries(RECOVERY_QUERIES)) {
-    await db.query('BEGIN');
-    const plan = await db.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${query.text}`, query.values);
-    await db.query('ROLLBACK');
-    plans.push(`${name}:\n${plan.rows.map((r) => `    ${r['QUERY PLAN']}`).join('\n')}`);
-  }
-  await meter.close();
-  await db.end();
-
   const row = (name: string, r: Run) => {
     const c = r.cost;
     const cpuTotal = Object.values(c.cpuMs).reduce((a, b) => a + b, 0);
@@ -320,74 +205,244 @@ try {
   const ratio = (name: string, a: Run, b: Run) =>
     `${name}: throughput ${(a.rps / b.rps).toFixed(2)}, p50 ${(a.p50 / b.p50).toFixed(2)}, p99 ${(a.p99 / b.p99).toFixed(2)}, ` +
     `peak RSS ${(a.peakRssMb / b.peakRssMb).toFixed(2)}`;
-
-  console.log(`\ncheckout under load: ${CONNECTIONS} connections, ${SECONDS} s each, 127.0.0.1`);
-  console.log(
-    '| server | req/s | p50 ms | p99 ms | peak RSS MB | non-2xx ' +
-      '| commits per checkout (checkout / inventory / payment / DBOS system db) ' +
-      '| WAL records | CPU ms: server | PostgreSQL | inventory | payment | total |',
-  );
-  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
-  rounds.forEach((r, i) => {
-    const round = ROUNDS > 1 ? ` #${i + 1}` : '';
-    console.log(row(`naive article flow${round}`, r.naive));
-    console.log(row(`floor (bare Fastify route)${round}`, r.floor));
-    console.log(row(`steadfast checkout${round}`, r.service));
-    console.log(row(`steadfast checkout, Idempotency-Key${round}`, r.serviceKeyed));
-    console.log(row(`DBOS workflow, Idempotency-Key${round}`, r.dbos));
-  });
-  console.log(row('instance, metrics on', metricsOn));
-  console.log(row('instance, METRICS_ENABLED=false', metricsOff));
-  const tracingNames: Record<keyof typeof tracingRuns, string> = {
-    landed: `landed build ${landed.commit}`,
-    propagated: 'no OTLP endpoint',
-    exported: 'spans exported',
-  };
-  for (const [name, runs] of Object.entries(tracingRuns) as [keyof typeof tracingRuns, Run[]][])
-    for (const [i, run] of runs.entries()) console.log(row(`instance, ${tracingNames[name]} #${i + 1}`, run));
-  for (const pool of pools) console.log(row(`instance, DB_POOL_MAX=${pool.size}`, pool.run));
-  console.log(row('steadfast, before overload', beforeOverload));
-  console.log(row(`steadfast, ${grown} rows more`, serviceGrown));
-  const over = ROUNDS > 1 ? `, means of ${ROUNDS} rounds` : '';
-  console.log(ratio(`steadfast / naive${over}`, service, naive));
-  console.log(ratio(`steadfast / floor${over}`, service, floor));
-  console.log(ratio(`steadfast / DBOS${over}`, service, dbos));
-  console.log(ratio(`steadfast with keys / DBOS${over}`, serviceKeyed, dbos));
-  console.log(ratio('cost of the metrics (on / off)', metricsOn, metricsOff));
-  const tracingOver = `, means of ${ROUNDS} rounds`;
-  console.log(ratio(`tracing: no endpoint / landed build${tracingOver}`, tracing.propagated, tracing.landed));
-  console.log(ratio(`tracing: exported / landed build${tracingOver}`, tracing.exported, tracing.landed));
-  console.log(ratio(`tracing: exported / no endpoint${tracingOver}`, tracing.exported, tracing.propagated));
-  console.log(
-    `tracing: ${collector.received} spans in ${collector.exports} exports reached the collector, ` +
-      `${(collector.received / Math.max(1, exportedCheckouts)).toFixed(1)} per checkout completed while measured (warm-up's included)`,
-  );
-  console.log(
-    ratio(`grown tables (${grown} orders and keys) / before overload`, serviceGrown, beforeOverload),
-  );
-  console.log(`\nresident memory (MB), against a bare Fastify server on the same Node:`);
-  console.log('| process | idle after start | peak under the bench | idle × floor | peak × floor |');
-  console.log('|---|---|---|---|---|');
-  const memoryRow = (name: string, idle: number, peak: number) =>
+  const table = (title: string) => {
+    console.log(`\n${title}: ${CONNECTIONS} connections, ${SECONDS} s each, 127.0.0.1`);
     console.log(
-      `| ${name} | ${idle.toFixed(0)} | ${peak.toFixed(0)} | ${(idle / bareIdleRssMb).toFixed(2)} | ${(peak / barePeakRssMb).toFixed(2)} |`,
+      '| server | req/s | p50 ms | p99 ms | peak RSS MB | non-2xx ' +
+        '| commits per checkout (checkout / inventory / payment / DBOS system db) ' +
+        '| WAL records | CPU ms: server | PostgreSQL | inventory | payment | total |',
     );
-  memoryRow('bare Fastify (the floor)', bareIdleRssMb, barePeakRssMb);
-  for (const name of Object.keys(services) as (keyof typeof services)[])
-    memoryRow(name, idleRssMb[name], servicePeakRssMb[name]);
-  console.log(
-    `\noverload, open loop (fixed arrival rate), saturation ${saturation.toFixed(0)} checkouts/s, budget 1 s:`,
-  );
-  for (const o of overload) {
+    console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+  };
+  const over = ROUNDS > 1 ? `, means of ${ROUNDS} rounds` : '';
+
+  if (PARTS.has('peers')) {
+    // All in turn, more than once: on a noisy machine one run of each says little, and the order of runs
+    // (tables and WAL growing) would favour whichever ran first. DBOS's exactly-once rests on the
+    // workflow id the key gives, so it is loaded with keys, and Steadfast with them too for a like pair.
+    const rounds: { naive: Run; floor: Run; service: Run; serviceKeyed: Run; dbos: Run }[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      rounds.push({
+        naive: await loadServer('./naiveCheckout.ts'),
+        floor: await loadServer('./bareCheckout.ts'),
+        service: await load(stack.info.checkoutUrl, pids.checkout),
+        serviceKeyed: await load(stack.info.checkoutUrl, pids.checkout, true),
+        dbos: await loadServer('./dbosCheckout.ts', true),
+      });
+    }
+    table('checkout under load');
+    rounds.forEach((r, i) => {
+      const round = ROUNDS > 1 ? ` #${i + 1}` : '';
+      console.log(row(`naive article flow${round}`, r.naive));
+      console.log(row(`floor (bare Fastify route)${round}`, r.floor));
+      console.log(row(`steadfast checkout${round}`, r.service));
+      console.log(row(`steadfast checkout, Idempotency-Key${round}`, r.serviceKeyed));
+      console.log(row(`DBOS workflow, Idempotency-Key${round}`, r.dbos));
+    });
+    const naive = meanOf(rounds.map((r) => r.naive));
+    const service = meanOf(rounds.map((r) => r.service));
+    const dbos = meanOf(rounds.map((r) => r.dbos));
+    console.log(ratio(`steadfast / naive${over}`, service, naive));
+    console.log(ratio(`steadfast / floor${over}`, service, meanOf(rounds.map((r) => r.floor))));
+    console.log(ratio(`steadfast / DBOS${over}`, service, dbos));
+    console.log(ratio(`steadfast with keys / DBOS${over}`, meanOf(rounds.map((r) => r.serviceKeyed)), dbos));
+  }
+
+  if (PARTS.has('memory')) {
+    const bare = await startServer('./bareFastify.ts');
+    const bareIdleRssMb = await rssMb(bare.child.pid);
+    await autocannon({ url: `${bare.url}/hello`, connections: CONNECTIONS, duration: SECONDS });
+    const barePeakRssMb = await peakRssMb(bare.child.pid);
+    bare.child.kill('SIGTERM');
+    await once(bare.child, 'exit');
+    // Each service's peak over every run so far.
+    const servicePeakRssMb = Object.fromEntries(
+      await Promise.all(Object.entries(services).map(async ([name, pid]) => [name, await peakRssMb(pid)])),
+    ) as Record<keyof typeof services, number>;
+    console.log(`\nresident memory (MB), against a bare Fastify server on the same Node:`);
+    console.log('| process | idle after start | peak under the bench | idle × floor | peak × floor |');
+    console.log('|---|---|---|---|---|');
+    const memoryRow = (name: string, idle: number, peak: number) =>
+      console.log(
+        `| ${name} | ${idle.toFixed(0)} | ${peak.toFixed(0)} | ${(idle / bareIdleRssMb).toFixed(2)} | ${(peak / barePeakRssMb).toFixed(2)} |`,
+      );
+    memoryRow('bare Fastify (the floor)', bareIdleRssMb, barePeakRssMb);
+    for (const name of Object.keys(services) as (keyof typeof services)[])
+      memoryRow(name, idleRssMb[name], servicePeakRssMb[name]);
+  }
+
+  if (PARTS.has('metrics')) {
+    const withMetrics = await stack.serve();
+    const withoutMetrics = await stack.serve({ METRICS_ENABLED: 'false' });
+    const metricsOn = await load(withMetrics.url, withMetrics.child.pid);
+    const metricsOff = await load(withoutMetrics.url, withoutMetrics.child.pid);
+    for (const instance of [withMetrics, withoutMetrics]) instance.child.kill('SIGTERM');
+    await Promise.all([withMetrics.exited, withoutMetrics.exited]);
+    table("the metrics' price");
+    console.log(row('instance, metrics on', metricsOn));
+    console.log(row('instance, METRICS_ENABLED=false', metricsOff));
+    console.log(ratio('cost of the metrics (on / off)', metricsOn, metricsOff));
+  }
+
+  if (PARTS.has('tracing')) {
+    // Tracing's price, the three in turn each round: the landed build (before OpenTelemetry, when it is
+    // main), this build with no endpoint (propagation only), this build exporting every span over OTLP/HTTP
+    // to a collector of the bench's own (it parses and counts them). The sandboxes export nothing.
+    const collector = await startOtlpReceiver({ keepSpans: false });
+    const landed = await landedBuild(LANDED_REF);
+    const tracingVariants = {
+      landed: { env: { STEADFAST_COMMIT: landed.commit }, cli: landed.cli },
+      propagated: { env: { OTEL_EXPORTER_OTLP_ENDPOINT: '' }, cli: undefined },
+      exported: {
+        env: { OTEL_EXPORTER_OTLP_ENDPOINT: collector.endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' },
+        cli: undefined,
+      },
+    };
+    type Variant = keyof typeof tracingVariants;
+    const tracingRuns: Record<Variant, Run[]> = { landed: [], propagated: [], exported: [] };
+    let exportedCheckouts = 0;
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const [name, variant] of Object.entries(tracingVariants) as [
+        Variant,
+        (typeof tracingVariants)[Variant],
+      ][]) {
+        const instance = await stack.serve(variant.env, variant.cli ? { cli: variant.cli } : {});
+        const run = await load(instance.url, instance.child.pid);
+        tracingRuns[name].push(run);
+        instance.child.kill('SIGTERM');
+        await instance.exited;
+        if (name === 'exported') exportedCheckouts += run.checkouts;
+      }
+    }
+    await landed.remove();
+    await collector.close();
+    const tracing = {
+      landed: meanOf(tracingRuns.landed),
+      propagated: meanOf(tracingRuns.propagated),
+      exported: meanOf(tracingRuns.exported),
+    };
+    const tracingNames: Record<Variant, string> = {
+      landed: `landed build ${landed.commit}`,
+      propagated: 'no OTLP endpoint',
+      exported: 'spans exported',
+    };
+    table("tracing's price");
+    for (const [name, runs] of Object.entries(tracingRuns) as [Variant, Run[]][])
+      for (const [i, run] of runs.entries())
+        console.log(row(`instance, ${tracingNames[name]} #${i + 1}`, run));
+    const tracingOver = `, means of ${ROUNDS} rounds`;
     console.log(
-      `  offered ${o.factor}x (${o.offered} in ${SECONDS} s): goodput ${(o.goodput / SECONDS).toFixed(0)}/s = ` +
-        `${((o.goodput / SECONDS / saturation) * 100).toFixed(0)} % of saturation; shed ${o.shed}, other ${o.other} ${JSON.stringify(o.otherKinds)}; ` +
-        `p99 at the client: shed ${o.shedP99Ms.toFixed(0)} ms, served ${o.servedP99Ms.toFixed(0)} ms; ` +
-        `at the server: shed ≤ ${o.serverShedP99Ms} ms, served ≤ ${o.serverServedP99Ms} ms; ` +
-        `the load generator's own event-loop delay p99 ${o.generatorDelayP99Ms.toFixed(0)} ms, its CPU ${o.generatorCores.toFixed(2)} cores`,
+      ratio(`tracing: no endpoint / landed build${tracingOver}`, tracing.propagated, tracing.landed),
+    );
+    console.log(ratio(`tracing: exported / landed build${tracingOver}`, tracing.exported, tracing.landed));
+    console.log(ratio(`tracing: exported / no endpoint${tracingOver}`, tracing.exported, tracing.propagated));
+    console.log(
+      `tracing: ${collector.received} spans in ${collector.exports} exports reached the collector, ` +
+        `${(collector.received / Math.max(1, exportedCheckouts)).toFixed(1)} per checkout completed while measured (warm-up's included)`,
     );
   }
-  console.log(`\nplans with ${grown} orders and keys in the tables:\n${plans.join('\n')}`);
+
+  if (PARTS.has('pool')) {
+    // The database pool's size: one instance for each, everything else as configured (its checkout
+    // admission follows the pool).
+    table("the database pool's size");
+    for (const size of POOL_SIZES) {
+      const instance = await stack.serve({ DB_POOL_MAX: String(size) });
+      console.log(row(`instance, DB_POOL_MAX=${size}`, await load(instance.url, instance.child.pid)));
+      instance.child.kill('SIGTERM');
+      await instance.exited;
+    }
+  }
+
+  if (PARTS.has('overload')) {
+    // Overload: 2x and 4x the saturation throughput of each target, measured just before, offered at a
+    // fixed arrival rate over connections opened before the clock (warm) and as the load arrives (cold, a
+    // flash crowd); first one instance, then three behind HAProxy with the shipped configuration.
+    console.log(
+      '\noverload, open loop (fixed arrival rate, up to 600 connections), goodput = 201 within 1 s, p99 in ms:',
+    );
+    console.log(
+      '| target | connections | offered | goodput /s | of saturation | shed (by the instances) | other | shed p99 client | served p99 client ' +
+        '| shed p99 server ≤ | served p99 server ≤ | admission limit at the end | generator delay p99 | generator cores |',
+    );
+    console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+    const fleet = await startBalancedFleet(stack, BALANCED_INSTANCES);
+    const targets = [
+      {
+        name: 'one instance',
+        url: stack.info.checkoutUrl,
+        pid: pids.checkout,
+        scrape: async () => (await fetch(`${stack.info.checkoutUrl}/metrics`)).text(),
+      },
+      {
+        name: `${BALANCED_INSTANCES} instances, HAProxy`,
+        url: fleet.url,
+        pid: undefined,
+        scrape: fleet.scrape,
+      },
+    ];
+    const checkoutRoute = { method: 'POST', route: '/api/checkout/complete' };
+    // The clients are other machines in production: the load generator runs ahead of the services on the
+    // two cores it shares with them, so that what it measures is theirs, not its own wait for a core.
+    const ahead = raisePriority(0);
+    if (!ahead) console.log("(the load generator at the services' priority: raising it needs root)");
+    try {
+      for (const target of targets) {
+        const saturation = (await load(target.url, target.pid)).rps;
+        for (const connections of ['warm', 'cold'] as const) {
+          for (const factor of [2, 4]) {
+            const before = await target.scrape();
+            const o = await openLoop({
+              url: target.url,
+              ratePerSecond: saturation * factor,
+              seconds: SECONDS,
+              budgetMs: 1000,
+              connections,
+              request: checkoutRequest(await makeCarts()),
+            });
+            const after = await target.scrape();
+            const server = (status: string) =>
+              serverQuantileMs(before, after, { ...checkoutRoute, status_class: status }, 0.99);
+            console.log(
+              `| ${target.name}, saturation ${saturation.toFixed(0)}/s | ${connections} | ${factor}x | ` +
+                `${(o.goodput / SECONDS).toFixed(0)} | ${((o.goodput / SECONDS / saturation) * 100).toFixed(0)} % ` +
+                `| ${o.shed} (${shedCount(after) - shedCount(before)}) | ${o.other} ${Object.keys(o.otherKinds).length ? JSON.stringify(o.otherKinds) : ''} ` +
+                `| ${o.shedP99Ms.toFixed(0)} | ${o.servedP99Ms.toFixed(0)} | ${server('5xx')} | ${server('2xx')} ` +
+                `| ${admissionLimits(after).join(' / ')} ` +
+                `| ${o.generatorDelayP99Ms.toFixed(0)} | ${o.generatorCores.toFixed(2)} |`,
+            );
+          }
+        }
+      }
+    } finally {
+      if (ahead) setPriority(0);
+      await fleet.stop();
+    }
+  }
+
+  if (PARTS.has('grown')) {
+    // Grown tables: the checkout and the recovery worker's scans must not slow down with history.
+    const before = await load(stack.info.checkoutUrl, pids.checkout);
+    const grown = await growTables(db, ROWS);
+    await db.query('VACUUM ANALYZE');
+    // The load wrote gigabytes of WAL: flushed now, its checkpoint does not land in the middle of the run.
+    await db.query('CHECKPOINT');
+    const serviceGrown = await load(stack.info.checkoutUrl, pids.checkout);
+    const plans: string[] = [];
+    for (const [name, query] of Object.entries(RECOVERY_QUERIES)) {
+      await db.query('BEGIN');
+      const plan = await db.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${query.text}`, query.values);
+      await db.query('ROLLBACK');
+      plans.push(`${name}:\n${plan.rows.map((r) => `    ${r['QUERY PLAN']}`).join('\n')}`);
+    }
+    table('grown tables');
+    console.log(row('steadfast, before', before));
+    console.log(row(`steadfast, ${grown} rows more`, serviceGrown));
+    console.log(ratio(`grown tables (${grown} orders and keys) / before`, serviceGrown, before));
+    console.log(`\nplans with ${grown} orders and keys in the tables:\n${plans.join('\n')}`);
+  }
+  await meter.close();
+  await db.end();
 } finally {
   await stack.stop();
 }
@@ -405,6 +460,21 @@ function meanOf(runs: Run[]): Run {
     checkouts: mean((r) => r.checkouts),
     cost: last.cost,
   };
+}
+
+/** Requests shed so far, for any reason, in a scrape or a fleet's scrapes. */
+function shedCount(scrape: string): number {
+  return [...scrape.matchAll(/^http_requests_shed_total\{[^}]*\} (\S+)$/gm)].reduce(
+    (sum, m) => sum + Number(m[1]),
+    0,
+  );
+}
+
+/** The checkout's admission limit in a scrape, or in each of a fleet's. */
+function admissionLimits(scrape: string): number[] {
+  return [
+    ...scrape.matchAll(/^http_admission_limit\{[^}]*route="\/api\/checkout\/complete"[^}]*\} (\S+)$/gm),
+  ].map((m) => Number(m[1]));
 }
 
 function fmt(value: number | undefined): string {

@@ -34,15 +34,20 @@ export async function openLoop(options: {
   seconds: number;
   budgetMs: number;
   request: () => { path: string; headers: Record<string, string>; body: string };
+  /**
+   * `warm`: the connections are opened before the clock starts, as a balancer or a fleet of clients keeps
+   * them. `cold`: a flash crowd, each connection opened when a request needs one, under the load itself.
+   */
+  connections: 'warm' | 'cold';
 }): Promise<OpenLoopResult> {
   const pool = new Pool(options.url, { connections: CONNECTIONS, pipelining: 1 });
-  // Connections are opened before the clock starts, as a balancer or a fleet of clients keeps them:
-  // otherwise the first second measures hundreds of TCP handshakes queued behind a saturated server.
-  await Promise.all(
-    Array.from({ length: CONNECTIONS }, () =>
-      pool.request({ method: 'GET', path: '/health/live' }).then((response) => response.body.dump()),
-    ),
-  );
+  if (options.connections === 'warm') {
+    await Promise.all(
+      Array.from({ length: CONNECTIONS }, () =>
+        pool.request({ method: 'GET', path: '/health/live' }).then((response) => response.body.dump()),
+      ),
+    );
+  }
   const generatorDelay = monitorEventLoopDelay({ resolution: 10 });
   generatorDelay.enable();
   const generatorCpu = process.cpuUsage();

@@ -1,4 +1,7 @@
-/** Cumulative bucket counts (upper bound in seconds → count) of one series of a histogram in a scrape. */
+/**
+ * Cumulative bucket counts (upper bound in seconds → count) of one series of a histogram in a scrape, or
+ * in several scrapes one after the other (a fleet's): their counts add up.
+ */
 function buckets(scrape: string, metric: string, labels: Record<string, string>): Map<number, number> {
   const wanted = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
   const found = new Map<number, number>();
@@ -6,7 +9,9 @@ function buckets(scrape: string, metric: string, labels: Record<string, string>)
     if (!line.startsWith(`${metric}_bucket{`) || !wanted.every((l) => line.includes(l))) continue;
     const le = /le="([^"]+)"/.exec(line)?.[1];
     const value = Number(line.slice(line.lastIndexOf(' ') + 1));
-    if (le) found.set(le === '+Inf' ? Number.POSITIVE_INFINITY : Number(le), value);
+    if (!le) continue;
+    const bound = le === '+Inf' ? Number.POSITIVE_INFINITY : Number(le);
+    found.set(bound, (found.get(bound) ?? 0) + value);
   }
   return found;
 }
