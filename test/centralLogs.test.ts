@@ -260,9 +260,26 @@ describe('central logs [rsyslog]', () => {
     process.kill(wrapper, 'SIGSTOP');
     let gone = 0;
     let held = 0;
+    const lostBefore = metric(
+      await (await fetch(`${checkout}/metrics`)).text(),
+      'log_collector_connections_lost_total',
+    );
     try {
       process.kill(rsyslog, 'SIGTERM');
       assert.ok(await eventually(async () => stateOf(rsyslog) === 'exited', 10_000), 'rsyslog stopped');
+      // Gone for the service once it has seen its connection go: lines written before that went into a
+      // socket whose peer had closed, in flight as the collector went, which plain TCP loses.
+      assert.ok(
+        await eventually(
+          async () =>
+            metric(
+              await (await fetch(`${checkout}/metrics`)).text(),
+              'log_collector_connections_lost_total',
+            ) > lostBefore,
+          10_000,
+        ),
+        'the service saw its connection to the collector go',
+      );
       gone = Date.now();
       await sleep(10_000);
       held = metric(await (await fetch(`${checkout}/metrics`)).text(), 'log_held_bytes');
