@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort } from '../src/stack/freePort.ts';
+import { serversUp } from '../src/stack/haproxyStats.ts';
 import { HAPROXY_CONFIG, HAPROXY_ERRORS, haproxyConfigFor } from '../src/stack/loadBalancer.ts';
 import type { ExtraInstance, TestStack } from '../test/support/stack.ts';
 import { raisePriority } from './raisePriority.ts';
@@ -82,7 +83,8 @@ export async function startBalancedFleet(
   };
   try {
     const deadline = Date.now() + 30_000;
-    while ((await serversUp(`http://127.0.0.1:${statsPort}/;csv`)) < count) {
+    const up = () => serversUp(`http://127.0.0.1:${statsPort}`, 'checkout').catch(() => []);
+    while ((await up()).length < count) {
       if (haproxy.exitCode !== null) throw new Error(`haproxy exited with ${haproxy.exitCode}`);
       if (Date.now() > deadline) throw new Error(`HAProxy did not count ${count} instances up in 30 s`);
       await sleep(200);
@@ -102,23 +104,4 @@ export async function startBalancedFleet(
       ).join('\n'),
     stop,
   };
-}
-
-/** How many servers of the checkout backend HAProxy's statistics (CSV) show UP. */
-async function serversUp(csvUrl: string): Promise<number> {
-  const csv = await fetch(csvUrl).then(
-    (r) => r.text(),
-    () => '',
-  );
-  const [header, ...rows] = csv.split('\n');
-  const columns = (header ?? '').replace(/^# /, '').split(',');
-  const [proxy, server, status] = ['pxname', 'svname', 'status'].map((name) => columns.indexOf(name));
-  return rows
-    .map((row) => row.split(','))
-    .filter(
-      (cells) =>
-        cells[proxy as number] === 'checkout' &&
-        !['FRONTEND', 'BACKEND'].includes(cells[server as number] ?? '') &&
-        cells[status as number] === 'UP',
-    ).length;
 }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HaproxyAdmin } from '../src/stack/HaproxyAdmin.ts';
+import { haproxyStats } from '../src/stack/haproxyStats.ts';
 import type { StackInfo } from '../src/stack/stackFile.ts';
 import { assertProblem } from './support/problems.ts';
 import { runCli } from './support/processes.ts';
@@ -47,22 +48,10 @@ describe('steadfast start --instances 3: HAProxy in front', () => {
    * The checkout backend's servers as HAProxy's statistics show them: the maxconn each holds (slim, 36
    * in the configuration) and its agent check's last result.
    */
-  const checkoutServers = async () => {
-    const csv = await (await fetch(`${stack.info.haproxyStatsUrl}/;csv`)).text();
-    const [header = '', ...rows] = csv.split('\n');
-    const columns = header.replace(/^# /, '').split(',');
-    const cell = (row: string[], name: string) => row[columns.indexOf(name)] ?? '';
-    return rows
-      .map((row) => row.split(','))
-      .filter(
-        (row) => cell(row, 'pxname') === 'checkout_complete' && cell(row, 'svname').startsWith('checkout-'),
-      )
-      .map((row) => ({
-        name: cell(row, 'svname'),
-        maxconn: cell(row, 'slim'),
-        agent: cell(row, 'agent_status'),
-      }));
-  };
+  const checkoutServers = async () =>
+    (await haproxyStats(stack.info.haproxyStatsUrl ?? ''))
+      .filter((row) => row.pxname === 'checkout_complete' && row.svname?.startsWith('checkout-'))
+      .map((row) => ({ name: row.svname, maxconn: row.slim, agent: row.agent_status }));
   /** Each instance's agent has told HAProxy its admission limit (20, less the agent's margin of 2). */
   const agentsReported = () =>
     eventually(

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { findBinary, type Supervise, superviseBinary } from './binaries.ts';
 import { freePortBelowEphemeral } from './freePort.ts';
+import { serversUp } from './haproxyStats.ts';
 import { haproxyConfigFor } from './loadBalancer.ts';
 import type { ManagedProcess } from './ManagedProcess.ts';
 import { searchableByOthers } from './searchable.ts';
@@ -175,7 +176,7 @@ export async function startPatroniCluster(options: {
   // connection could reach it and meet a read-only server.
   const statsUrl = `http://127.0.0.1:${statsPort}`;
   await waitFor(
-    async () => (await serversUp(statsUrl)).join() === (await primaryOf(nodes))?.name,
+    async () => (await serversUp(statsUrl, 'primary')).join() === (await primaryOf(nodes))?.name,
     30000,
     'primary alone behind HAProxy',
   );
@@ -252,25 +253,6 @@ async function setReplication(nodes: readonly ClusterNode[], replication: Replic
       'a synchronous standby',
     );
   }
-}
-
-/** The servers HAProxy routes to now, from its stats page's CSV. */
-export async function serversUp(haproxyStatsUrl: string): Promise<string[]> {
-  const csv = await (await fetch(`${haproxyStatsUrl}/;csv`, { signal: AbortSignal.timeout(1000) })).text();
-  const [header = '', ...rows] = csv.replace(/^# /, '').trim().split('\n');
-  const columns = header.split(',');
-  const at = (name: string) => columns.indexOf(name);
-  return (
-    rows
-      .map((row) => row.split(','))
-      .filter(
-        (cells) =>
-          cells[at('pxname')] === 'primary' && !['FRONTEND', 'BACKEND'].includes(cells[at('svname')] ?? ''),
-      )
-      // `UP 1/2`, a server whose checks began to fail, still takes connections until it is DOWN.
-      .filter((cells) => cells[at('status')]?.startsWith('UP'))
-      .map((cells) => cells[at('svname')] ?? '')
-  );
 }
 
 async function waitFor(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {

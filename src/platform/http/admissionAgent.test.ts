@@ -17,14 +17,12 @@ async function readAgent(port: number): Promise<string> {
   return text;
 }
 
+const agentReporting = (limit: () => number, port = 0) =>
+  listenAdmissionAgent({ host: '127.0.0.1', port, limit, logger: pino({ level: 'silent' }) });
+
 test('the agent answers each connection with the limit of the moment, less its margin, as maxconn', async () => {
   let limit = 36;
-  const agent = await listenAdmissionAgent({
-    host: '127.0.0.1',
-    port: 0,
-    limit: () => limit,
-    logger: pino({ level: 'silent' }),
-  });
+  const agent = await agentReporting(() => limit);
   try {
     assert.equal(await readAgent(agent.port), `maxconn:${36 - AGENT_MARGIN}\n`);
     limit = 9.7;
@@ -38,12 +36,7 @@ test('the agent answers each connection with the limit of the moment, less its m
 });
 
 test('a checker that resets the connection, as HAProxy does, costs the agent nothing', async () => {
-  const agent = await listenAdmissionAgent({
-    host: '127.0.0.1',
-    port: 0,
-    limit: () => 5,
-    logger: pino({ level: 'silent' }),
-  });
+  const agent = await agentReporting(() => 5);
   try {
     for (let i = 0; i < 20; i++) {
       const socket = connect(agent.port, '127.0.0.1');
@@ -57,20 +50,10 @@ test('a checker that resets the connection, as HAProxy does, costs the agent not
 });
 
 test('a port already taken fails the start, not later', async () => {
-  const first = await listenAdmissionAgent({
-    host: '127.0.0.1',
-    port: 0,
-    limit: () => 1,
-    logger: pino({ level: 'silent' }),
-  });
+  const first = await agentReporting(() => 1);
   try {
     await assert.rejects(
-      listenAdmissionAgent({
-        host: '127.0.0.1',
-        port: first.port,
-        limit: () => 1,
-        logger: pino({ level: 'silent' }),
-      }),
+      agentReporting(() => 1, first.port),
       /EADDRINUSE/,
     );
   } finally {
